@@ -1,0 +1,78 @@
+using System.Xml;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.Sandbox.Aws;
+
+/// <summary>Amazon ElastiCache, API version 2015-02-02.</summary>
+public static class ElastiCacheApi
+{
+    public static readonly QueryService Service = new("elasticache", "2015-02-02", "http://elasticache.amazonaws.com/doc/2015-02-02/",
+        new Dictionary<string, Operation>(StringComparer.Ordinal)
+        {
+            ["DescribeReplicationGroups"] = new(DescribeReplicationGroups),
+            ["TestFailover"] = new((p, r, w) => WriteGroup(w, r, r.TestFailover(p.Required("ReplicationGroupId"), p.Required("NodeGroupId")))),
+            ["ModifyReplicationGroup"] = new((p, r, w) => WriteGroup(w, r, r.ModifyReplicationGroup(
+                p.Required("ReplicationGroupId"), p.Optional("PrimaryClusterId"), p.OptionalBool("AutomaticFailoverEnabled"), p.OptionalBool("MultiAZEnabled")))),
+        });
+
+    private static void DescribeReplicationGroups(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var id = p.Optional("ReplicationGroupId");
+        if (id is not null) r.RequireReplicationGroup(id);
+        var pageSize = p.OptionalInt("MaxRecords") ?? 100;
+        if (pageSize is < 20 or > 100) throw AwsFaultException.InvalidParameterValue($"Invalid value {pageSize} for MaxRecords. Must be between 20 and 100");
+        var matches = r.ReplicationGroups.Values.Where(g => id is null || g.Id == id).OrderBy(g => g.Id, StringComparer.Ordinal).ToList();
+        var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), pageSize);
+        w.List("ReplicationGroups", "ReplicationGroup", page, (x, g) => WriteGroupFields(x, r, g));
+        w.Element("Marker", next);
+    }
+
+    private static void WriteGroup(XmlWriter w, SandboxRegion r, CacheReplicationGroup group)
+    {
+        w.WriteStartElement("ReplicationGroup");
+        WriteGroupFields(w, r, group);
+        w.WriteEndElement();
+    }
+
+    private static void WriteEndpoint(XmlWriter w, string element, string address, int port)
+    {
+        w.WriteStartElement(element);
+        w.Element("Address", address);
+        w.Element("Port", port);
+        w.WriteEndElement();
+    }
+
+    private static void WriteGroupFields(XmlWriter w, SandboxRegion r, CacheReplicationGroup g)
+    {
+        var domain = $"sbx001.cache.amazonaws.com";
+        w.Element("ReplicationGroupId", g.Id);
+        w.Element("Description", $"{g.Id} (sandbox)");
+        w.Element("Status", g.Status);
+        w.WriteStartElement("PendingModifiedValues");
+        w.WriteEndElement();
+        w.StringList("MemberClusters", "ClusterId", g.Members.Select(m => m.CacheClusterId));
+        w.List("NodeGroups", "NodeGroup", [g], (x, group) =>
+        {
+            x.Element("NodeGroupId", "0001");
+            x.Element("Status", group.Status);
+            WriteEndpoint(x, "PrimaryEndpoint", $"master.{group.Id}.{domain}", group.Port);
+            WriteEndpoint(x, "ReaderEndpoint", $"replica.{group.Id}.{domain}", group.Port);
+            x.List("NodeGroupMembers", "NodeGroupMember", group.Members, (y, m) =>
+            {
+                y.Element("CacheClusterId", m.CacheClusterId);
+                y.Element("CacheNodeId", "0001");
+                WriteEndpoint(y, "ReadEndpoint", $"{m.CacheClusterId}.{group.Id}.{domain}", group.Port);
+                y.Element("PreferredAvailabilityZone", m.AvailabilityZone);
+                y.Element("CurrentRole", m.Primary ? "primary" : "replica");
+            });
+        });
+        w.Element("AutomaticFailover", g.AutomaticFailover ? "enabled" : "disabled");
+        w.Element("MultiAZ", g.MultiAz ? "enabled" : "disabled");
+        w.Element("ClusterEnabled", false);
+        w.Element("CacheNodeType", g.NodeType);
+        w.Element("AuthTokenEnabled", false);
+        w.Element("TransitEncryptionEnabled", false);
+        w.Element("AtRestEncryptionEnabled", true);
+        w.Element("ARN", $"arn:aws:elasticache:{r.Name}:{r.Topology.AccountId}:replicationgroup:{g.Id}");
+    }
+}

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Xml;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.Sandbox.Aws;
+
+/// <summary>Amazon RDS, API version 2014-10-31.</summary>
+public static class RdsApi
+{
+    public static readonly QueryService Service = new("rds", "2014-10-31", "http://rds.amazonaws.com/doc/2014-10-31/",
+        new Dictionary<string, Operation>(StringComparer.Ordinal)
+        {
+            ["DescribeDBInstances"] = new(DescribeDbInstances),
+            ["DescribeDBClusters"] = new(DescribeDbClusters),
+            ["RebootDBInstance"] = new((p, r, w) => WriteInstance(w, r, r.RebootDbInstance(p.Required("DBInstanceIdentifier"), p.OptionalBool("ForceFailover") ?? false))),
+            ["FailoverDBCluster"] = new((p, r, w) => WriteCluster(w, r, r.FailoverDbCluster(p.Required("DBClusterIdentifier"), p.Optional("TargetDBInstanceIdentifier")), "DBCluster")),
+            ["PromoteReadReplica"] = new((p, r, w) => WriteInstance(w, r, r.PromoteReadReplica(p.Required("DBInstanceIdentifier")))),
+            ["DescribeEvents"] = new(DescribeEvents),
+        });
+
+    private static int PageSize(QueryParameters p)
+    {
+        var max = p.OptionalInt("MaxRecords") ?? 100;
+        if (max is < 20 or > 100) throw AwsFaultException.InvalidParameterValue($"Invalid value {max} for MaxRecords. Must be between 20 and 100");
+        return max;
+    }
+
+    private static Dictionary<string, IReadOnlyList<string>> Filters(QueryParameters p) =>
+        p.Structures("Filters", "Filter").ToDictionary(f => f.Required("Name"), f => f.List("Values", "Value"), StringComparer.Ordinal);
+
+    private static void DescribeDbInstances(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var id = p.Optional("DBInstanceIdentifier");
+        var filters = Filters(p);
+        var unknownFilter = filters.Keys.FirstOrDefault(k => k is not ("db-instance-id" or "db-cluster-id" or "engine"));
+        if (unknownFilter is not null) throw AwsFaultException.InvalidParameterValue($"Unrecognized filter name: {unknownFilter}");
+        if (id is not null) r.RequireDbInstance(id);
+        var matches = r.DbInstances.Values
+            .Where(d => id is null || d.Id == id)
+            .Where(d => !filters.TryGetValue("db-instance-id", out var v) || v.Contains(d.Id) || v.Contains(InstanceArn(r, d)))
+            .Where(d => !filters.TryGetValue("db-cluster-id", out var v) || (d.ClusterId is not null && v.Contains(d.ClusterId)))
+            .Where(d => !filters.TryGetValue("engine", out var v) || v.Contains(d.Engine))
+            .OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+        var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), PageSize(p));
+        w.List("DBInstances", "DBInstance", page, (x, d) => WriteInstanceFields(x, r, d));
+        w.Element("Marker", next);
+    }
+
+    private static void WriteInstance(XmlWriter w, SandboxRegion r, DbInstance db)
+    {
+        w.WriteStartElement("DBInstance");
+        WriteInstanceFields(w, r, db);
+        w.WriteEndElement();
+    }
+
+    private static string InstanceArn(SandboxRegion r, DbInstance d) => $"arn:aws:rds:{r.Name}:{r.Topology.AccountId}:db:{d.Id}";
+
+    private static void WriteInstanceFields(XmlWriter w, SandboxRegion r, DbInstance d)
+    {
+        w.Element("DBInstanceIdentifier", d.Id);
+        w.Element("DBInstanceClass", d.InstanceClass);
+        w.Element("Engine", d.Engine);
+        w.Element("DBInstanceStatus", d.Status);
+        w.Element("MasterUsername", "postgres");
+        w.WriteStartElement("Endpoint");
+        w.Element("Address", $"{d.Id}.c9sandbox0001.{r.Name}.rds.amazonaws.com");
+        w.Element("Port", d.Port);
+        w.Element("HostedZoneId", "Z1RLNUO7B9Q6NB");
+        w.WriteEndElement();
+        w.Element("AllocatedStorage", 100);
+        w.Element("InstanceCreateTime", d.CreatedAt);
+        w.Element("AvailabilityZone", d.AvailabilityZone);
+        w.Element("MultiAZ", d.MultiAz);
+        w.Element("EngineVersion", d.EngineVersion);
+        w.Element("ReadReplicaSourceDBInstanceIdentifier", d.ReplicaSourceId);
+        w.StringList("ReadReplicaDBInstanceIdentifiers", "ReadReplicaDBInstanceIdentifier", d.ReplicaIds);
+        w.Element("SecondaryAvailabilityZone", d.MultiAz ? d.SecondaryAvailabilityZone : null);
+        w.Element("PubliclyAccessible", false);
+        w.Element("StorageType", "gp3");
+        w.Element("DbInstancePort", 0);
+        w.Element("DBClusterIdentifier", d.ClusterId);
+        w.Element("StorageEncrypted", true);
+        w.Element("DbiResourceId", d.ResourceId);
+        w.Element("DBInstanceArn", InstanceArn(r, d));
+    }
+
+    private static void DescribeDbClusters(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var id = p.Optional("DBClusterIdentifier");
+        if (id is not null) r.RequireDbCluster(id);
+        var filters = Filters(p);
+        var matches = r.DbClusters.Values
+            .Where(c => id is null || c.Id == id)
+            .Where(c => !filters.TryGetValue("db-cluster-id", out var v) || v.Contains(c.Id))
+            .OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+        var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), PageSize(p));
+        w.List("DBClusters", "DBCluster", page, (x, c) => WriteClusterFields(x, r, c));
+        w.Element("Marker", next);
+    }
+
+    private static void WriteCluster(XmlWriter w, SandboxRegion r, DbCluster cluster, string element)
+    {
+        w.WriteStartElement(element);
+        WriteClusterFields(w, r, cluster);
+        w.WriteEndElement();
+    }
+
+    private static void WriteClusterFields(XmlWriter w, SandboxRegion r, DbCluster c)
+    {
+        w.StringList("AvailabilityZones", "AvailabilityZone", c.Members.Select(m => m.AvailabilityZone).Distinct());
+        w.Element("DBClusterIdentifier", c.Id);
+        w.Element("Status", c.Status);
+        w.Element("Endpoint", $"{c.Id}.cluster-c9sandbox0001.{r.Name}.rds.amazonaws.com");
+        w.Element("ReaderEndpoint", $"{c.Id}.cluster-ro-c9sandbox0001.{r.Name}.rds.amazonaws.com");
+        w.Element("MultiAZ", c.Members.Select(m => m.AvailabilityZone).Distinct().Count() > 1);
+        w.Element("Engine", c.Engine);
+        w.Element("Port", 5432);
+        w.List("DBClusterMembers", "DBClusterMember", c.Members, (x, m) =>
+        {
+            x.Element("DBInstanceIdentifier", m.InstanceId);
+            x.Element("IsClusterWriter", m.Writer);
+            x.Element("DBClusterParameterGroupStatus", "in-sync");
+            x.Element("PromotionTier", 1);
+        });
+        w.Element("DbClusterResourceId", c.ResourceId);
+        w.Element("DBClusterArn", $"arn:aws:rds:{r.Name}:{r.Topology.AccountId}:cluster:{c.Id}");
+    }
+
+    private static void DescribeEvents(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var source = p.Optional("SourceIdentifier");
+        var sourceType = p.Optional("SourceType");
+        var end = ParseTime(p, "EndTime") ?? r.Now;
+        var start = ParseTime(p, "StartTime") ?? end - TimeSpan.FromMinutes(p.OptionalInt("Duration") ?? 60);
+        var matches = r.RdsEvents
+            .Where(e => (source is null || e.SourceIdentifier == source) && (sourceType is null || e.SourceType == sourceType))
+            .Where(e => e.Date >= start && e.Date <= end).ToList();
+        var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), PageSize(p));
+        w.List("Events", "Event", page, (x, e) =>
+        {
+            x.Element("SourceIdentifier", e.SourceIdentifier);
+            x.Element("SourceType", e.SourceType);
+            x.Element("Message", e.Message);
+            x.StringList("EventCategories", "EventCategory", [e.Category]);
+            x.Element("Date", e.Date);
+            x.Element("SourceArn", $"arn:aws:rds:{r.Name}:{r.Topology.AccountId}:{(e.SourceType == "db-cluster" ? "cluster" : "db")}:{e.SourceIdentifier}");
+        });
+        w.Element("Marker", next);
+    }
+
+    private static DateTimeOffset? ParseTime(QueryParameters p, string name) => p.Optional(name) switch
+    {
+        null => null,
+        var s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => t,
+        var s => throw AwsFaultException.InvalidParameterValue($"Value '{s}' for {name} is not a valid timestamp."),
+    };
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using DrSentinel.Sandbox.Region;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace DrSentinel.Sandbox.Control;
+
+/// <summary>Drills and tests steer the region here: fail and recover zones, inject API faults, read the whole state.</summary>
+public static class ControlApi
+{
+    public sealed record FaultRequest(string Service, string Operation, string? ErrorCode, double Probability = 1, int LatencyMs = 0);
+
+    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region)
+    {
+        var control = app.MapGroup("/sandbox");
+        control.MapGet("/state", () => Results.Json(region.Read(RegionStateView.From)));
+        control.MapPost("/zones/{zone}/fail", (string zone, string? mode) =>
+        {
+            var kind = (mode ?? "hard").ToLowerInvariant() switch
+            {
+                "hard" => AzFailure.Hard,
+                "gray" => AzFailure.Gray,
+                _ => (AzFailure?)null,
+            };
+            if (kind is null) return Results.BadRequest(new { error = $"mode must be hard or gray, not '{mode}'" });
+            return Zone(region, zone, r => r.FailZone(zone, kind.Value));
+        });
+        control.MapPost("/zones/{zone}/recover", (string zone) => Zone(region, zone, r => r.RecoverZone(zone)));
+        control.MapPost("/faults", (FaultRequest fault) =>
+        {
+            if (fault.Probability is < 0 or > 1 || fault.LatencyMs < 0 || string.IsNullOrEmpty(fault.Service) || string.IsNullOrEmpty(fault.Operation))
+                return Results.BadRequest(new { error = "a fault needs service and operation (or \"*\"), probability in [0,1] and latencyMs >= 0" });
+            region.Write(r => r.Faults.Add(new FaultRule(fault.Service, fault.Operation, fault.ErrorCode, fault.Probability, TimeSpan.FromMilliseconds(fault.LatencyMs))));
+            return Results.NoContent();
+        });
+        control.MapDelete("/faults", () =>
+        {
+            region.Write(r => r.Faults.Clear());
+            return Results.NoContent();
+        });
+        control.MapPost("/kubernetes/drop-watches", () => Results.Json(new { dropped = region.Read(r => r.Cluster.DropWatches()) }));
+        control.MapPost("/kubernetes/compact", () =>
+        {
+            region.Write(r => r.Cluster.Compact());
+            return Results.NoContent();
+        });
+        return app;
+    }
+
+    private static IResult Zone(SandboxRegion region, string zone, Action<SandboxRegion> act)
+    {
+        try
+        {
+            region.Write(act);
+            return Results.Json(region.Read(RegionStateView.From).Zones.Single(z => z.Name == zone));
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Results.NotFound(new { error = e.Message });
+        }
+    }
+}
+
+/// <summary>The whole region as JSON, for drills, tests and curious humans.</summary>
+public sealed record RegionStateView(
+    string Region, DateTimeOffset Now, double Speed,
+    IReadOnlyList<RegionStateView.ZoneView> Zones,
+    IReadOnlyList<RegionStateView.GroupView> AutoScalingGroups,
+    IReadOnlyList<RegionStateView.DbView> DbInstances,
+    IReadOnlyList<RegionStateView.ClusterView> DbClusters,
+    IReadOnlyList<RegionStateView.CacheView> ReplicationGroups,
+    IReadOnlyDictionary<string, long> ApiCalls,
+    IReadOnlyList<FaultRule> Faults)
+{
+    public sealed record ZoneView(string Name, string Failure, bool ReachableFromCluster, int NodesReady, int NodesNotReady, int NodesCordoned);
+    public sealed record InstanceView(string Id, string AvailabilityZone, string Lifecycle, string Health, string NodeName);
+    public sealed record GroupView(string Name, string NodeGroup, int MinSize, int MaxSize, int DesiredCapacity, IReadOnlyList<string> AvailabilityZones,
+        IReadOnlyList<string> SuspendedProcesses, IReadOnlyList<InstanceView> Instances);
+    public sealed record DbView(string Id, string Status, string AvailabilityZone, string? SecondaryAvailabilityZone, bool MultiAz, string? ReplicaSourceId, string? ClusterId);
+    public sealed record ClusterView(string Id, string Status, string Writer, IReadOnlyList<string> Members);
+    public sealed record CacheMemberView(string CacheClusterId, string AvailabilityZone, string Role);
+    public sealed record CacheView(string Id, string Status, bool AutomaticFailover, bool MultiAz, IReadOnlyList<CacheMemberView> Members);
+
+    public static RegionStateView From(SandboxRegion r) => new(
+        r.Name, r.Now, r.Clock.Speed,
+        r.Zones.Values.Select(z =>
+        {
+            var nodes = r.Cluster.Nodes.Where(n => n.AvailabilityZone == z.Name).ToList();
+            return new ZoneView(z.Name, z.Failure.ToString().ToLowerInvariant(), z.ReachableFromCluster,
+                nodes.Count(n => n.Ready), nodes.Count(n => !n.Ready), nodes.Count(n => n.Unschedulable));
+        }).ToList(),
+        r.ScalingGroups.Values.Select(g => new GroupView(g.Name, g.NodeGroup, g.MinSize, g.MaxSize, g.DesiredCapacity, r.GroupZones(g).ToList(),
+            g.SuspendedProcesses.Keys.Order(StringComparer.Ordinal).ToList(),
+            r.Instances.Values.Where(i => i.GroupName == g.Name).Select(i => new InstanceView(i.Id, i.AvailabilityZone, i.Lifecycle.ToString(),
+                i.Healthy ? "Healthy" : "Unhealthy", i.NodeName)).ToList())).ToList(),
+        r.DbInstances.Values.Select(d => new DbView(d.Id, d.Status, d.AvailabilityZone, d.SecondaryAvailabilityZone, d.MultiAz, d.ReplicaSourceId, d.ClusterId)).ToList(),
+        r.DbClusters.Values.Select(c => new ClusterView(c.Id, c.Status, c.Members.Single(m => m.Writer).InstanceId, c.Members.Select(m => m.InstanceId).ToList())).ToList(),
+        r.ReplicationGroups.Values.Select(g => new CacheView(g.Id, g.Status, g.AutomaticFailover, g.MultiAz,
+            g.Members.Select(m => new CacheMemberView(m.CacheClusterId, m.AvailabilityZone, m.Primary ? "primary" : "replica")).ToList())).ToList(),
+        new Dictionary<string, long>(r.ApiCalls),
+        r.Faults.ToList());
+}

@@ -1,0 +1,130 @@
+namespace DrSentinel.Sandbox.Region;
+
+// The region's mutable world. Every field is read and written only under SandboxRegion's lock.
+
+public enum AzFailure { None, Hard, Gray }
+
+public sealed class AvailabilityZone(string name)
+{
+    public string Name { get; } = name;
+    public AzFailure Failure { get; set; }
+    /// <summary>A hard-failed zone is down for everyone; a gray-failed one only for the cluster's data plane.</summary>
+    public bool ReachableFromCluster => Failure == AzFailure.None;
+    public bool PoweredOn => Failure != AzFailure.Hard;
+}
+
+public sealed class ScalingGroup
+{
+    public required string Name { get; init; }
+    public required string Arn { get; init; }
+    public required string NodeGroup { get; init; }
+    public required IReadOnlyList<string> InstanceTypes { get; init; }
+    public required IReadOnlyList<TaintSpec> Taints { get; init; }
+    public required List<string> SubnetIds { get; set; }
+    public int MinSize { get; set; }
+    public int MaxSize { get; set; }
+    public int DesiredCapacity { get; set; }
+    public DateTimeOffset CreatedTime { get; init; }
+    public Dictionary<string, (string Value, bool PropagateAtLaunch)> Tags { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> SuspendedProcesses { get; } = new(StringComparer.Ordinal);
+    public List<ScalingActivity> Activities { get; } = [];
+}
+
+public sealed record ScalingActivity(
+    string ActivityId, string GroupName, string Description, string Cause, DateTimeOffset StartTime)
+{
+    public DateTimeOffset? EndTime { get; set; }
+    public string StatusCode { get; set; } = "InProgress";
+    public int Progress { get; set; }
+}
+
+public enum InstanceLifecycle { Pending, InService, Terminating, Terminated }
+
+public sealed class Ec2Instance
+{
+    public required string Id { get; init; }
+    public required string GroupName { get; init; }
+    public required string AvailabilityZone { get; init; }
+    public required string InstanceType { get; init; }
+    public required string NodeName { get; init; }
+    public InstanceLifecycle Lifecycle { get; set; }
+    public bool Healthy { get; set; } = true;
+}
+
+public sealed class ClusterNode
+{
+    public required string Name { get; init; }
+    public required string Uid { get; init; }
+    public required string InstanceId { get; init; }
+    public required string AvailabilityZone { get; init; }
+    public required string NodeGroup { get; init; }
+    public required string InstanceType { get; init; }
+    public required IReadOnlyList<TaintSpec> Taints { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public bool Ready { get; set; } = true;
+    public DateTimeOffset ReadySince { get; set; }
+    public bool Unschedulable { get; set; }
+    public Dictionary<string, string> ExtraLabels { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Annotations { get; } = new(StringComparer.Ordinal);
+    public long ResourceVersion { get; set; }
+}
+
+public sealed class DbInstance
+{
+    public required string Id { get; init; }
+    public required string Engine { get; init; }
+    public required string EngineVersion { get; init; }
+    public required string InstanceClass { get; init; }
+    public required int Port { get; init; }
+    public required string ResourceId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public string AvailabilityZone { get; set; } = "";
+    public string? SecondaryAvailabilityZone { get; set; }
+    public bool MultiAz { get; set; }
+    public string Status { get; set; } = "available";
+    public string? ReplicaSourceId { get; set; }
+    public List<string> ReplicaIds { get; } = [];
+    public string? ClusterId { get; set; }
+}
+
+public sealed class DbCluster
+{
+    public required string Id { get; init; }
+    public required string Engine { get; init; }
+    public required string ResourceId { get; init; }
+    public string Status { get; set; } = "available";
+    public List<DbClusterMember> Members { get; } = [];
+}
+
+public sealed class DbClusterMember(string instanceId, string availabilityZone, bool writer)
+{
+    public string InstanceId { get; } = instanceId;
+    public string AvailabilityZone { get; } = availabilityZone;
+    public bool Writer { get; set; } = writer;
+}
+
+public sealed record RdsEvent(string SourceIdentifier, string SourceType, string Message, string Category, DateTimeOffset Date);
+
+public sealed class CacheReplicationGroup
+{
+    public required string Id { get; init; }
+    public required string NodeType { get; init; }
+    public required int Port { get; init; }
+    public string Status { get; set; } = "available";
+    public bool AutomaticFailover { get; set; }
+    public bool MultiAz { get; set; }
+    public List<CacheMember> Members { get; } = [];
+    public List<DateTimeOffset> TestFailoverCalls { get; } = [];
+}
+
+public sealed class CacheMember(string cacheClusterId, string availabilityZone, bool primary)
+{
+    public string CacheClusterId { get; } = cacheClusterId;
+    public string AvailabilityZone { get; } = availabilityZone;
+    public bool Primary { get; set; } = primary;
+}
+
+public sealed record Lease(string Namespace, string Name, string? HolderIdentity, int? LeaseDurationSeconds,
+    DateTimeOffset? AcquireTime, DateTimeOffset? RenewTime, int? LeaseTransitions, long ResourceVersion, string Uid, DateTimeOffset CreatedAt);
+
+public sealed record FaultRule(string Service, string Operation, string? ErrorCode, double Probability, TimeSpan AddedLatency);

@@ -1,0 +1,236 @@
+namespace DrSentinel.Sandbox.Region;
+
+// EC2 Auto Scaling and the instances that join the cluster as Nodes.
+public sealed partial class SandboxRegion
+{
+    private static readonly TimeSpan InstanceBoot = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan InstanceShutdown = TimeSpan.FromSeconds(30);
+    private static readonly string[] KnownProcesses =
+        ["Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"];
+    private int _nodeCounter;
+
+    private void SeedScalingGroups()
+    {
+        foreach (var spec in Topology.NodeGroups)
+        {
+            var layouts = spec.AutoScalingGroupPerAz
+                ? spec.Subnets.Select(s => (Suffix: SubnetZones[s] + "-", Subnets: new List<string> { s })).ToList()
+                : [("", spec.Subnets.ToList())];
+            foreach (var (suffix, subnets) in layouts)
+            {
+                var share = layouts.Count == 1 ? 1.0 : 1.0 / layouts.Count;
+                var name = $"eks-{spec.Name}-{suffix}{NewId("", 8)}-{NewId("", 4)}";
+                var group = new ScalingGroup
+                {
+                    Name = name,
+                    Arn = $"arn:aws:autoscaling:{Name}:{Topology.AccountId}:autoScalingGroup:{Guid.NewGuid()}:autoScalingGroupName/{name}",
+                    NodeGroup = spec.Name,
+                    InstanceTypes = spec.InstanceTypes,
+                    Taints = spec.Taints,
+                    SubnetIds = subnets,
+                    MinSize = (int)Math.Ceiling(spec.MinSize * share),
+                    MaxSize = (int)Math.Ceiling(spec.MaxSize * share),
+                    DesiredCapacity = (int)Math.Ceiling(spec.DesiredSize * share),
+                    CreatedTime = Now,
+                };
+                var cluster = Topology.ClusterName;
+                group.Tags["eks:cluster-name"] = (cluster, true);
+                group.Tags["eks:nodegroup-name"] = (spec.Name, true);
+                group.Tags[$"kubernetes.io/cluster/{cluster}"] = ("owned", true);
+                group.Tags["k8s.io/cluster-autoscaler/enabled"] = ("true", true);
+                group.Tags[$"k8s.io/cluster-autoscaler/{cluster}"] = ("owned", true);
+                ScalingGroups[name] = group;
+                for (var i = 0; i < group.DesiredCapacity; i++)
+                    StartInstance(group, ZoneForLaunch(group)!, booted: true);
+            }
+        }
+    }
+
+    internal IEnumerable<string> GroupZones(ScalingGroup group) => group.SubnetIds.Select(s => SubnetZones[s]).Distinct();
+
+    internal IEnumerable<Ec2Instance> LiveInstances(ScalingGroup group) =>
+        Instances.Values.Where(i => i.GroupName == group.Name && i.Lifecycle is InstanceLifecycle.Pending or InstanceLifecycle.InService);
+
+    public void SetDesiredCapacity(string groupName, int desired)
+    {
+        var group = RequireGroup(groupName);
+        if (desired > group.MaxSize)
+            throw AwsFaultException.Validation($"New SetDesiredCapacity value {desired} is above max value {group.MaxSize} for the AutoScalingGroup.");
+        if (desired < group.MinSize)
+            throw AwsFaultException.Validation($"New SetDesiredCapacity value {desired} is below min value {group.MinSize} for the AutoScalingGroup.");
+        var cause = $"a user request explicitly set group desired capacity changing the desired capacity from {group.DesiredCapacity} to {desired}";
+        group.DesiredCapacity = desired;
+        Reconcile(group, cause);
+    }
+
+    public void UpdateScalingGroup(string groupName, int? minSize, int? maxSize, int? desired, string? vpcZoneIdentifier)
+    {
+        var group = RequireGroup(groupName);
+        var min = minSize ?? group.MinSize;
+        var max = maxSize ?? group.MaxSize;
+        if (min < 0 || max < 0) throw AwsFaultException.Validation("MinSize and MaxSize must not be negative.");
+        if (min > max) throw AwsFaultException.Validation($"Max bound, {max}, must be greater than or equal to min bound, {min}");
+        var newDesired = desired ?? Math.Clamp(group.DesiredCapacity, min, max);
+        if (newDesired < min || newDesired > max)
+            throw AwsFaultException.Validation($"Desired capacity:{newDesired} must be between the specified min size:{min} and max size:{max}");
+        List<string>? subnets = null;
+        if (vpcZoneIdentifier is not null)
+        {
+            subnets = vpcZoneIdentifier.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            var unknown = subnets.FirstOrDefault(s => !SubnetZones.ContainsKey(s));
+            if (subnets.Count == 0 || unknown is not null)
+                throw AwsFaultException.Validation($"The subnet ID '{unknown}' does not exist");
+        }
+        var cause = $"a user request update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {newDesired} changing the desired capacity from {group.DesiredCapacity} to {newDesired}";
+        (group.MinSize, group.MaxSize, group.DesiredCapacity) = (min, max, newDesired);
+        if (subnets is not null) group.SubnetIds = subnets;
+        Reconcile(group, cause);
+    }
+
+    public void SetTags(IEnumerable<(string GroupName, string Key, string Value, bool PropagateAtLaunch)> tags)
+    {
+        var list = tags.ToList();
+        foreach (var tag in list) RequireGroup(tag.GroupName);
+        foreach (var tag in list) ScalingGroups[tag.GroupName].Tags[tag.Key] = (tag.Value, tag.PropagateAtLaunch);
+    }
+
+    public void DeleteTags(IEnumerable<(string GroupName, string Key)> tags)
+    {
+        var list = tags.ToList();
+        foreach (var tag in list) RequireGroup(tag.GroupName);
+        foreach (var tag in list) ScalingGroups[tag.GroupName].Tags.Remove(tag.Key);
+    }
+
+    public void SuspendProcesses(string groupName, IReadOnlyList<string> processes)
+    {
+        var group = RequireGroup(groupName);
+        foreach (var process in ValidProcesses(processes))
+            group.SuspendedProcesses[process] = "User suspended at " + Now.ToString("yyyy-MM-ddTHH:mm:ssZ");
+    }
+
+    public void ResumeProcesses(string groupName, IReadOnlyList<string> processes)
+    {
+        var group = RequireGroup(groupName);
+        foreach (var process in ValidProcesses(processes)) group.SuspendedProcesses.Remove(process);
+        Reconcile(group, "a user request resumed processes");
+    }
+
+    private static IEnumerable<string> ValidProcesses(IReadOnlyList<string> processes)
+    {
+        var unknown = processes.FirstOrDefault(p => !KnownProcesses.Contains(p));
+        if (unknown is not null) throw AwsFaultException.Validation($"Process '{unknown}' is not a valid scaling process.");
+        return processes.Count == 0 ? KnownProcesses : processes;
+    }
+
+    internal ScalingGroup RequireGroup(string name) =>
+        ScalingGroups.GetValueOrDefault(name) ?? throw AwsFaultException.Validation($"AutoScalingGroup name not found - AutoScalingGroup {name} not found");
+
+    private void Reconcile(ScalingGroup group, string cause)
+    {
+        var live = LiveInstances(group).ToList();
+        if (live.Count < group.DesiredCapacity && !group.SuspendedProcesses.ContainsKey("Launch"))
+        {
+            for (var i = live.Count; i < group.DesiredCapacity; i++)
+            {
+                var zone = ZoneForLaunch(group);
+                if (zone is null)
+                {
+                    Record(group, "Launching a new EC2 instance.  Status Reason: no Availability Zone of the group can launch instances", cause, "Failed");
+                    break;
+                }
+                var instance = StartInstance(group, zone, booted: false);
+                var activity = Record(group, $"Launching a new EC2 instance: {instance.Id}", cause, "InProgress");
+                After(InstanceBoot, () => Complete(activity));
+            }
+        }
+        else if (live.Count > group.DesiredCapacity && !group.SuspendedProcesses.ContainsKey("Terminate"))
+        {
+            for (var i = group.DesiredCapacity; i < live.Count; i++)
+            {
+                // AWS terminates from the zone with the most instances; unhealthy ones go first.
+                var victim = LiveInstances(group).Where(x => x.Lifecycle != InstanceLifecycle.Terminating)
+                    .OrderBy(x => x.Healthy)
+                    .ThenByDescending(x => LiveInstances(group).Count(y => y.AvailabilityZone == x.AvailabilityZone))
+                    .ThenBy(x => x.Id, StringComparer.Ordinal).First();
+                StopInstance(victim);
+                var activity = Record(group, $"Terminating EC2 instance: {victim.Id}", cause, "InProgress");
+                After(InstanceShutdown, () => Complete(activity));
+            }
+        }
+    }
+
+    private void Complete(ScalingActivity activity)
+    {
+        activity.StatusCode = "Successful";
+        activity.Progress = 100;
+        activity.EndTime = Now;
+    }
+
+    private ScalingActivity Record(ScalingGroup group, string description, string cause, string status)
+    {
+        var activity = new ScalingActivity(Guid.NewGuid().ToString(), group.Name, description,
+            $"At {Now:yyyy-MM-ddTHH:mm:ssZ} {cause}.", Now) { StatusCode = status };
+        if (status != "InProgress") (activity.Progress, activity.EndTime) = (100, Now);
+        group.Activities.Add(activity);
+        return activity;
+    }
+
+    /// <summary>The powered zone of the group with the fewest live instances (AWS balances across zones).</summary>
+    private string? ZoneForLaunch(ScalingGroup group)
+    {
+        var live = LiveInstances(group).ToList();
+        return GroupZones(group).Where(z => Zones[z].PoweredOn)
+            .OrderBy(z => live.Count(i => i.AvailabilityZone == z)).ThenBy(z => z, StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
+
+    private Ec2Instance StartInstance(ScalingGroup group, string zone, bool booted)
+    {
+        var n = ++_nodeCounter;
+        var instance = new Ec2Instance
+        {
+            Id = NewId("i-"),
+            GroupName = group.Name,
+            AvailabilityZone = zone,
+            InstanceType = group.InstanceTypes[n % group.InstanceTypes.Count],
+            NodeName = $"ip-10-{(n >> 16) & 255}-{(n >> 8) & 255}-{n & 255}.{Name}.compute.internal",
+            Lifecycle = InstanceLifecycle.Pending,
+        };
+        Instances[instance.Id] = instance;
+        if (booted) JoinCluster(instance);
+        else After(InstanceBoot, () => JoinCluster(instance));
+        return instance;
+    }
+
+    private void JoinCluster(Ec2Instance instance)
+    {
+        if (instance.Lifecycle != InstanceLifecycle.Pending) return;
+        instance.Lifecycle = InstanceLifecycle.InService;
+        var group = ScalingGroups[instance.GroupName];
+        var ready = Zones[instance.AvailabilityZone].PoweredOn;
+        Cluster.Add(new ClusterNode
+        {
+            Name = instance.NodeName,
+            Uid = Guid.NewGuid().ToString(),
+            InstanceId = instance.Id,
+            AvailabilityZone = instance.AvailabilityZone,
+            NodeGroup = group.NodeGroup,
+            InstanceType = instance.InstanceType,
+            Taints = group.Taints,
+            CreatedAt = Now,
+            Ready = ready,
+            ReadySince = Now,
+        });
+    }
+
+    private void StopInstance(Ec2Instance instance)
+    {
+        instance.Lifecycle = InstanceLifecycle.Terminating;
+        After(InstanceShutdown, () =>
+        {
+            instance.Lifecycle = InstanceLifecycle.Terminated;
+            if (Cluster.Find(instance.NodeName) is { } node) Cluster.Remove(node);
+            Instances.Remove(instance.Id);
+        });
+    }
+}

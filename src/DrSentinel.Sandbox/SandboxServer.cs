@@ -1,0 +1,91 @@
+using DrSentinel.Sandbox.Aws;
+using DrSentinel.Sandbox.Control;
+using DrSentinel.Sandbox.Kubernetes;
+using DrSentinel.Sandbox.Region;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DrSentinel.Sandbox;
+
+public sealed record SandboxOptions
+{
+    /// <summary>The region's shape; null means the embedded default (the seed plan's eu-central-1).</summary>
+    public Topology? Topology { get; init; }
+    /// <summary>Region seconds per wall-clock second.</summary>
+    public double Speed { get; init; } = 1;
+    /// <summary>0 picks a free loopback port.</summary>
+    public int Port { get; init; }
+    public int Seed { get; init; } = 1;
+    public string AccessKeyId { get; init; } = SandboxServer.DefaultAccessKeyId;
+    public string SecretAccessKey { get; init; } = SandboxServer.DefaultSecretAccessKey;
+    public TimeSpan WatchBookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>A simulated AWS region and Kubernetes API server on 127.0.0.1, speaking the real wire protocols.</summary>
+public sealed class SandboxServer : IAsyncDisposable
+{
+    public const string DefaultAccessKeyId = "AKIASANDBOXDRSENTINEL";
+    public const string DefaultSecretAccessKey = "sandbox/secret/access/key/for/drills0000";
+
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _ticker;
+
+    private SandboxServer(WebApplication app, SandboxRegion region, Uri endpoint, SandboxOptions options)
+    {
+        _app = app;
+        Region = region;
+        Endpoint = endpoint;
+        Options = options;
+        _ticker = TickAsync(_stop.Token);
+    }
+
+    public SandboxRegion Region { get; }
+    public Uri Endpoint { get; }
+    public SandboxOptions Options { get; }
+
+    public static async Task<SandboxServer> StartAsync(SandboxOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancel = default)
+    {
+        var clock = new SimulatedClock(options.Speed);
+        var region = new SandboxRegion(options.Topology ?? Topology.Default(), clock, options.Seed);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (loggerFactory is not null) builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
+        var app = builder.Build();
+        var verifier = new SigV4Verifier(new Dictionary<string, string> { [options.AccessKeyId] = options.SecretAccessKey }, clock);
+        app.MapAwsQuery(region, verifier);
+        app.MapKubernetes(region, options.WatchBookmarkInterval);
+        app.MapSandboxControl(region);
+        await app.StartAsync(cancel);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new SandboxServer(app, region, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), options);
+    }
+
+    private async Task TickAsync(CancellationToken cancel)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancel)) Region.Tick();
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _ticker;
+        Region.Write(r => r.Cluster.DropWatches());
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text;
+using System.Xml.Linq;
+using Amazon.EC2;
+using DrSentinel.Metrics;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.Runtime.Internal;
+using Amazon.Runtime.Internal.Auth;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Aws;
+
+/// <summary>What the Query protocol needs to know about one service.</summary>
+public sealed record QueryApi(string SigningName, string Version);
+
+/// <summary>
+/// The AWS Query protocol on AWSSDK.Core: form-encoded POST, SigV4 by the SDK's signer, credentials from the SDK's
+/// default chain (IRSA included), retries with capped exponential backoff and full jitter.
+/// </summary>
+public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions> options, TimeProvider time, ApiCallRecorder recorder, ILogger<AwsQueryClient> logger)
+{
+    private readonly AwsOptions _options = options.Value;
+    private readonly AWSCredentials _credentials = options.Value.AccessKeyId is { Length: > 0 } key
+        ? new BasicAWSCredentials(key, options.Value.SecretAccessKey)
+        : DefaultAWSCredentialsIdentityResolver.GetCredentials();
+
+    /// <summary>
+    /// Sends one operation and returns its result element. <paramref name="idempotent"/> operations are retried on any
+    /// transient failure; the others only when AWS said it throttled them, so an action is never sent twice after AWS may have taken it.
+    /// </summary>
+    public async Task<XElement> SendAsync(QueryApi api, string operation, IEnumerable<KeyValuePair<string, string>> parameters, bool idempotent, CancellationToken cancel)
+    {
+        var form = new StringBuilder($"Action={operation}&Version={api.Version}");
+        foreach (var (key, value) in parameters)
+            form.Append('&').Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value));
+        var body = Encoding.UTF8.GetBytes(form.ToString());
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = time.GetTimestamp();
+            try
+            {
+                var result = await SendOnceAsync(api, operation, body, cancel);
+                recorder.Record("aws", api.SigningName, operation, "success", time.GetElapsedTime(started));
+                return result;
+            }
+            catch (AwsServiceException e) when (!cancel.IsCancellationRequested)
+            {
+                var retryable = e.IsThrottling || (idempotent && (e.HttpStatus is null or >= 500));
+                recorder.Record("aws", api.SigningName, operation, e.IsThrottling ? "throttled" : "error", time.GetElapsedTime(started));
+                if (!retryable || attempt >= _options.MaxAttempts) throw;
+                var delay = Backoff(attempt);
+                LogRetry(logger, api.SigningName, operation, e.Code, attempt, delay.TotalMilliseconds);
+                await Task.Delay(delay, time, cancel);
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(_options.RetryMaxDelay.TotalMilliseconds, _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+    }
+
+    private async Task<XElement> SendOnceAsync(QueryApi api, string operation, byte[] body, CancellationToken cancel)
+    {
+        var endpoint = _options.EndpointFor(api.SigningName);
+        using var message = await SignAsync(api, endpoint, body, cancel);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(_options.Timeout);
+        HttpResponseMessage response;
+        string text;
+        try
+        {
+            response = await http.SendAsync(message, timeout.Token);
+            text = await response.Content.ReadAsStringAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
+        {
+            var code = e is OperationCanceledException ? "RequestTimeout" : "ConnectionFailure";
+            throw new AwsServiceException(api.SigningName, operation, code, e.Message, null, null, e);
+        }
+        using (response)
+        {
+            XElement document;
+            try
+            {
+                document = XElement.Parse(text);
+            }
+            catch (System.Xml.XmlException e)
+            {
+                throw new AwsServiceException(api.SigningName, operation, "UnparseableResponse",
+                    $"HTTP {(int)response.StatusCode} with a body that is not XML", (int)response.StatusCode, null, e);
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                // Query services answer <ErrorResponse><Error/><RequestId/>; EC2 answers <Response><Errors><Error/></Errors><RequestID/>.
+                var error = document.Descendants().FirstOrDefault(e => e.Name.LocalName == "Error");
+                var requestId = document.Descendants().FirstOrDefault(e => e.Name.LocalName is "RequestId" or "RequestID")?.Value;
+                throw new AwsServiceException(api.SigningName, operation, error?.Text("Code") ?? $"Http{(int)response.StatusCode}",
+                    error?.Text("Message") ?? "", (int)response.StatusCode, requestId);
+            }
+            return document.Child(operation + "Result") ?? document;
+        }
+    }
+
+    private async Task<HttpRequestMessage> SignAsync(QueryApi api, Uri endpoint, byte[] body, CancellationToken cancel)
+    {
+        await _credentials.GetCredentialsAsync(); // resolves (and refreshes) outside the signer, which would block
+        cancel.ThrowIfCancellationRequested();
+        var request = new DefaultRequest(new SignedQuery(), api.SigningName)
+        {
+            HttpMethod = "POST",
+            Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
+            ResourcePath = endpoint.AbsolutePath,
+            Content = body,
+            AuthenticationRegion = _options.Region,
+            OverrideSigningServiceName = api.SigningName,
+        };
+        request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+        var config = new AmazonEC2Config { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
+        new AWS4Signer().Sign(request, config, null, _credentials);
+
+        var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            else if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase) && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                message.Headers.TryAddWithoutValidation(name, value);
+        }
+        return message;
+    }
+
+    private sealed class SignedQuery : AmazonWebServiceRequest;
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "AWS {Service} {Operation} failed with {Code}; attempt {Attempt}, retrying in {DelayMs:F0} ms")]
+    private static partial void LogRetry(ILogger logger, string service, string operation, string code, int attempt, double delayMs);
+}

@@ -1,0 +1,64 @@
+using Amazon.EC2;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Aws.Ec2;
+using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Aws.Rds;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Aws;
+
+public static class AwsServiceCollectionExtensions
+{
+    /// <summary>The typed AWS clients: RDS, ElastiCache and Auto Scaling over the Query protocol, EC2 through the official SDK.</summary>
+    public static IServiceCollection AddAws(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AwsOptions>().Bind(configuration.GetSection(AwsOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AwsOptions>, AwsOptionsValidator>();
+        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // AwsQueryClient applies Aws:Timeout per attempt
+        });
+        services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>()));
+        services.AddSingleton<IRdsClient, RdsClient>();
+        services.AddSingleton<IElastiCacheClient, ElastiCacheClient>();
+        services.AddSingleton<IAutoScalingClient, AutoScalingClient>();
+        services.AddSingleton<IAmazonEC2>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AwsOptions>>().Value;
+            var config = new AmazonEC2Config
+            {
+                RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region),
+                Timeout = options.Timeout,
+                MaxErrorRetry = options.MaxAttempts - 1,
+            };
+            if (options.ServiceUrl is { } url)
+            {
+                config.ServiceURL = url.ToString();
+                config.AuthenticationRegion = options.Region;
+            }
+            AWSCredentials credentials = options.AccessKeyId is { Length: > 0 } key
+                ? new BasicAWSCredentials(key, options.SecretAccessKey)
+                : DefaultAWSCredentialsIdentityResolver.GetCredentials();
+            return new AmazonEC2Client(credentials, config);
+        });
+        services.AddSingleton<IEc2Client, Ec2Client>();
+        return services;
+    }
+
+    private sealed class AwsOptionsValidator : IValidateOptions<AwsOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, AwsOptions options)
+        {
+            if (string.IsNullOrEmpty(options.AccessKeyId) != string.IsNullOrEmpty(options.SecretAccessKey))
+                return ValidateOptionsResult.Fail("Aws:AccessKeyId and Aws:SecretAccessKey must be set together, or both left empty for the default credential chain");
+            if (options.ServiceUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
+                return ValidateOptionsResult.Fail($"Aws:ServiceUrl must be an absolute http(s) URL, not '{url}'");
+            if (options.RetryBaseDelay > options.RetryMaxDelay)
+                return ValidateOptionsResult.Fail("Aws:RetryBaseDelay must not exceed Aws:RetryMaxDelay");
+            return ValidateOptionsResult.Success;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Xml.Linq;
+
+namespace DrSentinel.Aws.ElastiCache;
+
+public sealed record CacheNodeGroupMember(string CacheClusterId, string? AvailabilityZone, string? CurrentRole, string? ReadEndpointAddress);
+
+public sealed record CacheNodeGroup(string NodeGroupId, string Status, string? PrimaryEndpointAddress, int? PrimaryEndpointPort, IReadOnlyList<CacheNodeGroupMember> Members);
+
+public sealed record ReplicationGroupDescription(
+    string Id, string Status, string AutomaticFailover, string MultiAz, bool ClusterEnabled, IReadOnlyList<string> MemberClusters, IReadOnlyList<CacheNodeGroup> NodeGroups);
+
+/// <summary>The settings ModifyReplicationGroup may change here; null leaves one as it is.</summary>
+public sealed record ReplicationGroupChange(string? PrimaryClusterId = null, bool? AutomaticFailoverEnabled = null, bool? MultiAzEnabled = null, bool ApplyImmediately = true);
+
+/// <summary>Amazon ElastiCache (API 2015-02-02): the calls DrSentinel makes.</summary>
+public interface IElastiCacheClient
+{
+    Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel);
+    Task<ReplicationGroupDescription> TestFailoverAsync(string groupId, string nodeGroupId, CancellationToken cancel);
+    Task<ReplicationGroupDescription> ModifyReplicationGroupAsync(string groupId, ReplicationGroupChange change, CancellationToken cancel);
+}
+
+public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
+{
+    public static readonly QueryApi Api = new("elasticache", "2015-02-02");
+
+    public async Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel)
+    {
+        var groups = new List<ReplicationGroupDescription>();
+        string? marker = null;
+        do
+        {
+            List<KeyValuePair<string, string>> parameters = [];
+            if (groupId is not null) parameters.Add(new("ReplicationGroupId", groupId));
+            if (marker is not null) parameters.Add(new("Marker", marker));
+            var result = await query.SendAsync(Api, "DescribeReplicationGroups", parameters, idempotent: true, cancel);
+            groups.AddRange(result.Items("ReplicationGroups").Select(Parse));
+            marker = result.Text("Marker");
+        } while (!string.IsNullOrEmpty(marker));
+        return groups;
+    }
+
+    public async Task<ReplicationGroupDescription> TestFailoverAsync(string groupId, string nodeGroupId, CancellationToken cancel)
+    {
+        var result = await query.SendAsync(Api, "TestFailover", [new("ReplicationGroupId", groupId), new("NodeGroupId", nodeGroupId)], idempotent: false, cancel);
+        return Parse(result.Child("ReplicationGroup")!);
+    }
+
+    public async Task<ReplicationGroupDescription> ModifyReplicationGroupAsync(string groupId, ReplicationGroupChange change, CancellationToken cancel)
+    {
+        static string Flag(bool value) => value ? "true" : "false";
+        List<KeyValuePair<string, string>> parameters = [new("ReplicationGroupId", groupId), new("ApplyImmediately", Flag(change.ApplyImmediately))];
+        if (change.PrimaryClusterId is { } primary) parameters.Add(new("PrimaryClusterId", primary));
+        if (change.AutomaticFailoverEnabled is { } automatic) parameters.Add(new("AutomaticFailoverEnabled", Flag(automatic)));
+        if (change.MultiAzEnabled is { } multiAz) parameters.Add(new("MultiAZEnabled", Flag(multiAz)));
+        var result = await query.SendAsync(Api, "ModifyReplicationGroup", parameters, idempotent: false, cancel);
+        return Parse(result.Child("ReplicationGroup")!);
+    }
+
+    private static ReplicationGroupDescription Parse(XElement e) => new(
+        e.RequiredText("ReplicationGroupId"), e.Text("Status") ?? "", e.Text("AutomaticFailover") ?? "", e.Text("MultiAZ") ?? "", e.Bool("ClusterEnabled"),
+        e.Strings("MemberClusters"),
+        e.Items("NodeGroups").Select(g => new CacheNodeGroup(
+            g.RequiredText("NodeGroupId"), g.Text("Status") ?? "", g.Child("PrimaryEndpoint")?.Text("Address"), g.Child("PrimaryEndpoint")?.Int("Port"),
+            g.Items("NodeGroupMembers").Select(m => new CacheNodeGroupMember(
+                m.RequiredText("CacheClusterId"), m.Text("PreferredAvailabilityZone"), m.Text("CurrentRole"), m.Child("ReadEndpoint")?.Text("Address"))).ToList())).ToList());
+}

@@ -1,0 +1,97 @@
+using System.Xml.Linq;
+
+namespace DrSentinel.Aws.Rds;
+
+public sealed record DbInstanceDescription(
+    string Id, string Engine, string Status, string? AvailabilityZone, string? SecondaryAvailabilityZone, bool MultiAz,
+    string? EndpointAddress, int? EndpointPort, string? ReplicaSourceId, IReadOnlyList<string> ReplicaIds, string? ClusterId, string? Arn);
+
+public sealed record DbClusterMemberDescription(string InstanceId, bool IsWriter);
+
+public sealed record DbClusterDescription(
+    string Id, string Engine, string Status, bool MultiAz, IReadOnlyList<string> AvailabilityZones, IReadOnlyList<DbClusterMemberDescription> Members, string? Arn);
+
+public sealed record RdsEventDescription(string SourceIdentifier, string SourceType, string Message, IReadOnlyList<string> Categories, DateTimeOffset Date);
+
+/// <summary>Amazon RDS (API 2014-10-31): the calls DrSentinel makes.</summary>
+public interface IRdsClient
+{
+    Task<IReadOnlyList<DbInstanceDescription>> DescribeDbInstancesAsync(string? instanceId, CancellationToken cancel);
+    Task<IReadOnlyList<DbClusterDescription>> DescribeDbClustersAsync(string? clusterId, CancellationToken cancel);
+    /// <summary>With <paramref name="forceFailover"/>, a Multi-AZ instance's standby becomes the primary.</summary>
+    Task<DbInstanceDescription> RebootDbInstanceAsync(string instanceId, bool forceFailover, CancellationToken cancel);
+    Task<DbClusterDescription> FailoverDbClusterAsync(string clusterId, string? targetInstanceId, CancellationToken cancel);
+    Task<DbInstanceDescription> PromoteReadReplicaAsync(string instanceId, CancellationToken cancel);
+    Task<IReadOnlyList<RdsEventDescription>> DescribeEventsAsync(string? sourceId, string? sourceType, TimeSpan window, CancellationToken cancel);
+}
+
+public sealed class RdsClient(AwsQueryClient query) : IRdsClient
+{
+    public static readonly QueryApi Api = new("rds", "2014-10-31");
+
+    public async Task<IReadOnlyList<DbInstanceDescription>> DescribeDbInstancesAsync(string? instanceId, CancellationToken cancel) =>
+        await PagesAsync("DescribeDBInstances", Optional("DBInstanceIdentifier", instanceId), "DBInstances", ParseInstance, cancel);
+
+    public async Task<IReadOnlyList<DbClusterDescription>> DescribeDbClustersAsync(string? clusterId, CancellationToken cancel) =>
+        await PagesAsync("DescribeDBClusters", Optional("DBClusterIdentifier", clusterId), "DBClusters", ParseCluster, cancel);
+
+    public async Task<DbInstanceDescription> RebootDbInstanceAsync(string instanceId, bool forceFailover, CancellationToken cancel)
+    {
+        var result = await query.SendAsync(Api, "RebootDBInstance",
+            [new("DBInstanceIdentifier", instanceId), new("ForceFailover", forceFailover ? "true" : "false")], idempotent: false, cancel);
+        return ParseInstance(result.Child("DBInstance")!);
+    }
+
+    public async Task<DbClusterDescription> FailoverDbClusterAsync(string clusterId, string? targetInstanceId, CancellationToken cancel)
+    {
+        var result = await query.SendAsync(Api, "FailoverDBCluster",
+            [new("DBClusterIdentifier", clusterId), .. Optional("TargetDBInstanceIdentifier", targetInstanceId)], idempotent: false, cancel);
+        return ParseCluster(result.Child("DBCluster")!);
+    }
+
+    public async Task<DbInstanceDescription> PromoteReadReplicaAsync(string instanceId, CancellationToken cancel)
+    {
+        var result = await query.SendAsync(Api, "PromoteReadReplica", [new("DBInstanceIdentifier", instanceId)], idempotent: false, cancel);
+        return ParseInstance(result.Child("DBInstance")!);
+    }
+
+    public async Task<IReadOnlyList<RdsEventDescription>> DescribeEventsAsync(string? sourceId, string? sourceType, TimeSpan window, CancellationToken cancel)
+    {
+        List<KeyValuePair<string, string>> parameters =
+            [.. Optional("SourceIdentifier", sourceId), .. Optional("SourceType", sourceType),
+             new("Duration", ((int)Math.Ceiling(window.TotalMinutes)).ToString(System.Globalization.CultureInfo.InvariantCulture))];
+        return await PagesAsync("DescribeEvents", parameters, "Events", e => new RdsEventDescription(
+            e.RequiredText("SourceIdentifier"), e.Text("SourceType") ?? "", e.Text("Message") ?? "", e.Strings("EventCategories"), e.Time("Date") ?? default), cancel);
+    }
+
+    private static List<KeyValuePair<string, string>> Optional(string name, string? value) => value is null ? [] : [new(name, value)];
+
+    /// <summary>Follows Marker to the last page.</summary>
+    private async Task<IReadOnlyList<T>> PagesAsync<T>(string operation, List<KeyValuePair<string, string>> parameters, string listName,
+        Func<XElement, T> parse, CancellationToken cancel)
+    {
+        var items = new List<T>();
+        string? marker = null;
+        do
+        {
+            var result = await query.SendAsync(Api, operation, [.. parameters, .. Optional("Marker", marker)], idempotent: true, cancel);
+            items.AddRange(result.Items(listName).Select(parse));
+            marker = result.Text("Marker");
+        } while (!string.IsNullOrEmpty(marker));
+        return items;
+    }
+
+    private static DbInstanceDescription ParseInstance(XElement e)
+    {
+        var endpoint = e.Child("Endpoint");
+        return new DbInstanceDescription(
+            e.RequiredText("DBInstanceIdentifier"), e.Text("Engine") ?? "", e.Text("DBInstanceStatus") ?? "", e.Text("AvailabilityZone"),
+            e.Text("SecondaryAvailabilityZone"), e.Bool("MultiAZ"), endpoint?.Text("Address"), endpoint is null ? null : endpoint.Int("Port"),
+            e.Text("ReadReplicaSourceDBInstanceIdentifier"), e.Strings("ReadReplicaDBInstanceIdentifiers"), e.Text("DBClusterIdentifier"), e.Text("DBInstanceArn"));
+    }
+
+    private static DbClusterDescription ParseCluster(XElement e) => new(
+        e.RequiredText("DBClusterIdentifier"), e.Text("Engine") ?? "", e.Text("Status") ?? "", e.Bool("MultiAZ"), e.Strings("AvailabilityZones"),
+        e.Items("DBClusterMembers").Select(m => new DbClusterMemberDescription(m.RequiredText("DBInstanceIdentifier"), m.Bool("IsClusterWriter"))).ToList(),
+        e.Text("DBClusterArn"));
+}

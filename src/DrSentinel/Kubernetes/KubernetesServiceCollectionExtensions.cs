@@ -1,0 +1,26 @@
+using k8s;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Kubernetes;
+
+public static class KubernetesServiceCollectionExtensions
+{
+    public static IServiceCollection AddKubernetes(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<KubernetesOptions>().Bind(configuration.GetSection(KubernetesOptions.Section))
+            .Validate(o => o.Host is null || (o.Host.IsAbsoluteUri && o.Host.Scheme is "http" or "https"), "Kubernetes:Host must be an absolute http(s) URL")
+            .Validate(o => o.KubeconfigPath is null || File.Exists(o.KubeconfigPath), "Kubernetes:KubeconfigPath names a file that does not exist")
+            .ValidateOnStart();
+        services.AddSingleton<IKubernetes>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<KubernetesOptions>>().Value;
+            var config = options.Host is { } host
+                ? new KubernetesClientConfiguration { Host = host.ToString() }
+                : KubernetesClientConfiguration.IsInCluster()
+                    ? KubernetesClientConfiguration.InClusterConfig()
+                    : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath);
+            return new k8s.Kubernetes(config);
+        });
+        return services;
+    }
+}

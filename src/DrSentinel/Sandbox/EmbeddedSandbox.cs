@@ -1,0 +1,71 @@
+using System.ComponentModel.DataAnnotations;
+using DrSentinel.Sandbox;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.SandboxRegion;
+
+/// <summary>Runs the simulated region in-process (the default) and points the AWS and Kubernetes clients at it.</summary>
+public sealed class SandboxHostingOptions
+{
+    public const string Section = "Sandbox";
+
+    public bool Enabled { get; set; }
+
+    [Range(0, 65535, ErrorMessage = "Sandbox:Port must be a TCP port, or 0 for a free one")]
+    public int Port { get; set; }
+
+    [Range(0.001, 10000, ErrorMessage = "Sandbox:Speed must be in (0, 10000]")]
+    public double Speed { get; set; } = 1;
+
+    /// <summary>A topology file; empty means the embedded default (the seed plan's eu-central-1).</summary>
+    public string? TopologyFile { get; set; }
+}
+
+public static partial class EmbeddedSandbox
+{
+    public static async Task<SandboxServer?> AddEmbeddedSandboxAsync(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(SandboxHostingOptions.Section).Get<SandboxHostingOptions>() ?? new SandboxHostingOptions();
+        var problems = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
+            throw new InvalidOperationException(string.Join("; ", problems.Select(p => p.ErrorMessage)));
+        if (!options.Enabled) return null;
+
+        var topology = string.IsNullOrEmpty(options.TopologyFile) ? Topology.Default() : Topology.Load(options.TopologyFile);
+        var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Topology = topology, Port = options.Port, Speed = options.Speed });
+        builder.Services.AddSingleton(sandbox);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Aws:ServiceUrl"] = sandbox.Endpoint.ToString(),
+            ["Aws:Region"] = topology.Region,
+            ["Aws:AccessKeyId"] = sandbox.Options.AccessKeyId,
+            ["Aws:SecretAccessKey"] = sandbox.Options.SecretAccessKey,
+            ["Kubernetes:Host"] = sandbox.Endpoint.ToString(),
+        });
+        return sandbox;
+    }
+
+    /// <summary>Logs every address once the host listens, so a newcomer knows where to point curl.</summary>
+    public static void LogAddressesOnStart(this WebApplication app)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DrSentinel");
+            foreach (var url in app.Urls)
+                LogListening(logger, url);
+            if (app.Services.GetService<SandboxServer>() is { } sandbox)
+                LogSandbox(logger, sandbox.Region.Name, sandbox.Endpoint, sandbox.Region.Clock.Speed);
+        });
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            if (app.Services.GetService<SandboxServer>() is { } sandbox) sandbox.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "DrSentinel listens on {Url}: /metrics, /healthz, /readyz")]
+    private static partial void LogListening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information,
+        Message = "Sandbox region {Region} serves AWS (Query protocol), Kubernetes and its control API (/sandbox/state) at {Endpoint}; speed x{Speed}")]
+    private static partial void LogSandbox(ILogger logger, string region, Uri endpoint, double speed);
+}
