@@ -57,7 +57,8 @@ public sealed class SandboxServer : IAsyncDisposable
         if (loggerFactory is not null) builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
         var app = builder.Build();
-        var verifier = new SigV4Verifier(new Dictionary<string, string> { [options.AccessKeyId] = options.SecretAccessKey }, clock);
+        // Clients sign with the wall clock, whatever the region's speed.
+        var verifier = new SigV4Verifier(new Dictionary<string, string> { [options.AccessKeyId] = options.SecretAccessKey }, TimeProvider.System);
         app.MapAwsQuery(region, verifier);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
         app.MapSandboxControl(region);

@@ -2,7 +2,7 @@ using DrSentinel.Aws;
 using DrSentinel.Health;
 using DrSentinel.Kubernetes;
 using DrSentinel.Metrics;
-using DrSentinel.SandboxRegion;
+using DrSentinel.SandboxHosting;
 
 var builder = WebApplication.CreateBuilder(args);
 await builder.AddEmbeddedSandboxAsync();

@@ -127,4 +127,5 @@ public sealed class CacheMember(string cacheClusterId, string availabilityZone, 
 public sealed record Lease(string Namespace, string Name, string? HolderIdentity, int? LeaseDurationSeconds,
     DateTimeOffset? AcquireTime, DateTimeOffset? RenewTime, int? LeaseTransitions, long ResourceVersion, string Uid, DateTimeOffset CreatedAt);
 
-public sealed record FaultRule(string Service, string Operation, string? ErrorCode, double Probability, TimeSpan AddedLatency);
+/// <summary>An injected API fault; <see cref="Remaining"/> limits how many calls it hits (null: until cleared).</summary>
+public sealed record FaultRule(string Service, string Operation, string? ErrorCode, double Probability, TimeSpan AddedLatency, int? Remaining = null);

@@ -58,8 +58,6 @@ public sealed partial class SandboxRegion
         {
             newPrimary = group.Members.FirstOrDefault(m => m.CacheClusterId == primaryClusterId)
                 ?? throw new AwsFaultException("CacheClusterNotFound", $"Cache cluster {primaryClusterId} not found in {groupId}.", 404);
-            if (newAutomatic)
-                throw AwsFaultException.InvalidParameterCombination("PrimaryClusterId cannot be set while automatic failover is enabled; disable it first.");
         }
         (group.AutomaticFailover, group.MultiAz) = (newAutomatic, newMultiAz);
         if (newPrimary is not null && !newPrimary.Primary) StartCachePromotion(group, newPrimary);

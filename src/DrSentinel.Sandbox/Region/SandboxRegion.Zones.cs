@@ -57,7 +57,14 @@ public sealed partial class SandboxRegion
     public bool ReachableFromCluster(string zoneName) => RequireZone(zoneName).ReachableFromCluster;
 
     /// <summary>A fault to inject into the next matching API call, or null; the latency is added either way.</summary>
-    internal FaultRule? MatchFault(string service, string operation) =>
-        Faults.FirstOrDefault(f => (f.Service == "*" || string.Equals(f.Service, service, StringComparison.OrdinalIgnoreCase))
-                                   && (f.Operation == "*" || f.Operation == operation) && Chance(f.Probability));
+    internal FaultRule? MatchFault(string service, string operation)
+    {
+        var index = Faults.FindIndex(f => (f.Service == "*" || string.Equals(f.Service, service, StringComparison.OrdinalIgnoreCase))
+                                          && (f.Operation == "*" || f.Operation == operation) && Chance(f.Probability));
+        if (index < 0) return null;
+        var fault = Faults[index];
+        if (fault.Remaining is 1) Faults.RemoveAt(index);
+        else if (fault.Remaining is { } left) Faults[index] = fault with { Remaining = left - 1 };
+        return fault;
+    }
 }

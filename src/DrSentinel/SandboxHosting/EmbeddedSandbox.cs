@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using DrSentinel.Sandbox;
 using DrSentinel.Sandbox.Region;
 
-namespace DrSentinel.SandboxRegion;
+namespace DrSentinel.SandboxHosting;
 
 /// <summary>Runs the simulated region in-process (the default) and points the AWS and Kubernetes clients at it.</summary>
 public sealed class SandboxHostingOptions

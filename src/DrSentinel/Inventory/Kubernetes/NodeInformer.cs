@@ -1,0 +1,129 @@
+using System.Collections.Immutable;
+using DrSentinel.Metrics;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace DrSentinel.Inventory.Kubernetes;
+
+/// <summary>What DrSentinel keeps of a Kubernetes node.</summary>
+public sealed record NodeState(string Name, string? Zone, string? NodeGroup, string ReadyStatus, bool Unschedulable, string? ResourceVersion)
+{
+    public bool Ready => ReadyStatus == "True";
+
+    public static NodeState From(V1Node node)
+    {
+        var labels = node.Metadata.Labels ?? new Dictionary<string, string>();
+        var zone = labels.TryGetValue("topology.kubernetes.io/zone", out var z) ? z
+            : labels.TryGetValue("failure-domain.beta.kubernetes.io/zone", out var legacy) ? legacy : null;
+        var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status ?? "Unknown";
+        return new NodeState(node.Metadata.Name, zone, labels.TryGetValue("eks.amazonaws.com/nodegroup", out var group) ? group : null, ready,
+            node.Spec?.Unschedulable ?? false, node.Metadata.ResourceVersion);
+    }
+}
+
+/// <summary>
+/// The informer pattern: list the nodes once, then watch from the list's resourceVersion. A dropped watch resumes from
+/// the last version seen; only 410 Gone (history compacted) costs a new list. The node set is one immutable map,
+/// swapped whole, so readers never see half an update.
+/// </summary>
+public sealed partial class NodeInformer(IKubernetes client, TimeProvider time, ApiCallRecorder recorder, ILogger<NodeInformer> logger) : BackgroundService
+{
+    private static readonly TimeSpan WatchTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private ImmutableDictionary<string, NodeState> _nodes = ImmutableDictionary<string, NodeState>.Empty.WithComparers(StringComparer.Ordinal);
+    private long _lists;
+    private long _watches;
+
+    public IReadOnlyDictionary<string, NodeState> Nodes => Volatile.Read(ref _nodes);
+
+    /// <summary>True once the first list has arrived.</summary>
+    public bool Synced { get; private set; }
+
+    public long Lists => Interlocked.Read(ref _lists);
+    public long Watches => Interlocked.Read(ref _watches);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var stop = stoppingToken;
+        string? version = null;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                version ??= await ListAsync(stop);
+                version = await WatchAsync(version, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            {
+                LogWatchFailed(logger, e.GetType().Name, e.Message);
+                await Task.Delay(RetryDelay, time, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Replaces the whole node set; returns the list's resourceVersion to watch from.</summary>
+    private async Task<string> ListAsync(CancellationToken stop)
+    {
+        var started = time.GetTimestamp();
+        V1NodeList list;
+        try
+        {
+            list = await client.CoreV1.ListNodeAsync(cancellationToken: stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            recorder.Record("kubernetes", "core", "list_nodes", "error", time.GetElapsedTime(started));
+            throw;
+        }
+        recorder.Record("kubernetes", "core", "list_nodes", "success", time.GetElapsedTime(started));
+        Interlocked.Increment(ref _lists);
+        var nodes = list.Items.Select(NodeState.From).ToImmutableDictionary(n => n.Name, StringComparer.Ordinal);
+        Volatile.Write(ref _nodes, nodes);
+        Synced = true;
+        LogListed(logger, nodes.Count, list.Metadata.ResourceVersion);
+        return list.Metadata.ResourceVersion;
+    }
+
+    /// <summary>Applies watch events until the stream ends; returns the version to resume from, or null when a new list is needed.</summary>
+    private async Task<string?> WatchAsync(string version, CancellationToken stop)
+    {
+        var gone = false;
+        Interlocked.Increment(ref _watches);
+        recorder.Record("kubernetes", "core", "watch_nodes", "started", TimeSpan.Zero);
+        var events = client.CoreV1.WatchListNodeAsync(
+            allowWatchBookmarks: true, resourceVersion: version, timeoutSeconds: (int)WatchTimeout.TotalSeconds,
+            onError: e => gone |= e is KubernetesException { Status.Code: 410 }, cancellationToken: stop);
+        await foreach (var (type, node) in events.ConfigureAwait(false))
+        {
+            version = node.Metadata.ResourceVersion ?? version;
+            switch (type)
+            {
+                case WatchEventType.Added or WatchEventType.Modified:
+                    Swap(nodes => nodes.SetItem(node.Metadata.Name, NodeState.From(node)));
+                    break;
+                case WatchEventType.Deleted:
+                    Swap(nodes => nodes.Remove(node.Metadata.Name));
+                    break;
+            }
+        }
+        if (gone) LogGone(logger, version);
+        return gone ? null : version;
+    }
+
+    private void Swap(Func<ImmutableDictionary<string, NodeState>, ImmutableDictionary<string, NodeState>> change) =>
+        Volatile.Write(ref _nodes, change(_nodes)); // only the informer's own loop writes
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Listed {Count} nodes at resourceVersion {ResourceVersion}")]
+    private static partial void LogListed(ILogger logger, int count, string resourceVersion);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Node watch from resourceVersion {ResourceVersion} expired (410 Gone); listing again")]
+    private static partial void LogGone(ILogger logger, string resourceVersion);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Node watch failed ({ErrorType}: {Error}); resuming")]
+    private static partial void LogWatchFailed(ILogger logger, string errorType, string error);
+}

@@ -1,0 +1,138 @@
+using DrSentinel.Aws;
+using DrSentinel.Aws.AutoScaling;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.IntegrationTests.Aws;
+
+public sealed class AutoScalingClientTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static readonly ScalingGroupFilter ClusterAutoscalerTag = new("tag-key", ["k8s.io/cluster-autoscaler/enabled"]);
+
+    private static async Task<ScalingGroupDescription> GroupAsync(AwsClients aws, string nodeGroup) =>
+        (await aws.AutoScaling.DescribeAutoScalingGroupsAsync(null, [new("tag:eks:nodegroup-name", [nodeGroup])], CancellationToken.None)).Single();
+
+    [Fact]
+    public async Task DescribeAutoScalingGroups_ByClusterAutoscalerTag_ReturnsBothNodeGroupsWithInstancesPerZone()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var groups = await aws.AutoScaling.DescribeAutoScalingGroupsAsync(null, [ClusterAutoscalerTag], CancellationToken.None);
+
+        Assert.Equal(2, groups.Count);
+        var primary = Assert.Single(groups, g => g.Tags.Any(t => t is { Key: "eks:nodegroup-name", Value: "primary" }));
+        Assert.Equal((3, 20, 6), (primary.MinSize, primary.MaxSize, primary.DesiredCapacity));
+        Assert.Equal(["eu-central-1a", "eu-central-1b"], primary.AvailabilityZones);
+        Assert.Equal("subnet-0a1a000000000001,subnet-0b1b000000000002", primary.VpcZoneIdentifier);
+        Assert.Equal(3, primary.Instances.Count(i => i.AvailabilityZone == "eu-central-1a"));
+        Assert.All(primary.Instances, i => Assert.Equal(("InService", "Healthy"), (i.LifecycleState, i.HealthStatus)));
+        var critical = Assert.Single(groups, g => g.Tags.Any(t => t is { Key: "eks:nodegroup-name", Value: "critical" }));
+        Assert.Equal(["eu-central-1a", "eu-central-1b", "eu-central-1c"], critical.Instances.Select(i => i.AvailabilityZone).Order());
+    }
+
+    [Fact]
+    public async Task DescribeAutoScalingGroups_OneGroupPerZoneLayout_FollowsNextTokenAndKeepsEachGroupInItsZone()
+    {
+        var nodeGroups = Enumerable.Range(1, 40).Select(i => new NodeGroupSpec
+        {
+            Name = $"pool-{i:D2}", InstanceTypes = ["m5.large"], MinSize = 0, MaxSize = 3, DesiredSize = 3, AutoScalingGroupPerAz = true,
+            Subnets = ["subnet-0a1a000000000001", "subnet-0b1b000000000002", "subnet-0c1c000000000003"],
+        }).ToList();
+        await using var sandbox = await Sandboxes.StartAsync(topology: Topology.Default() with { NodeGroups = nodeGroups });
+        using var aws = new AwsClients(sandbox);
+
+        var groups = await aws.AutoScaling.DescribeAutoScalingGroupsAsync(null, [ClusterAutoscalerTag], CancellationToken.None);
+
+        Assert.Equal(120, groups.Count);
+        Assert.All(groups, g =>
+        {
+            var zone = Assert.Single(g.AvailabilityZones);
+            Assert.Equal(zone, Assert.Single(g.Instances).AvailabilityZone);
+        });
+        Assert.Equal(2, aws.RequestBodies.Count(b => b.Contains("Action=DescribeAutoScalingGroups", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task SetDesiredCapacity_AboveMaxSize_IsRefusedWithValidationErrorAndChangesNothing()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        var group = await GroupAsync(aws, "critical");
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.AutoScaling.SetDesiredCapacityAsync(group.Name, 7, CancellationToken.None));
+
+        Assert.Equal("ValidationError", refused.Code);
+        Assert.Equal(3, (await GroupAsync(aws, "critical")).DesiredCapacity);
+    }
+
+    [Fact]
+    public async Task SetDesiredCapacity_Increase_LaunchesInstancesThatJoinTheClusterOnlyInTheGroupsZones()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        var group = await GroupAsync(aws, "primary");
+
+        await aws.AutoScaling.SetDesiredCapacityAsync(group.Name, 10, CancellationToken.None);
+
+        var after = await Poll.UntilAsync(() => GroupAsync(aws, "primary"), g => g.Instances.Count(i => i.LifecycleState == "InService") == 10,
+            Deadline, "ten instances in service");
+        Assert.DoesNotContain(after.Instances, i => i.AvailabilityZone == "eu-central-1c");
+        await Poll.UntilAsync(() => sandbox.State(r => r.Cluster.Nodes.Count(n => n.NodeGroup == "primary")) == 10, Deadline, "ten primary nodes");
+        var activities = await aws.AutoScaling.DescribeScalingActivitiesAsync(group.Name, 10, CancellationToken.None);
+        Assert.Equal(4, activities.Count(a => a.Description.StartsWith("Launching", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task UpdateAutoScalingGroup_NewBounds_AreReflectedAndMinAboveMaxIsRefused()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        var group = await GroupAsync(aws, "critical");
+
+        await aws.AutoScaling.UpdateAutoScalingGroupAsync(group.Name, new ScalingGroupBounds(MinSize: 3, MaxSize: 9, DesiredCapacity: 4), CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() =>
+            aws.AutoScaling.UpdateAutoScalingGroupAsync(group.Name, new ScalingGroupBounds(MinSize: 10), CancellationToken.None));
+
+        Assert.Equal("ValidationError", refused.Code);
+        var after = await GroupAsync(aws, "critical");
+        Assert.Equal((3, 9, 4), (after.MinSize, after.MaxSize, after.DesiredCapacity));
+    }
+
+    [Fact]
+    public async Task CreateOrUpdateTagsThenDeleteTags_TagComesAndGoes()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        var group = await GroupAsync(aws, "primary");
+
+        await aws.AutoScaling.CreateOrUpdateTagsAsync(group.Name, [new("drsentinel/original-desired", "6", false)], CancellationToken.None);
+        var tagged = await GroupAsync(aws, "primary");
+        await aws.AutoScaling.DeleteTagsAsync(group.Name, ["drsentinel/original-desired"], CancellationToken.None);
+        var untagged = await GroupAsync(aws, "primary");
+
+        Assert.Contains(tagged.Tags, t => t is { Key: "drsentinel/original-desired", Value: "6", PropagateAtLaunch: false });
+        Assert.DoesNotContain(untagged.Tags, t => t.Key == "drsentinel/original-desired");
+    }
+
+    [Fact]
+    public async Task SuspendProcessesThenResumeProcesses_SuspendedProcessesComeAndGo()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        var group = await GroupAsync(aws, "primary");
+
+        await aws.AutoScaling.SuspendProcessesAsync(group.Name, ["AZRebalance", "Launch"], CancellationToken.None);
+        var suspended = await GroupAsync(aws, "primary");
+        await aws.AutoScaling.SetDesiredCapacityAsync(group.Name, 8, CancellationToken.None);
+        var whileSuspended = await GroupAsync(aws, "primary");
+        await aws.AutoScaling.ResumeProcessesAsync(group.Name, ["AZRebalance", "Launch"], CancellationToken.None);
+        var resumed = await GroupAsync(aws, "primary");
+
+        Assert.Equal(["AZRebalance", "Launch"], suspended.SuspendedProcesses);
+        Assert.Equal(6, whileSuspended.Instances.Count);
+        Assert.Empty(resumed.SuspendedProcesses);
+        Assert.Equal(8, resumed.Instances.Count);
+    }
+}

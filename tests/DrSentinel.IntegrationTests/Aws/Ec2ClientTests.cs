@@ -1,0 +1,33 @@
+using DrSentinel.IntegrationTests.Infrastructure;
+
+namespace DrSentinel.IntegrationTests.Aws;
+
+public sealed class Ec2ClientTests
+{
+    [Fact]
+    public async Task DescribeSubnetZones_ThroughTheOfficialSdk_MapsEverySubnetToItsZone()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var zones = await aws.Ec2.DescribeSubnetZonesAsync([], CancellationToken.None);
+
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["subnet-0a1a000000000001"] = "eu-central-1a",
+            ["subnet-0b1b000000000002"] = "eu-central-1b",
+            ["subnet-0c1c000000000003"] = "eu-central-1c",
+        }, zones);
+    }
+
+    [Fact]
+    public async Task DescribeSubnetZones_UnknownSubnet_IsRefusedWithInvalidSubnetIdNotFound()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var refused = await Assert.ThrowsAsync<Amazon.EC2.AmazonEC2Exception>(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-missing"], CancellationToken.None));
+
+        Assert.Equal("InvalidSubnetID.NotFound", refused.ErrorCode);
+    }
+}

@@ -1,0 +1,111 @@
+using DrSentinel.Aws;
+using DrSentinel.Aws.ElastiCache;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.IntegrationTests.Aws;
+
+public sealed class ElastiCacheClientTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    private static async Task<ReplicationGroupDescription> WhenAvailableAsync(AwsClients aws) =>
+        await Poll.UntilAsync(async () => (await aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None)).Single(),
+            g => g.Status == "available", Deadline, "replication group available");
+
+    [Fact]
+    public async Task DescribeReplicationGroups_DefaultRegion_ReturnsPrimaryAndReplicasWithZones()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var group = Assert.Single(await aws.ElastiCache.DescribeReplicationGroupsAsync(null, CancellationToken.None));
+
+        Assert.Equal(("available", "enabled", "enabled", false), (group.Status, group.AutomaticFailover, group.MultiAz, group.ClusterEnabled));
+        var members = Assert.Single(group.NodeGroups).Members;
+        Assert.Equal(
+            [("pyairtable-redis-001", "eu-central-1a", "primary"), ("pyairtable-redis-002", "eu-central-1b", "replica"), ("pyairtable-redis-003", "eu-central-1c", "replica")],
+            members.Select(m => (m.CacheClusterId, m.AvailabilityZone, m.CurrentRole)));
+    }
+
+    [Fact]
+    public async Task TestFailover_AvailableGroup_PromotesAReplicaInAnotherZone()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var answer = await aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", CancellationToken.None);
+
+        Assert.Equal("modifying", answer.Status);
+        var primary = (await WhenAvailableAsync(aws)).NodeGroups[0].Members.Single(m => m.CurrentRole == "primary");
+        Assert.NotEqual("eu-central-1a", primary.AvailabilityZone);
+    }
+
+    [Fact]
+    public async Task TestFailover_WhileModifying_IsRefusedWithInvalidReplicationGroupState()
+    {
+        await using var sandbox = await Sandboxes.StartAsync(speed: 1);
+        using var aws = new AwsClients(sandbox);
+        await aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", CancellationToken.None));
+
+        Assert.Equal("InvalidReplicationGroupState", refused.Code);
+    }
+
+    [Fact]
+    public async Task TestFailover_SixteenthInADay_IsRefusedWithApiCallRateForCustomerExceeded()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        for (var i = 0; i < SandboxRegion.TestFailoverLimitPerDay; i++)
+        {
+            await aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", CancellationToken.None);
+            await WhenAvailableAsync(aws);
+        }
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", CancellationToken.None));
+
+        Assert.Equal("APICallRateForCustomerExceeded", refused.Code);
+    }
+
+    [Fact]
+    public async Task ModifyReplicationGroup_DisableMultiAz_IsReflectedByDescribe()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        await aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis", new ReplicationGroupChange(MultiAzEnabled: false), CancellationToken.None);
+
+        var group = await WhenAvailableAsync(aws);
+        Assert.Equal(("disabled", "enabled"), (group.MultiAz, group.AutomaticFailover));
+    }
+
+    [Fact]
+    public async Task ModifyReplicationGroup_MultiAzWithoutAutomaticFailover_IsRefusedAndChangesNothing()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis",
+            new ReplicationGroupChange(AutomaticFailoverEnabled: false, MultiAzEnabled: true), CancellationToken.None));
+
+        Assert.Equal("InvalidParameterCombination", refused.Code);
+        var group = await WhenAvailableAsync(aws);
+        Assert.Equal(("enabled", "enabled"), (group.MultiAz, group.AutomaticFailover));
+    }
+
+    [Fact]
+    public async Task ModifyReplicationGroup_PrimaryClusterId_MovesThePrimary()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        await aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis", new ReplicationGroupChange(PrimaryClusterId: "pyairtable-redis-003"), CancellationToken.None);
+
+        var group = await Poll.UntilAsync(async () => (await aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None)).Single(),
+            g => g.Status == "available" && g.NodeGroups[0].Members.Single(m => m.CurrentRole == "primary").CacheClusterId == "pyairtable-redis-003",
+            Deadline, "pyairtable-redis-003 becomes primary");
+        Assert.Equal("eu-central-1c", group.NodeGroups[0].Members.Single(m => m.CurrentRole == "primary").AvailabilityZone);
+    }
+}

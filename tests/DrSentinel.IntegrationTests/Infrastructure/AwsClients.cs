@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Amazon.EC2;
+using Amazon.Runtime;
+using DrSentinel.Aws;
+using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Aws.Ec2;
+using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Aws.Rds;
+using DrSentinel.Metrics;
+using DrSentinel.Sandbox;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.IntegrationTests.Infrastructure;
+
+/// <summary>The project's own AWS clients, pointed at a sandbox over HTTP, with every request body kept for model checks.</summary>
+public sealed class AwsClients : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly AmazonEC2Client _ec2;
+
+    public AwsClients(SandboxServer sandbox, string? secretAccessKey = null, int maxAttempts = 3)
+    {
+        Options = new AwsOptions
+        {
+            Region = sandbox.Region.Name,
+            ServiceUrl = sandbox.Endpoint,
+            AccessKeyId = sandbox.Options.AccessKeyId,
+            SecretAccessKey = secretAccessKey ?? sandbox.Options.SecretAccessKey,
+            MaxAttempts = maxAttempts,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(50),
+        };
+        _http = new HttpClient(new RecordingHandler(RequestBodies) { InnerHandler = new SocketsHttpHandler() });
+        Recorder = new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()));
+        var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, Recorder, NullLogger<AwsQueryClient>.Instance);
+        Rds = new RdsClient(query);
+        ElastiCache = new ElastiCacheClient(query);
+        AutoScaling = new AutoScalingClient(query);
+        _ec2 = new AmazonEC2Client(new BasicAWSCredentials(Options.AccessKeyId, Options.SecretAccessKey),
+            new AmazonEC2Config { ServiceURL = sandbox.Endpoint.ToString(), AuthenticationRegion = Options.Region, MaxErrorRetry = 0 });
+        Ec2 = new Ec2Client(_ec2);
+    }
+
+    public AwsOptions Options { get; }
+    public ApiCallRecorder Recorder { get; }
+    public IRdsClient Rds { get; }
+    public IElastiCacheClient ElastiCache { get; }
+    public IAutoScalingClient AutoScaling { get; }
+    public IEc2Client Ec2 { get; }
+    public ConcurrentQueue<string> RequestBodies { get; } = new();
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _ec2.Dispose();
+    }
+
+    private sealed class RecordingHandler(ConcurrentQueue<string> bodies) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Content is not null) bodies.Enqueue(await request.Content.ReadAsStringAsync(cancellationToken));
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,478 @@
+#!/usr/bin/python3
+"""Drives the sandbox region with the official boto3 client and checks what boto3's own models parse.
+
+The sandbox is written from the AWS documentation, and DrSentinel's C# clients are written against the
+sandbox; if both misread the same page, only a third party notices. boto3 is that third party: it signs
+with its own SigV4 code and parses with the published service models.
+
+Usage: /usr/bin/python3 boto3_fidelity.py ENDPOINT_URL [--deadline SECONDS]
+
+Prints `ok <check>` or `FAIL <check>: <reason>` per check, then `N passed, M failed`; exits 1 on any failure.
+The checks run in order and some change the region (an RDS failover, an ElastiCache failover, a promoted
+replica, a larger Auto Scaling group), so point it at a sandbox no drill is using.
+"""
+import argparse
+import datetime
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCESS_KEY_ID = 'AKIASANDBOXDRSENTINEL'
+SECRET_ACCESS_KEY = 'sandbox/secret/access/key/for/drills0000'
+REGION = 'eu-central-1'
+
+PRIMARY_DB = 'pyairtable-primary'
+REPLICA_DB = 'pyairtable-read-replica'
+REDIS_GROUP = 'pyairtable-redis'
+REDIS_NODE_GROUP = '0001'
+AUTOSCALER_TAG = 'k8s.io/cluster-autoscaler/enabled'
+DRILL_TAG = 'drsentinel/fidelity-check'
+# RDS keeps events for 14 days; asking for all of them keeps the check independent of the sandbox's speed.
+EVENT_WINDOW_MINUTES = 14 * 24 * 60
+
+
+class Region:
+    """Clients for the sandbox plus the facts one check leaves for a later one."""
+
+    def __init__(self, endpoint_url, deadline_seconds):
+        self.endpoint_url = endpoint_url
+        self.deadline_seconds = deadline_seconds
+        self.facts = {}
+        self.rds = self.client('rds')
+        self.elasticache = self.client('elasticache')
+        self.autoscaling = self.client('autoscaling')
+        self.ec2 = self.client('ec2')
+
+    def client(self, service, access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY):
+        # botocore's `max_attempts` counts retries (1 would still allow a second try);
+        # `total_max_attempts` counts every attempt, so a refusal or a 500 surfaces on the first answer.
+        config = Config(retries={'total_max_attempts': 1, 'mode': 'standard'}, connect_timeout=5, read_timeout=15)
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION,
+                            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, config=config)
+
+    def need(self, fact):
+        if fact not in self.facts:
+            raise AssertionError(f'an earlier check did not record {fact!r}; see the failure above')
+        return self.facts[fact]
+
+    def wait_until(self, what, probe):
+        """Calls probe until it returns something truthy; fails after the deadline, saying what it saw last."""
+        give_up_at = time.monotonic() + self.deadline_seconds
+        while True:
+            outcome, seen = probe()
+            if outcome:
+                return seen
+            if time.monotonic() > give_up_at:
+                raise AssertionError(f'{what} did not happen within {self.deadline_seconds}s; last seen: {seen}')
+            time.sleep(0.1)
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_error(code, call, **params):
+    try:
+        call(**params)
+    except ClientError as error:
+        actual = error.response.get('Error', {}).get('Code')
+        expect(actual == code, f'expected error {code}, got {actual}: {error}')
+        return error
+    raise AssertionError(f'expected error {code}, but the call succeeded')
+
+
+# --- RDS -------------------------------------------------------------------------------------------------
+
+def db_instances(region):
+    return {d['DBInstanceIdentifier']: d for d in region.rds.describe_db_instances()['DBInstances']}
+
+
+def rds_describe_db_instances(region):
+    instances = db_instances(region)
+    expect({PRIMARY_DB, REPLICA_DB} <= instances.keys(), f'instances are {sorted(instances)}')
+    primary, replica = instances[PRIMARY_DB], instances[REPLICA_DB]
+    for db in (primary, replica):
+        name = db['DBInstanceIdentifier']
+        expect(db.get('DBInstanceStatus') == 'available', f'{name} status is {db.get("DBInstanceStatus")}')
+        expect(str(db.get('AvailabilityZone', '')).startswith(REGION), f'{name} AvailabilityZone is {db.get("AvailabilityZone")}')
+        endpoint = db.get('Endpoint', {})
+        expect(endpoint.get('Address'), f'{name} has no Endpoint.Address')
+        expect(isinstance(endpoint.get('Port'), int), f'{name} Endpoint.Port is {endpoint.get("Port")!r}')
+        expect(isinstance(db.get('InstanceCreateTime'), datetime.datetime), f'{name} InstanceCreateTime did not parse as a time')
+    expect(primary.get('MultiAZ') is True, f'primary MultiAZ is {primary.get("MultiAZ")!r}')
+    secondary = primary.get('SecondaryAvailabilityZone')
+    expect(secondary and secondary != primary['AvailabilityZone'],
+           f'primary zones are {primary["AvailabilityZone"]} / {secondary}')
+    expect(primary.get('ReadReplicaDBInstanceIdentifiers') == [REPLICA_DB],
+           f'primary ReadReplicaDBInstanceIdentifiers is {primary.get("ReadReplicaDBInstanceIdentifiers")}')
+    expect(replica.get('MultiAZ') is False, f'replica MultiAZ is {replica.get("MultiAZ")!r}')
+    expect('SecondaryAvailabilityZone' not in replica, 'a single-AZ replica reports a SecondaryAvailabilityZone')
+    expect(replica.get('ReadReplicaSourceDBInstanceIdentifier') == PRIMARY_DB,
+           f'replica ReadReplicaSourceDBInstanceIdentifier is {replica.get("ReadReplicaSourceDBInstanceIdentifier")}')
+
+
+def rds_describe_db_instances_filtered(region):
+    answer = region.rds.describe_db_instances(Filters=[{'Name': 'db-instance-id', 'Values': [REPLICA_DB]}])
+    names = [d['DBInstanceIdentifier'] for d in answer['DBInstances']]
+    expect(names == [REPLICA_DB], f'filter db-instance-id={REPLICA_DB} returned {names}')
+
+
+def rds_describe_db_clusters(region):
+    answer = region.rds.describe_db_clusters()
+    expect(answer.get('DBClusters') == [], f'DBClusters is {answer.get("DBClusters")!r}; the default topology has none')
+
+
+def rds_failover_unknown_cluster_refused(region):
+    expect_error('DBClusterNotFoundFault', region.rds.failover_db_cluster, DBClusterIdentifier='no-such-cluster')
+
+
+def rds_reboot_with_force_failover(region):
+    before = db_instances(region)[PRIMARY_DB]
+    region.facts['primary zones before failover'] = (before['AvailabilityZone'], before['SecondaryAvailabilityZone'])
+    db = region.rds.reboot_db_instance(DBInstanceIdentifier=PRIMARY_DB, ForceFailover=True)['DBInstance']
+    expect(db['DBInstanceIdentifier'] == PRIMARY_DB, f'answer is about {db["DBInstanceIdentifier"]}')
+    expect(db['DBInstanceStatus'] == 'rebooting', f'status is {db["DBInstanceStatus"]}')
+
+
+def rds_failover_swaps_zones(region):
+    zone, standby = region.need('primary zones before failover')
+
+    def swapped():
+        db = db_instances(region)[PRIMARY_DB]
+        seen = (db['DBInstanceStatus'], db['AvailabilityZone'], db.get('SecondaryAvailabilityZone'))
+        return seen == ('available', standby, zone), seen
+
+    region.wait_until(f'{PRIMARY_DB} available in {standby} with standby in {zone}', swapped)
+
+
+def rds_promote_read_replica(region):
+    db = region.rds.promote_read_replica(DBInstanceIdentifier=REPLICA_DB)['DBInstance']
+    expect(db['DBInstanceIdentifier'] == REPLICA_DB, f'answer is about {db["DBInstanceIdentifier"]}')
+    expect(db['DBInstanceStatus'] == 'modifying', f'status is {db["DBInstanceStatus"]}')
+
+
+def rds_promotion_detaches_replica(region):
+    def detached():
+        instances = db_instances(region)
+        replica, primary = instances[REPLICA_DB], instances[PRIMARY_DB]
+        seen = (replica['DBInstanceStatus'], replica.get('ReadReplicaSourceDBInstanceIdentifier'),
+                primary.get('ReadReplicaDBInstanceIdentifiers'))
+        return seen == ('available', None, []), seen
+
+    region.wait_until(f'{REPLICA_DB} standing alone', detached)
+
+
+def rds_describe_events_shows_failover(region):
+    events = region.rds.describe_events(SourceIdentifier=PRIMARY_DB, SourceType='db-instance',
+                                        Duration=EVENT_WINDOW_MINUTES)['Events']
+    failovers = [e for e in events if 'failover' in e.get('EventCategories', [])]
+    expect(failovers, f'no failover event among {[e.get("Message") for e in events]}')
+    for event in failovers:
+        expect(event.get('SourceIdentifier') == PRIMARY_DB, f'event source is {event.get("SourceIdentifier")}')
+        expect(isinstance(event.get('Date'), datetime.datetime), f'event Date {event.get("Date")!r} did not parse as a time')
+        expect(event.get('Message'), 'a failover event has no Message')
+
+
+# --- ElastiCache -----------------------------------------------------------------------------------------
+
+def redis_group(region):
+    return region.elasticache.describe_replication_groups(ReplicationGroupId=REDIS_GROUP)['ReplicationGroups'][0]
+
+
+def primary_cluster(group):
+    return [m['CacheClusterId'] for m in group['NodeGroups'][0]['NodeGroupMembers'] if m.get('CurrentRole') == 'primary']
+
+
+def wait_for_redis_available(region):
+    def available():
+        group = redis_group(region)
+        return group['Status'] == 'available', group['Status']
+
+    region.wait_until(f'{REDIS_GROUP} available', available)
+
+
+def elasticache_describe_replication_groups(region):
+    groups = region.elasticache.describe_replication_groups()['ReplicationGroups']
+    expect([g['ReplicationGroupId'] for g in groups] == [REDIS_GROUP], f'groups are {[g["ReplicationGroupId"] for g in groups]}')
+    group = groups[0]
+    expect(group.get('Status') == 'available', f'status is {group.get("Status")}')
+    expect(group.get('AutomaticFailover') == 'enabled', f'AutomaticFailover is {group.get("AutomaticFailover")}')
+    expect(group.get('MultiAZ') == 'enabled', f'MultiAZ is {group.get("MultiAZ")}')
+    node_groups = group.get('NodeGroups', [])
+    expect(len(node_groups) == 1 and node_groups[0].get('NodeGroupId') == REDIS_NODE_GROUP,
+           f'node groups are {[n.get("NodeGroupId") for n in node_groups]}')
+    members = node_groups[0].get('NodeGroupMembers', [])
+    expect(len(members) == 3, f'{len(members)} node group members')
+    for member in members:
+        expect(member.get('CacheClusterId'), 'a member has no CacheClusterId')
+        expect(member.get('CurrentRole') in ('primary', 'replica'), f'{member.get("CacheClusterId")} CurrentRole is {member.get("CurrentRole")}')
+        expect(str(member.get('PreferredAvailabilityZone', '')).startswith(REGION),
+               f'{member.get("CacheClusterId")} PreferredAvailabilityZone is {member.get("PreferredAvailabilityZone")}')
+    expect(len(primary_cluster(group)) == 1, f'primaries are {primary_cluster(group)}')
+    expect(sorted(group.get('MemberClusters', [])) == sorted(m['CacheClusterId'] for m in members),
+           f'MemberClusters {group.get("MemberClusters")} disagree with the node group members')
+
+
+def elasticache_test_failover(region):
+    region.facts['redis primary before failover'] = primary_cluster(redis_group(region))
+    group = region.elasticache.test_failover(ReplicationGroupId=REDIS_GROUP, NodeGroupId=REDIS_NODE_GROUP)['ReplicationGroup']
+    expect(group['Status'] == 'modifying', f'status is {group["Status"]}')
+
+
+def elasticache_second_test_failover_refused(region):
+    expect_error('InvalidReplicationGroupState', region.elasticache.test_failover,
+                 ReplicationGroupId=REDIS_GROUP, NodeGroupId=REDIS_NODE_GROUP)
+
+
+def elasticache_test_failover_moves_primary(region):
+    before = region.need('redis primary before failover')
+
+    def moved():
+        group = redis_group(region)
+        seen = (group['Status'], primary_cluster(group))
+        return group['Status'] == 'available' and len(seen[1]) == 1 and seen[1] != before, seen
+
+    region.wait_until(f'a new primary instead of {before}', moved)
+
+
+def elasticache_modify_replication_group(region):
+    wait_for_redis_available(region)
+    group = region.elasticache.modify_replication_group(
+        ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=False, ApplyImmediately=True)['ReplicationGroup']
+    expect(group.get('MultiAZ') == 'disabled', f'answer says MultiAZ {group.get("MultiAZ")}')
+    described = redis_group(region)
+    expect(described.get('MultiAZ') == 'disabled', f'Describe says MultiAZ {described.get("MultiAZ")}')
+    expect(described.get('AutomaticFailover') == 'enabled', f'AutomaticFailover became {described.get("AutomaticFailover")}')
+    # Put Multi-AZ back so the region is left as the topology describes it.
+    region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=True, ApplyImmediately=True)
+    expect(redis_group(region).get('MultiAZ') == 'enabled', 'MultiAZ did not come back to enabled')
+
+
+# --- Auto Scaling ----------------------------------------------------------------------------------------
+
+def autoscaler_groups(region):
+    answer = region.autoscaling.describe_auto_scaling_groups(Filters=[{'Name': 'tag-key', 'Values': [AUTOSCALER_TAG]}])
+    return {g['AutoScalingGroupName']: g for g in answer['AutoScalingGroups']}
+
+
+def primary_scaling_group(region):
+    name = region.need('primary node group')
+    return region.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])['AutoScalingGroups'][0]
+
+
+def autoscaling_describe_groups(region):
+    groups = autoscaler_groups(region)
+    prefixes = sorted(name.split('-')[1] for name in groups)
+    expect(prefixes == ['critical', 'primary'], f'groups are {sorted(groups)}')
+    for name, group in groups.items():
+        for field in ('MinSize', 'MaxSize', 'DesiredCapacity'):
+            expect(isinstance(group.get(field), int), f'{name} {field} is {group.get(field)!r}')
+        expect(group['MinSize'] <= group['DesiredCapacity'] <= group['MaxSize'],
+               f'{name} sizes {group["MinSize"]}/{group["DesiredCapacity"]}/{group["MaxSize"]}')
+        expect(group.get('VPCZoneIdentifier', '').startswith('subnet-'), f'{name} VPCZoneIdentifier is {group.get("VPCZoneIdentifier")!r}')
+        expect(group.get('AvailabilityZones'), f'{name} has no AvailabilityZones')
+        instances = group.get('Instances', [])
+        expect(instances, f'{name} has no instances')
+        for instance in instances:
+            for field in ('InstanceId', 'AvailabilityZone', 'LifecycleState', 'HealthStatus'):
+                expect(instance.get(field), f'{name} instance {instance.get("InstanceId")} has no {field}')
+        tags = {t['Key']: t for t in group.get('Tags', [])}
+        expect(tags.get(AUTOSCALER_TAG, {}).get('Value') == 'true', f'{name} {AUTOSCALER_TAG} tag is {tags.get(AUTOSCALER_TAG)}')
+        expect('eks:nodegroup-name' in tags, f'{name} has no eks:nodegroup-name tag; tags are {sorted(tags)}')
+        for tag in tags.values():
+            expect(tag.get('ResourceId') == name and tag.get('ResourceType') == 'auto-scaling-group',
+                   f'{name} tag {tag["Key"]} names resource {tag.get("ResourceType")}/{tag.get("ResourceId")}')
+    region.facts['primary node group'] = next(name for name in groups if name.startswith('eks-primary-'))
+
+
+def autoscaling_desired_above_max_refused(region):
+    group = primary_scaling_group(region)
+    expect_error('ValidationError', region.autoscaling.set_desired_capacity,
+                 AutoScalingGroupName=group['AutoScalingGroupName'], DesiredCapacity=group['MaxSize'] + 1)
+
+
+def autoscaling_set_desired_capacity(region):
+    group = primary_scaling_group(region)
+    wanted = group['DesiredCapacity'] + 1
+    expect(wanted <= group['MaxSize'], f'no room to grow: desired {group["DesiredCapacity"]}, max {group["MaxSize"]}')
+    region.autoscaling.set_desired_capacity(AutoScalingGroupName=group['AutoScalingGroupName'], DesiredCapacity=wanted)
+    region.facts['desired capacity change'] = (group['DesiredCapacity'], wanted)
+    described = primary_scaling_group(region)['DesiredCapacity']
+    expect(described == wanted, f'Describe says DesiredCapacity {described}, expected {wanted}')
+
+
+def autoscaling_describe_scaling_activities(region):
+    old, new = region.need('desired capacity change')
+    name = region.need('primary node group')
+    activities = region.autoscaling.describe_scaling_activities(AutoScalingGroupName=name)['Activities']
+    change = f'from {old} to {new}'
+    matching = [a for a in activities if change in a.get('Cause', '')]
+    expect(matching, f'no activity whose Cause mentions "{change}"; causes are {[a.get("Cause") for a in activities]}')
+    for activity in matching:
+        expect(activity.get('ActivityId') and activity.get('StatusCode'), f'activity lacks an id or status: {activity}')
+        expect(activity.get('AutoScalingGroupName') == name, f'activity belongs to {activity.get("AutoScalingGroupName")}')
+        expect(isinstance(activity.get('StartTime'), datetime.datetime), f'StartTime {activity.get("StartTime")!r} did not parse as a time')
+
+
+def autoscaling_update_group(region):
+    group = primary_scaling_group(region)
+    name, max_size = group['AutoScalingGroupName'], group['MaxSize']
+    region.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, MaxSize=max_size + 2)
+    described = primary_scaling_group(region)
+    expect(described['MaxSize'] == max_size + 2, f'Describe says MaxSize {described["MaxSize"]}, expected {max_size + 2}')
+    region.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, MaxSize=max_size)
+    expect(primary_scaling_group(region)['MaxSize'] == max_size, f'MaxSize did not return to {max_size}')
+
+
+def autoscaling_create_or_update_tags(region):
+    name = region.need('primary node group')
+    region.autoscaling.create_or_update_tags(Tags=[{
+        'ResourceId': name, 'ResourceType': 'auto-scaling-group', 'Key': DRILL_TAG, 'Value': 'boto3', 'PropagateAtLaunch': False}])
+    tags = {t['Key']: t for t in primary_scaling_group(region)['Tags']}
+    expect(DRILL_TAG in tags, f'tag {DRILL_TAG} missing; tags are {sorted(tags)}')
+    expect(tags[DRILL_TAG]['Value'] == 'boto3' and tags[DRILL_TAG]['PropagateAtLaunch'] is False, f'tag reads back as {tags[DRILL_TAG]}')
+
+
+def autoscaling_delete_tags(region):
+    name = region.need('primary node group')
+    region.autoscaling.delete_tags(Tags=[{'ResourceId': name, 'ResourceType': 'auto-scaling-group', 'Key': DRILL_TAG}])
+    keys = [t['Key'] for t in primary_scaling_group(region)['Tags']]
+    expect(DRILL_TAG not in keys, f'tag {DRILL_TAG} still there')
+
+
+def autoscaling_suspend_processes(region):
+    name = region.need('primary node group')
+    region.autoscaling.suspend_processes(AutoScalingGroupName=name, ScalingProcesses=['AZRebalance'])
+    suspended = {p['ProcessName']: p for p in primary_scaling_group(region).get('SuspendedProcesses', [])}
+    expect(list(suspended) == ['AZRebalance'], f'suspended processes are {list(suspended)}')
+    expect(suspended['AZRebalance'].get('SuspensionReason'), 'AZRebalance has no SuspensionReason')
+
+
+def autoscaling_resume_processes(region):
+    name = region.need('primary node group')
+    region.autoscaling.resume_processes(AutoScalingGroupName=name, ScalingProcesses=['AZRebalance'])
+    suspended = [p['ProcessName'] for p in primary_scaling_group(region).get('SuspendedProcesses', [])]
+    expect(suspended == [], f'still suspended: {suspended}')
+
+
+# --- EC2 -------------------------------------------------------------------------------------------------
+
+def ec2_describe_subnets(region):
+    subnets = region.ec2.describe_subnets()['Subnets']
+    zones = {s.get('SubnetId'): s.get('AvailabilityZone') for s in subnets}
+    expect(len(zones) == 3, f'subnets are {zones}')
+    for subnet, zone in zones.items():
+        expect(str(subnet).startswith('subnet-') and str(zone).startswith(REGION), f'subnet {subnet} -> zone {zone}')
+    expect(sorted(zones.values()) == [f'{REGION}a', f'{REGION}b', f'{REGION}c'], f'zones are {sorted(zones.values())}')
+    region.facts['subnet zones'] = zones
+
+
+def ec2_describe_subnets_by_id_and_filter(region):
+    zones = region.need('subnet zones')
+    subnet, zone = sorted(zones.items())[0]
+    by_id = region.ec2.describe_subnets(SubnetIds=[subnet])['Subnets']
+    expect([s['SubnetId'] for s in by_id] == [subnet], f'SubnetIds=[{subnet}] returned {[s["SubnetId"] for s in by_id]}')
+    by_zone = region.ec2.describe_subnets(Filters=[{'Name': 'availability-zone', 'Values': [zone]}])['Subnets']
+    expect([s['SubnetId'] for s in by_zone] == [subnet], f'availability-zone={zone} returned {[s["SubnetId"] for s in by_zone]}')
+
+
+# --- Authentication --------------------------------------------------------------------------------------
+
+# One cheap read per service; the refusal must come before the operation runs.
+READS = {
+    'rds': ('describe_db_instances', {}),
+    'elasticache': ('describe_replication_groups', {}),
+    'autoscaling': ('describe_auto_scaling_groups', {}),
+    'ec2': ('describe_subnets', {}),
+}
+
+
+def refuses_wrong_secret(service, code):
+    def check(region):
+        client = region.client(service, secret_access_key=SECRET_ACCESS_KEY[::-1])
+        operation, params = READS[service]
+        expect_error(code, getattr(client, operation), **params)
+    return f'{service}_wrong_secret_refused', check
+
+
+def refuses_unknown_access_key(service, code):
+    def check(region):
+        client = region.client(service, access_key_id='AKIAUNKNOWNDRSENTINEL')
+        operation, params = READS[service]
+        expect_error(code, getattr(client, operation), **params)
+    return f'{service}_unknown_access_key_refused', check
+
+
+def all_checks():
+    named = [(f.__name__, f) for f in (
+        rds_describe_db_instances,
+        rds_describe_db_instances_filtered,
+        rds_describe_db_clusters,
+        rds_failover_unknown_cluster_refused,
+        rds_reboot_with_force_failover,
+        rds_failover_swaps_zones,
+        rds_promote_read_replica,
+        rds_promotion_detaches_replica,
+        rds_describe_events_shows_failover,
+        elasticache_describe_replication_groups,
+        elasticache_test_failover,
+        elasticache_second_test_failover_refused,
+        elasticache_test_failover_moves_primary,
+        elasticache_modify_replication_group,
+        autoscaling_describe_groups,
+        autoscaling_desired_above_max_refused,
+        autoscaling_set_desired_capacity,
+        autoscaling_describe_scaling_activities,
+        autoscaling_update_group,
+        autoscaling_create_or_update_tags,
+        autoscaling_delete_tags,
+        autoscaling_suspend_processes,
+        autoscaling_resume_processes,
+        ec2_describe_subnets,
+        ec2_describe_subnets_by_id_and_filter,
+    )]
+    # EC2 answers both refusals with AuthFailure; the Query services tell them apart.
+    named += [refuses_wrong_secret(s, 'AuthFailure' if s == 'ec2' else 'SignatureDoesNotMatch') for s in READS]
+    named += [refuses_unknown_access_key(s, 'AuthFailure' if s == 'ec2' else 'InvalidClientTokenId') for s in READS]
+    return named
+
+
+def describe_failure(error):
+    if isinstance(error, AssertionError):
+        return str(error)
+    if isinstance(error, ClientError):
+        details = error.response.get('Error', {})
+        return f'unexpected error {details.get("Code")}: {details.get("Message")}'
+    # Anything else is usually boto3 failing to parse or reach the sandbox: that is the finding.
+    return f'{type(error).__name__}: {error}'
+
+
+def run(region):
+    passed = failed = 0
+    for name, check in all_checks():
+        try:
+            check(region)
+        except Exception as error:  # one broken check must not hide the others
+            failed += 1
+            print(f'FAIL {name}: {describe_failure(error)}', flush=True)
+        else:
+            passed += 1
+            print(f'ok {name}', flush=True)
+    print(f'{passed} passed, {failed} failed')
+    return failed == 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('endpoint_url', help='the sandbox address, e.g. http://127.0.0.1:5000/')
+    parser.add_argument('--deadline', type=float, default=20.0, help='seconds to wait for a failover or promotion to finish')
+    args = parser.parse_args()
+    sys.exit(0 if run(Region(args.endpoint_url, args.deadline)) else 1)
+
+
+if __name__ == '__main__':
+    main()
