@@ -1,22 +1,34 @@
+using DrSentinel;
 using DrSentinel.Aws;
 using DrSentinel.Health;
 using DrSentinel.Kubernetes;
 using DrSentinel.Metrics;
 using DrSentinel.SandboxHosting;
+using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
-await builder.AddEmbeddedSandboxAsync();
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddDrSentinelMetrics();
-builder.Services.AddAws(builder.Configuration);
-builder.Services.AddKubernetes(builder.Configuration);
-builder.Services.AddHealth();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    await builder.AddEmbeddedSandboxAsync();
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.AddDrSentinelMetrics();
+    builder.Services.AddAws(builder.Configuration);
+    builder.Services.AddKubernetes(builder.Configuration);
+    builder.Services.AddHealth();
 
-var app = builder.Build();
-app.MapHealth();
-app.MapDrSentinelMetrics();
-app.LogAddressesOnStart();
-await app.RunAsync();
+    var app = builder.Build();
+    app.MapHealth();
+    app.MapDrSentinelMetrics();
+    app.LogAddressesOnStart();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is OptionsValidationException or InvalidDataException or StartupConfigurationException)
+{
+    // A bad setting is the operator's to fix: say which, without a stack trace.
+    await Console.Error.WriteLineAsync($"drsentinel: configuration error: {e.Message}");
+    return 2;
+}
 
 /// <summary>The host's entry point, visible to tests.</summary>
 public partial class Program;

@@ -28,7 +28,7 @@ public static partial class EmbeddedSandbox
         var options = builder.Configuration.GetSection(SandboxHostingOptions.Section).Get<SandboxHostingOptions>() ?? new SandboxHostingOptions();
         var problems = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
-            throw new InvalidOperationException(string.Join("; ", problems.Select(p => p.ErrorMessage)));
+            throw new StartupConfigurationException(string.Join("; ", problems.Select(p => p.ErrorMessage)));
         if (!options.Enabled) return null;
 
         var topology = string.IsNullOrEmpty(options.TopologyFile) ? Topology.Default() : Topology.Load(options.TopologyFile);

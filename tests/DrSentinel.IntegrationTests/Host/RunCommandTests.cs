@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using DrSentinel.IntegrationTests.Infrastructure;
+
+namespace DrSentinel.IntegrationTests.Host;
+
+/// <summary>The README's run command: DrSentinel on its embedded default, the sandbox region, as a real process.</summary>
+public sealed class RunCommandTests
+{
+    private static string HostAssembly => Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static ExternalProcess StartHost(params string[] arguments) =>
+        ExternalProcess.Start("dotnet", [HostAssembly, "--contentRoot", AppContext.BaseDirectory, .. arguments]);
+
+    [Fact]
+    public async Task DefaultRun_ServesMetricsWithinTenSeconds()
+    {
+        var port = FreePort();
+        var started = Stopwatch.StartNew();
+        await using var host = StartHost("--urls", $"http://127.0.0.1:{port}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
+
+        var metrics = await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                return await http.GetStringAsync("metrics");
+            }
+            catch (HttpRequestException)
+            {
+                return null;
+            }
+        }, body => body is not null, TimeSpan.FromSeconds(30), "/metrics answers");
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"/metrics took {started.Elapsed.TotalSeconds:F1} s to answer");
+        Assert.Contains("# TYPE process_working_set_bytes gauge", metrics, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+        await Poll.UntilAsync(() => host.Output.Contains("Sandbox region eu-central-1 serves", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "sandbox address logged");
+    }
+
+    // The embedded sandbox sets the region itself, so the region check runs with the sandbox off.
+    [Theory]
+    [InlineData("--Sandbox:Enabled=false --Aws:Region=moon-base-1", "Aws:Region")]
+    [InlineData("--Aws:Timeout=00:30:00", "Aws:Timeout")]
+    [InlineData("--Sandbox:Speed=0", "Sandbox:Speed")]
+    public async Task BadSetting_ExitsNonZeroNamingTheKey(string setting, string key)
+    {
+        await using var host = StartHost(["--urls", $"http://127.0.0.1:{FreePort()}", .. setting.Split(' ')]);
+
+        var result = await host.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(key, result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+}
