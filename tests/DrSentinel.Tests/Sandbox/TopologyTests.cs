@@ -1,0 +1,38 @@
+using System.Text;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.Tests.Sandbox;
+
+public sealed class TopologyTests
+{
+    private static Topology Parse(string json) => Topology.Parse(new MemoryStream(Encoding.UTF8.GetBytes(json)), "test.json");
+
+    [Fact]
+    public void Default_DescribesTheSeedPlan()
+    {
+        var topology = Topology.Default();
+
+        Assert.Equal(["eu-central-1a", "eu-central-1b", "eu-central-1c"], topology.AvailabilityZones);
+        var primary = Assert.Single(topology.NodeGroups, g => g.Name == "primary");
+        Assert.Equal((3, 20, 6, 2), (primary.MinSize, primary.MaxSize, primary.DesiredSize, primary.Subnets.Count));
+        var critical = Assert.Single(topology.NodeGroups, g => g.Name == "critical");
+        Assert.Equal(new TaintSpec("critical-workload", "true", "NoSchedule"), Assert.Single(critical.Taints));
+        Assert.Equal(("eu-central-1a", "eu-central-1b"), (topology.DbInstances[0].AvailabilityZone, topology.DbInstances[0].SecondaryAvailabilityZone));
+        Assert.Equal(3, Assert.Single(topology.ReplicationGroups).Members.Count);
+    }
+
+    [Theory]
+    [InlineData("""{"availabilityZones":[]}""", "availabilityZones must name at least one zone")]
+    [InlineData("""{"availabilityZones":["a"],"subnets":[{"id":"s","availabilityZone":"b"}]}""", "subnet s is in unknown zone b")]
+    [InlineData("""{"availabilityZones":["a"],"subnets":[{"id":"s","availabilityZone":"a"}],"nodeGroups":[{"name":"g","instanceTypes":["m5.large"],"minSize":1,"desiredSize":5,"maxSize":4,"subnets":["s"]}]}""", "node group g needs 0 <= minSize <= desiredSize <= maxSize")]
+    [InlineData("""{"availabilityZones":["a","b"],"dbInstances":[{"id":"db","availabilityZone":"a","multiAz":true}]}""", "Multi-AZ DB instance db needs a secondaryAvailabilityZone")]
+    [InlineData("""{"availabilityZones":["a"],"replicationGroups":[{"id":"r","members":[{"cacheClusterId":"r1","availabilityZone":"a"}]}]}""", "replication group r needs members in known zones and exactly one primary")]
+    [InlineData("""{"availabilityZones":["a"],"nodeGroup":[]}""", "nodeGroup")]
+    public void Parse_InvalidTopology_NamesTheProblem(string json, string expected)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => Parse(json));
+
+        Assert.StartsWith("test.json: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}
