@@ -8,7 +8,8 @@ using Microsoft.Extensions.Options;
 
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    // appsettings.json sits beside the binary; find it whatever the working directory.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     await builder.AddEmbeddedSandboxAsync();
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddDrSentinelMetrics();

@@ -18,7 +18,7 @@ public sealed class RunCommandTests
     }
 
     private static ExternalProcess StartHost(params string[] arguments) =>
-        ExternalProcess.Start("dotnet", [HostAssembly, "--contentRoot", AppContext.BaseDirectory, .. arguments]);
+        ExternalProcess.Start("dotnet", [HostAssembly, .. arguments]);
 
     [Fact]
     public async Task DefaultRun_ServesMetricsWithinTenSeconds()
