@@ -1,6 +1,7 @@
 using DrSentinel;
 using DrSentinel.Aws;
 using DrSentinel.Health;
+using DrSentinel.Inventory;
 using DrSentinel.Kubernetes;
 using DrSentinel.Metrics;
 using DrSentinel.SandboxHosting;
@@ -15,6 +16,7 @@ try
     builder.Services.AddDrSentinelMetrics();
     builder.Services.AddAws(builder.Configuration);
     builder.Services.AddKubernetes(builder.Configuration);
+    builder.Services.AddInventory(builder.Configuration);
     builder.Services.AddHealth();
 
     var app = builder.Build();

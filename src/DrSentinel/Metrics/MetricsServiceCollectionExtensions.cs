@@ -12,11 +12,13 @@ public static class MetricsServiceCollectionExtensions
         services.AddSingleton(registry);
         services.AddSingleton<IMetricFactory>(Prometheus.Metrics.WithCustomRegistry(registry));
         services.AddSingleton<ApiCallRecorder>();
+        services.AddSingleton<InventoryMetrics>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapDrSentinelMetrics(this IEndpointRouteBuilder app)
     {
+        app.ServiceProvider.GetRequiredService<InventoryMetrics>(); // registers its scrape callback
         app.MapMetrics("/metrics", app.ServiceProvider.GetRequiredService<CollectorRegistry>());
         return app;
     }

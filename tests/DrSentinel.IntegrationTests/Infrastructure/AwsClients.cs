@@ -39,7 +39,7 @@ public sealed class AwsClients : IDisposable
         AutoScaling = new AutoScalingClient(query);
         _ec2 = new AmazonEC2Client(new BasicAWSCredentials(Options.AccessKeyId, Options.SecretAccessKey),
             new AmazonEC2Config { ServiceURL = sandbox.Endpoint.ToString(), AuthenticationRegion = Options.Region, MaxErrorRetry = 0 });
-        Ec2 = new Ec2Client(_ec2);
+        Ec2 = new Ec2Client(_ec2, Recorder);
     }
 
     public AwsOptions Options { get; }

@@ -2,7 +2,7 @@ using System.Xml.Linq;
 
 namespace DrSentinel.Aws.ElastiCache;
 
-public sealed record CacheNodeGroupMember(string CacheClusterId, string? AvailabilityZone, string? CurrentRole, string? ReadEndpointAddress);
+public sealed record CacheNodeGroupMember(string CacheClusterId, string? AvailabilityZone, string? CurrentRole, string? ReadEndpointAddress, int? ReadEndpointPort);
 
 public sealed record CacheNodeGroup(string NodeGroupId, string Status, string? PrimaryEndpointAddress, int? PrimaryEndpointPort, IReadOnlyList<CacheNodeGroupMember> Members);
 
@@ -63,5 +63,6 @@ public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
         e.Items("NodeGroups").Select(g => new CacheNodeGroup(
             g.RequiredText("NodeGroupId"), g.Text("Status") ?? "", g.Child("PrimaryEndpoint")?.Text("Address"), g.Child("PrimaryEndpoint")?.Int("Port"),
             g.Items("NodeGroupMembers").Select(m => new CacheNodeGroupMember(
-                m.RequiredText("CacheClusterId"), m.Text("PreferredAvailabilityZone"), m.Text("CurrentRole"), m.Child("ReadEndpoint")?.Text("Address"))).ToList())).ToList());
+                m.RequiredText("CacheClusterId"), m.Text("PreferredAvailabilityZone"), m.Text("CurrentRole"), m.Child("ReadEndpoint")?.Text("Address"),
+                m.Child("ReadEndpoint")?.Int("Port"))).ToList())).ToList());
 }

@@ -27,10 +27,12 @@ public sealed record NodeState(string Name, string? Zone, string? NodeGroup, str
 /// the last version seen; only 410 Gone (history compacted) costs a new list. The node set is one immutable map,
 /// swapped whole, so readers never see half an update.
 /// </summary>
-public sealed partial class NodeInformer(IKubernetes client, TimeProvider time, ApiCallRecorder recorder, ILogger<NodeInformer> logger) : BackgroundService
+public sealed partial class NodeInformer(IKubernetes client, InventoryStore store, TimeProvider time, ApiCallRecorder recorder, ILogger<NodeInformer> logger)
+    : BackgroundService
 {
     private static readonly TimeSpan WatchTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    public const string SourceName = "kubernetes_nodes";
     private ImmutableDictionary<string, NodeState> _nodes = ImmutableDictionary<string, NodeState>.Empty.WithComparers(StringComparer.Ordinal);
     private long _lists;
     private long _watches;
@@ -61,6 +63,10 @@ public sealed partial class NodeInformer(IKubernetes client, TimeProvider time, 
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
             {
                 LogWatchFailed(logger, e.GetType().Name, e.Message);
+                store.Update(s => s with
+                {
+                    Sources = s.Sources.SetItem(SourceName, new SourceStatus(false, s.Sources.GetValueOrDefault(SourceName)?.LastSuccess, TimeSpan.Zero, e.GetType().Name)),
+                });
                 await Task.Delay(RetryDelay, time, stop).ConfigureAwait(false);
             }
         }
@@ -84,6 +90,7 @@ public sealed partial class NodeInformer(IKubernetes client, TimeProvider time, 
         Interlocked.Increment(ref _lists);
         var nodes = list.Items.Select(NodeState.From).ToImmutableDictionary(n => n.Name, StringComparer.Ordinal);
         Volatile.Write(ref _nodes, nodes);
+        Publish(time.GetElapsedTime(started));
         Synced = true;
         LogListed(logger, nodes.Count, list.Metadata.ResourceVersion);
         return list.Metadata.ResourceVersion;
@@ -110,6 +117,7 @@ public sealed partial class NodeInformer(IKubernetes client, TimeProvider time, 
                     Swap(nodes => nodes.Remove(node.Metadata.Name));
                     break;
             }
+            Publish(); // a bookmark too: it proves the watch is alive
         }
         if (gone) LogGone(logger, version);
         return gone ? null : version;
@@ -117,6 +125,19 @@ public sealed partial class NodeInformer(IKubernetes client, TimeProvider time, 
 
     private void Swap(Func<ImmutableDictionary<string, NodeState>, ImmutableDictionary<string, NodeState>> change) =>
         Volatile.Write(ref _nodes, change(_nodes)); // only the informer's own loop writes
+
+    /// <summary>Hands the current node set to the snapshot and reports the source healthy; the duration is the last list's.</summary>
+    private void Publish(TimeSpan? listDuration = null)
+    {
+        var nodes = _nodes;
+        var now = time.GetUtcNow();
+        store.Update(s => s with
+        {
+            Nodes = ReferenceEquals(s.Nodes.ByName, nodes) ? s.Nodes : new NodeInventory(nodes),
+            Sources = s.Sources.SetItem(SourceName,
+                new SourceStatus(true, now, listDuration ?? s.Sources.GetValueOrDefault(SourceName)?.LastDuration ?? TimeSpan.Zero, null)),
+        });
+    }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Listed {Count} nodes at resourceVersion {ResourceVersion}")]
     private static partial void LogListed(ILogger logger, int count, string resourceVersion);

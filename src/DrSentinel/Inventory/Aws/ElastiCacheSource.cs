@@ -1,0 +1,24 @@
+using System.Collections.Immutable;
+using DrSentinel.Aws.ElastiCache;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Inventory.Aws;
+
+/// <summary>ElastiCache replication groups: status, failover settings, and each member's role and zone.</summary>
+public sealed class ElastiCacheSource(IElastiCacheClient elastiCache, IOptions<InventoryOptions> options) : IInventorySource
+{
+    public string Name => "aws_elasticache";
+    public TimeSpan Interval => options.Value.AwsRefreshInterval;
+
+    public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
+    {
+        var wanted = options.Value.ReplicationGroupIds;
+        var groups = await elastiCache.DescribeReplicationGroupsAsync(wanted.Count == 1 ? wanted[0] : null, cancel);
+        var states = groups.Where(g => wanted.Count == 0 || wanted.Contains(g.Id)).Select(g => new ReplicationGroupState(
+            g.Id, g.Status, g.AutomaticFailover is "enabled", g.MultiAz is "enabled", g.ClusterEnabled,
+            g.NodeGroups.SelectMany(n => n.Members.Select(m => new CacheMemberState(
+                m.CacheClusterId, n.NodeGroupId, m.AvailabilityZone, m.CurrentRole ?? "unknown", m.ReadEndpointAddress, m.ReadEndpointPort))).ToImmutableArray()))
+            .ToImmutableArray();
+        return snapshot => snapshot with { ReplicationGroups = states };
+    }
+}

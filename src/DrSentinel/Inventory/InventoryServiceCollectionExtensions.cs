@@ -1,0 +1,68 @@
+using DrSentinel.Health;
+using DrSentinel.Inventory.Aws;
+using DrSentinel.Inventory.Kubernetes;
+using DrSentinel.Inventory.Probes;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Inventory;
+
+public static class InventoryServiceCollectionExtensions
+{
+    /// <summary>The inventory: the node watch, the AWS sources, the data-plane probes that are enabled, and the snapshot they fill.</summary>
+    public static IServiceCollection AddInventory(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<InventoryOptions>().Bind(configuration.GetSection(InventoryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ProbeOptions>().Bind(configuration.GetSection(ProbeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
+        services.AddSingleton<InventoryStore>();
+        services.AddSingleton<NodeInformer>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeInformer>());
+        services.AddSource<ScalingGroupSource>();
+        services.AddSource<RdsSource>();
+        services.AddSource<ElastiCacheSource>();
+        var probes = configuration.GetSection(ProbeOptions.Section).Get<ProbeOptions>() ?? new ProbeOptions();
+        if (probes.Postgres.Enabled) services.AddSource<PostgresProbeSource>();
+        if (probes.Redis.Enabled) services.AddSource<RedisProbeSource>();
+        services.AddHealthChecks().AddCheck<InventoryReadiness>("inventory", tags: [HealthEndpoints.ReadyTag]);
+        return services;
+    }
+
+    private static void AddSource<TSource>(this IServiceCollection services) where TSource : class, IInventorySource
+    {
+        services.AddSingleton<TSource>();
+        services.AddSingleton<IInventorySource>(sp => sp.GetRequiredService<TSource>());
+        services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<SourceRunner>(sp, sp.GetRequiredService<TSource>()));
+    }
+
+    /// <summary>Ready once every source has refreshed successfully at least once, so the first scrape is not all zeros.</summary>
+    private sealed class InventoryReadiness(InventoryStore store, IEnumerable<IInventorySource> sources) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var snapshot = store.Current;
+            var waiting = sources.Select(s => s.Name).Append(NodeInformer.SourceName)
+                .Where(name => snapshot.Sources.GetValueOrDefault(name)?.LastSuccess is null).ToList();
+            return Task.FromResult(waiting.Count == 0
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"waiting for the first refresh of: {string.Join(", ", waiting)}"));
+        }
+    }
+
+    private sealed class ProbeOptionsValidator : IValidateOptions<ProbeOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, ProbeOptions options)
+        {
+            var problems = new List<string>();
+            if (!Enum.TryParse<Npgsql.SslMode>(options.Postgres.SslMode, ignoreCase: true, out _))
+                problems.Add($"Probes:Postgres:SslMode '{options.Postgres.SslMode}' is not one of {string.Join(", ", Enum.GetNames<Npgsql.SslMode>())}");
+            foreach (var (section, endpoints) in new[] { ("Postgres", options.Postgres.Endpoints), ("Redis", options.Redis.Endpoints) })
+                foreach (var (id, endpoint) in endpoints)
+                    if (endpoint.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], out var port) || port is < 1 or > 65535))
+                        problems.Add($"Probes:{section}:Endpoints:{id} must be host:port, not '{endpoint}'");
+            foreach (var (key, file) in new[] { ("Probes:Postgres:PasswordFile", options.Postgres.PasswordFile), ("Probes:Redis:PasswordFile", options.Redis.PasswordFile) })
+                if (file is not null && !File.Exists(file)) problems.Add($"{key} names a file that does not exist: {file}");
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}

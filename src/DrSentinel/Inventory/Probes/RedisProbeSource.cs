@@ -1,0 +1,51 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Inventory.Probes;
+
+/// <summary>INFO replication from every member of every replication group ElastiCache reports: role, replicas, link, offsets.</summary>
+public sealed class RedisProbeSource(IOptions<ProbeOptions> options) : IInventorySource
+{
+    public string Name => "probe_redis";
+    public TimeSpan Interval => options.Value.Interval;
+
+    public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
+    {
+        var settings = options.Value.Redis;
+        var password = Endpoint.Secret(settings.Password, settings.PasswordFile);
+        var probes = current.ReplicationGroups
+            .SelectMany(g => g.Members.Select(m => (Group: g.Id, Member: m, Endpoint: Endpoint.Resolve(settings.Endpoints, m.CacheClusterId, m.EndpointAddress, m.EndpointPort))))
+            .Where(t => t.Endpoint is not null)
+            .Select(t => ProbeAsync(t.Group, t.Member, t.Endpoint!.Value, password, settings.Tls, cancel));
+        var results = (await Task.WhenAll(probes)).ToImmutableArray();
+        return snapshot => snapshot with { RedisProbes = results };
+    }
+
+    private async Task<RedisProbeResult> ProbeAsync(string group, CacheMemberState member, (string Host, int Port) endpoint, string? password, bool tls,
+        CancellationToken cancel)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(options.Value.Timeout);
+        try
+        {
+            var info = await RedisInfoClient.ReadReplicationAsync(endpoint.Host, endpoint.Port, password, tls, deadline.Token);
+            var primary = info.GetValueOrDefault("role") == "master";
+            return new RedisProbeResult(group, member.CacheClusterId, member.Zone, true, primary ? "primary" : "replica",
+                primary ? Number(info, "connected_slaves") is { } n ? (int)n : null : null,
+                primary ? null : info.GetValueOrDefault("master_link_status") == "up",
+                Number(info, primary ? "master_repl_offset" : "slave_repl_offset"),
+                Stopwatch.GetElapsedTime(started));
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or RedisProbeException
+                                      or System.Security.Authentication.AuthenticationException && !cancel.IsCancellationRequested)
+        {
+            return new RedisProbeResult(group, member.CacheClusterId, member.Zone, false, null, null, null, null, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static long? Number(IReadOnlyDictionary<string, string> info, string key) =>
+        info.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+}
