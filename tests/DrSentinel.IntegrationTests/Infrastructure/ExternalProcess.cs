@@ -64,8 +64,12 @@ public sealed class ExternalProcess : IAsyncDisposable
         return new ProcessResult(_process.ExitCode, Output, Error);
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -1,0 +1,123 @@
+using System.Globalization;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+
+namespace DrSentinel.IntegrationTests.Exporter;
+
+/// <summary>The data-plane probes against real Redis and PostgreSQL servers standing in for the sandbox's endpoints.</summary>
+public sealed class RedisProbeTests : IAsyncLifetime
+{
+    /// <summary>The probe interval is 1 s here: "within one probe interval" plus a scrape.</summary>
+    private static readonly TimeSpan WithinProbe = TimeSpan.FromSeconds(5);
+    private SandboxServer _sandbox = null!;
+    private RedisServers _redis = null!;
+    private DrSentinelHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartAsync();
+        _redis = await RedisServers.StartAsync(replicas: 2);
+        _host = await DrSentinelHost.StartAsync(_sandbox,
+            "--Probes:Redis:Enabled=true",
+            $"--Probes:Redis:Endpoints:pyairtable-redis-001=127.0.0.1:{_redis.Ports[0]}",
+            $"--Probes:Redis:Endpoints:pyairtable-redis-002=127.0.0.1:{_redis.Ports[1]}",
+            $"--Probes:Redis:Endpoints:pyairtable-redis-003=127.0.0.1:{_redis.Ports[2]}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _redis.DisposeAsync();
+        await _sandbox.DisposeAsync();
+    }
+
+    private static (string, string) Member(string id) => ("cache_cluster", id);
+
+    [Fact]
+    public async Task HealthyGroup_ShowsRolesConnectedReplicasAndLinks()
+    {
+        // The first probes run while the process is still warming up; the steady state is what counts.
+        var samples = await _host.ScrapeUntilAsync(s => s.Named("drsentinel_redis_probe_up").Count(p => p.Value == 1) == 3, WithinProbe, "three members up");
+
+        Assert.Equal(1, samples.Value("drsentinel_redis_role", Member("pyairtable-redis-001"), ("role", "primary"), ("az", "eu-central-1a")));
+        Assert.Equal(1, samples.Value("drsentinel_redis_role", Member("pyairtable-redis-003"), ("role", "replica"), ("az", "eu-central-1c")));
+        Assert.Equal(2, samples.Value("drsentinel_redis_connected_replicas", Member("pyairtable-redis-001")));
+        Assert.Equal(1, samples.Value("drsentinel_redis_master_link_up", Member("pyairtable-redis-002")));
+        Assert.InRange(samples.Value("drsentinel_redis_replication_lag_bytes", Member("pyairtable-redis-002"))!.Value, 0, 1_000_000);
+        Assert.True(samples.Value("drsentinel_source_up", ("source", "probe_redis")) == 1, _host.Log);
+    }
+
+    [Fact]
+    public async Task KilledReplica_ShowsWithinOneProbeInterval()
+    {
+        await _host.ScrapeUntilAsync(s => s.Value("drsentinel_redis_connected_replicas", Member("pyairtable-redis-001")) == 2, WithinProbe, "two replicas");
+
+        await _redis.KillAsync(2);
+
+        var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_redis_probe_up", Member("pyairtable-redis-003")) == 0
+                                                        && s.Value("drsentinel_redis_connected_replicas", Member("pyairtable-redis-001")) == 1,
+            WithinProbe, "replica 003 down and the primary down to one replica");
+        Assert.Equal(1, samples.Value("drsentinel_redis_probe_up", Member("pyairtable-redis-002")));
+        Assert.Null(samples.Value("drsentinel_redis_role", Member("pyairtable-redis-003"), ("role", "replica"), ("az", "eu-central-1c")));
+    }
+}
+
+public sealed class PostgresProbeTests : IAsyncLifetime
+{
+    private static readonly TimeSpan WithinProbe = TimeSpan.FromSeconds(5);
+    private SandboxServer _sandbox = null!;
+    private PostgresServers _postgres = null!;
+    private DrSentinelHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartAsync();
+        _postgres = await PostgresServers.StartAsync();
+        _host = await DrSentinelHost.StartAsync(_sandbox,
+            "--Probes:Postgres:Enabled=true",
+            "--Probes:Postgres:Username=postgres",
+            "--Probes:Postgres:SslMode=Disable",
+            $"--Probes:Postgres:Endpoints:pyairtable-primary=127.0.0.1:{_postgres.PrimaryPort.ToString(CultureInfo.InvariantCulture)}",
+            $"--Probes:Postgres:Endpoints:pyairtable-read-replica=127.0.0.1:{_postgres.StandbyPort.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _postgres.DisposeAsync();
+        await _sandbox.DisposeAsync();
+    }
+
+    private static (string, string) Db(string id) => ("db_instance", id);
+
+    [Fact]
+    public async Task PrimaryAndStandby_ShowRecoveryStateReplicasAndLag()
+    {
+        await _postgres.WriteAsync(10_000);
+
+        var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_connected_replicas", Db("pyairtable-primary")) == 1
+                                                        && s.Value("drsentinel_postgres_in_recovery", Db("pyairtable-read-replica")) == 1,
+            WithinProbe, "primary with one standby, standby in recovery");
+
+        Assert.Equal(1, samples.Value("drsentinel_postgres_probe_up", Db("pyairtable-primary"), ("az", "eu-central-1a")));
+        Assert.Equal(0, samples.Value("drsentinel_postgres_in_recovery", Db("pyairtable-primary")));
+        Assert.NotNull(samples.Value("drsentinel_postgres_replica_lag_bytes", Db("pyairtable-primary"), ("replica", PostgresServers.StandbyName)));
+        Assert.NotNull(samples.Value("drsentinel_postgres_replica_lag_seconds", Db("pyairtable-primary"), ("replica", PostgresServers.StandbyName)));
+        Assert.InRange(samples.Value("drsentinel_postgres_replication_lag_seconds", Db("pyairtable-read-replica"))!.Value, 0, 60);
+        Assert.Equal(1, samples.Value("drsentinel_source_up", ("source", "probe_postgres")));
+    }
+
+    [Fact]
+    public async Task KilledStandby_ShowsWithinOneProbeInterval()
+    {
+        await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_connected_replicas", Db("pyairtable-primary")) == 1, WithinProbe, "one standby");
+
+        await _postgres.KillStandbyAsync();
+
+        var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_probe_up", Db("pyairtable-read-replica")) == 0
+                                                        && s.Value("drsentinel_postgres_connected_replicas", Db("pyairtable-primary")) == 0,
+            WithinProbe, "standby down and the primary without replicas");
+        Assert.Equal(1, samples.Value("drsentinel_postgres_probe_up", Db("pyairtable-primary")));
+        Assert.Null(samples.Value("drsentinel_postgres_in_recovery", Db("pyairtable-read-replica")));
+    }
+}

@@ -1,0 +1,135 @@
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.IntegrationTests.Exporter;
+
+/// <summary>DrSentinel's series against the sandbox region, over HTTP, as Prometheus would scrape them.</summary>
+public sealed class SandboxExporterTests : IAsyncLifetime
+{
+    /// <summary>One AWS refresh is 1 s here; a few of them is the most any change may take to show.</summary>
+    private static readonly TimeSpan WithinRefresh = TimeSpan.FromSeconds(10);
+    private SandboxServer _sandbox = null!;
+    private DrSentinelHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartAsync(speed: 100);
+        _host = await DrSentinelHost.StartAsync(_sandbox);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _sandbox.DisposeAsync();
+    }
+
+    private static readonly string[] AwsAndKubernetesSources = ["kubernetes_nodes", "aws_autoscaling", "aws_rds", "aws_elasticache"];
+
+    private async Task FailZoneAsync(string zone, string mode)
+    {
+        using var http = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        (await http.PostAsync($"sandbox/zones/{zone}/fail?mode={mode}", null)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Metrics_MatchTheSandboxState()
+    {
+        var samples = await _host.ScrapeAsync();
+
+        var nodesPerZone = _sandbox.State(r => r.Cluster.Nodes.GroupBy(n => n.AvailabilityZone).ToDictionary(g => g.Key, g => g.Count()));
+        foreach (var (zone, count) in nodesPerZone)
+            Assert.Equal(count, samples.Value("drsentinel_kubernetes_nodes", ("az", zone), ("condition", "ready"), ("schedulable", "true")));
+        Assert.All(nodesPerZone.Keys, zone => Assert.Equal(1, samples.Value("drsentinel_az_status", ("az", zone), ("status", "healthy"))));
+        Assert.Equal(6, samples.Value("drsentinel_autoscaling_group_desired_capacity", ("nodegroup", "primary")));
+        Assert.Equal(3, samples.Value("drsentinel_autoscaling_group_zone_healthy_instances", ("nodegroup", "primary"), ("az", "eu-central-1a")));
+        Assert.Null(samples.Value("drsentinel_autoscaling_group_zone_healthy_instances", ("nodegroup", "primary"), ("az", "eu-central-1c")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "standby"), ("az", "eu-central-1b")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-read-replica"), ("role", "read_replica"), ("az", "eu-central-1b")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_available", ("db_instance", "pyairtable-primary")));
+        Assert.Equal("eu-central-1a", samples.Named("drsentinel_elasticache_replication_group_info").Single()["primary_az"]);
+        Assert.Equal(2, samples.Value("drsentinel_elasticache_replicas_expected", ("replication_group", "pyairtable-redis")));
+        Assert.All(AwsAndKubernetesSources, source => Assert.Equal(1, samples.Value("drsentinel_source_up", ("source", source))));
+    }
+
+    [Fact]
+    public async Task HardZoneFailure_ShowsInNodesZoneStatusAndTheRdsPrimarysZone()
+    {
+        await FailZoneAsync("eu-central-1a", "hard");
+
+        var samples = await _host.ScrapeUntilAsync(s =>
+                s.Value("drsentinel_az_status", ("az", "eu-central-1a"), ("status", "unavailable")) == 1
+                && s.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1b")) == 1
+                && s.Value("drsentinel_autoscaling_group_zone_healthy_instances", ("nodegroup", "primary"), ("az", "eu-central-1a")) == 0,
+            WithinRefresh + _sandbox.Region.Clock.ToRealTime(TimeSpan.FromSeconds(150)), "zone failure and RDS failover visible");
+
+        Assert.Equal(4, samples.Value("drsentinel_kubernetes_nodes", ("az", "eu-central-1a"), ("condition", "unknown"), ("schedulable", "true")));
+        Assert.Null(samples.Value("drsentinel_kubernetes_nodes", ("az", "eu-central-1a"), ("condition", "ready"), ("schedulable", "true")));
+        Assert.Equal(1, samples.Value("drsentinel_az_status", ("az", "eu-central-1b"), ("status", "healthy")));
+        Assert.Null(samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
+    }
+
+    [Fact]
+    public async Task GrayZoneFailure_ControlPlaneSeriesStayHealthy()
+    {
+        var failedAt = _sandbox.Region.Now;
+        await FailZoneAsync("eu-central-1a", "gray");
+        await Poll.UntilAsync(() => _sandbox.Region.Now - failedAt > TimeSpan.FromMinutes(3), WithinRefresh, "three region minutes");
+        var before = (await _host.ScrapeAsync()).Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds"));
+
+        var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds")) > before,
+            WithinRefresh, "a refresh after the gray failure");
+
+        Assert.Equal(1, samples.Value("drsentinel_az_status", ("az", "eu-central-1a"), ("status", "healthy")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
+    }
+
+    [Fact]
+    public async Task ForcedFailover_MovesTheRdsPrimarysZone()
+    {
+        _sandbox.Region.Write(r => r.RebootDbInstance("pyairtable-primary", forceFailover: true));
+
+        var samples = await _host.ScrapeUntilAsync(
+            s => s.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1b")) == 1
+                 && s.Value("drsentinel_rds_instance_status", ("db_instance", "pyairtable-primary"), ("status", "available")) == 1,
+            WithinRefresh + _sandbox.Region.Clock.ToRealTime(TimeSpan.FromSeconds(120)), "primary in eu-central-1b");
+
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_available", ("db_instance", "pyairtable-primary")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "standby"), ("az", "eu-central-1a")));
+        Assert.Equal("eu-central-1b", samples.Named("drsentinel_rds_instance_info").Single(s => s["db_instance"] == "pyairtable-primary")["az"]);
+    }
+
+    [Fact]
+    public async Task FailingSource_KeepsItsLastValuesAndReportsDown_WhileTheOthersCarryOn()
+    {
+        var before = await _host.ScrapeAsync();
+        _sandbox.Region.Write(r => r.Faults.Add(new FaultRule("rds", "DescribeDBInstances", "InternalFailure", 1, TimeSpan.Zero)));
+
+        var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_source_up", ("source", "aws_rds")) == 0, WithinRefresh, "aws_rds down");
+        var later = await _host.ScrapeUntilAsync(
+            s => s.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_elasticache"))
+                 > samples.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_elasticache")),
+            WithinRefresh, "elasticache keeps refreshing");
+
+        Assert.Equal(before.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds")),
+            later.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds")));
+        Assert.Equal(1, later.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
+        Assert.Equal(1, later.Value("drsentinel_source_up", ("source", "aws_elasticache")));
+        Assert.True(later.Named("drsentinel_api_calls_total").Where(s => s["operation"] == "DescribeDBInstances" && s["outcome"] == "error").Sum(s => s.Value) >= 1);
+    }
+
+    [Fact]
+    public async Task ManyScrapes_DoNotAddAwsCalls()
+    {
+        var callsBefore = _sandbox.State(r => r.ApiCalls.GetValueOrDefault("rds:DescribeDBInstances"));
+        var timer = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var i = 0; i < 200; i++) await _host.ScrapeTextAsync();
+
+        var calls = _sandbox.State(r => r.ApiCalls.GetValueOrDefault("rds:DescribeDBInstances")) - callsBefore;
+        var refreshes = (long)Math.Ceiling(timer.Elapsed.TotalSeconds) + 1; // one a second, whatever the scrape rate
+        Assert.InRange(calls, 0, refreshes);
+        Assert.Equal(1, _sandbox.State(r => r.Cluster.ListCalls));
+    }
+}

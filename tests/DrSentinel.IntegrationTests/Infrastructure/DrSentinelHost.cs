@@ -1,0 +1,79 @@
+using DrSentinel.Sandbox;
+
+namespace DrSentinel.IntegrationTests.Infrastructure;
+
+/// <summary>DrSentinel as a real process, its clients pointed at a sandbox the test controls.</summary>
+public sealed class DrSentinelHost : IAsyncDisposable
+{
+    private readonly ExternalProcess _process;
+    private readonly HttpClient _http;
+
+    private DrSentinelHost(ExternalProcess process, Uri address)
+    {
+        _process = process;
+        Address = address;
+        _http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
+    }
+
+    public Uri Address { get; }
+    public string Log => _process.Output + _process.Error;
+
+    public static async Task<DrSentinelHost> StartAsync(SandboxServer sandbox, params string[] settings)
+    {
+        var port = FreePort.Next();
+        string[] arguments =
+        [
+            Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll"),
+            "--urls", $"http://127.0.0.1:{port}",
+            "--Sandbox:Enabled=false",
+            $"--Aws:ServiceUrl={sandbox.Endpoint}",
+            $"--Aws:Region={sandbox.Region.Name}",
+            $"--Aws:AccessKeyId={sandbox.Options.AccessKeyId}",
+            $"--Aws:SecretAccessKey={sandbox.Options.SecretAccessKey}",
+            "--Aws:RetryBaseDelay=00:00:00.010",
+            "--Aws:RetryMaxDelay=00:00:00.100",
+            $"--Kubernetes:Host={sandbox.Endpoint}",
+            $"--Inventory:ClusterName={sandbox.Region.Topology.ClusterName}",
+            "--Inventory:AwsRefreshInterval=00:00:01",
+            "--Probes:Interval=00:00:01",
+            "--Probes:Timeout=00:00:00.500",
+            .. settings,
+        ];
+        var host = new DrSentinelHost(ExternalProcess.Start("dotnet", arguments), new Uri($"http://127.0.0.1:{port}/"));
+        try
+        {
+            await Poll.UntilAsync(async () =>
+            {
+                if (host._process.HasExited) throw new InvalidOperationException("DrSentinel exited:\n" + host.Log);
+                try
+                {
+                    return (await host._http.GetAsync("readyz")).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, ready => ready, TimeSpan.FromSeconds(30), "DrSentinel ready");
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        return host;
+    }
+
+    public async Task<string> ScrapeTextAsync() => await _http.GetStringAsync("metrics");
+
+    public async Task<IReadOnlyList<Sample>> ScrapeAsync() => MetricsText.Parse(await ScrapeTextAsync());
+
+    /// <summary>Scrapes until <paramref name="done"/> holds; the deadline is the test's statement of "within one refresh".</summary>
+    public Task<IReadOnlyList<Sample>> ScrapeUntilAsync(Func<IReadOnlyList<Sample>, bool> done, TimeSpan deadline, string what) =>
+        Poll.UntilAsync(ScrapeAsync, done, deadline, what);
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _process.DisposeAsync();
+    }
+}
