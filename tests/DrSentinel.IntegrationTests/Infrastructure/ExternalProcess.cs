@@ -43,9 +43,11 @@ public sealed class ExternalProcess : IAsyncDisposable
     }
 
     public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {
         await using var process = Start(fileName, arguments, environment);
+        if (input is not null) await process._process.StandardInput.WriteAsync(input);
+        process._process.StandardInput.Close();
         return await process.WaitAsync(timeout);
     }
 
