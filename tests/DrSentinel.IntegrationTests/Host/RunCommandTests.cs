@@ -41,7 +41,7 @@ public sealed class RunCommandTests
         }, body => body is not null, TimeSpan.FromSeconds(30), "/metrics answers");
 
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"/metrics took {started.Elapsed.TotalSeconds:F1} s to answer");
-        Assert.Contains("# TYPE process_working_set_bytes gauge", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE process_resident_memory_bytes gauge", metrics, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
         await Poll.UntilAsync(() => host.Output.Contains("Sandbox region eu-central-1 serves", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "sandbox address logged");
     }
