@@ -1,44 +1,24 @@
-using System.Globalization;
 using DrSentinel.IntegrationTests.Alerts;
 using DrSentinel.IntegrationTests.Infrastructure;
-using DrSentinel.Sandbox;
 
 namespace DrSentinel.IntegrationTests.Dashboards;
 
 /// <summary>Every panel query, run on real Prometheus scraping DrSentinel (sandbox, real Redis and PostgreSQL), returns data.</summary>
 public sealed class DashboardQueryTests : IAsyncLifetime
 {
-    private SandboxServer _sandbox = null!;
-    private RedisServers _redis = null!;
-    private PostgresServers _postgres = null!;
-    private DrSentinelHost _host = null!;
+    private ProbedRegion _region = null!;
     private PrometheusServer _prometheus = null!;
 
     public async Task InitializeAsync()
     {
-        _sandbox = await Sandboxes.StartAsync();
-        _redis = await RedisServers.StartAsync(replicas: 2);
-        _postgres = await PostgresServers.StartAsync();
-        _host = await DrSentinelHost.StartAsync(_sandbox,
-            "--Probes:Redis:Enabled=true",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-001=127.0.0.1:{_redis.Ports[0]}",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-002=127.0.0.1:{_redis.Ports[1]}",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-003=127.0.0.1:{_redis.Ports[2]}",
-            "--Probes:Postgres:Enabled=true",
-            "--Probes:Postgres:Username=postgres",
-            "--Probes:Postgres:SslMode=Disable",
-            $"--Probes:Postgres:Endpoints:pyairtable-primary=127.0.0.1:{_postgres.PrimaryPort.ToString(CultureInfo.InvariantCulture)}",
-            $"--Probes:Postgres:Endpoints:pyairtable-read-replica=127.0.0.1:{_postgres.StandbyPort.ToString(CultureInfo.InvariantCulture)}");
-        _prometheus = await PrometheusServer.StartAsync(_host.Address, RuleFile.Path);
+        _region = await ProbedRegion.StartAsync();
+        _prometheus = await PrometheusServer.StartAsync(_region.Host.Address, RuleFile.Path);
     }
 
     public async Task DisposeAsync()
     {
         await _prometheus.DisposeAsync();
-        await _host.DisposeAsync();
-        await _postgres.DisposeAsync();
-        await _redis.DisposeAsync();
-        await _sandbox.DisposeAsync();
+        await _region.DisposeAsync();
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
 
@@ -17,11 +16,7 @@ public sealed class RedisProbeTests : IAsyncLifetime
     {
         _sandbox = await Sandboxes.StartAsync();
         _redis = await RedisServers.StartAsync(replicas: 2);
-        _host = await DrSentinelHost.StartAsync(_sandbox,
-            "--Probes:Redis:Enabled=true",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-001=127.0.0.1:{_redis.Ports[0]}",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-002=127.0.0.1:{_redis.Ports[1]}",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-003=127.0.0.1:{_redis.Ports[2]}");
+        _host = await DrSentinelHost.StartAsync(_sandbox, ProbedRegion.RedisSettings(_redis));
     }
 
     public async Task DisposeAsync()
@@ -73,12 +68,7 @@ public sealed class PostgresProbeTests : IAsyncLifetime
     {
         _sandbox = await Sandboxes.StartAsync();
         _postgres = await PostgresServers.StartAsync();
-        _host = await DrSentinelHost.StartAsync(_sandbox,
-            "--Probes:Postgres:Enabled=true",
-            "--Probes:Postgres:Username=postgres",
-            "--Probes:Postgres:SslMode=Disable",
-            $"--Probes:Postgres:Endpoints:pyairtable-primary=127.0.0.1:{_postgres.PrimaryPort.ToString(CultureInfo.InvariantCulture)}",
-            $"--Probes:Postgres:Endpoints:pyairtable-read-replica=127.0.0.1:{_postgres.StandbyPort.ToString(CultureInfo.InvariantCulture)}");
+        _host = await DrSentinelHost.StartAsync(_sandbox, ProbedRegion.PostgresSettings(_postgres));
     }
 
     public async Task DisposeAsync()

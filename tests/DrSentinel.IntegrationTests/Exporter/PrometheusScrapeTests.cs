@@ -1,49 +1,20 @@
-using System.Globalization;
 using DrSentinel.IntegrationTests.Infrastructure;
-using DrSentinel.Sandbox;
 
 namespace DrSentinel.IntegrationTests.Exporter;
 
 /// <summary>Real Prometheus scrapes DrSentinel (probing real Redis and PostgreSQL), and promtool lints a real scrape.</summary>
 public sealed class PrometheusScrapeTests : IAsyncLifetime
 {
-    private SandboxServer _sandbox = null!;
-    private RedisServers _redis = null!;
-    private PostgresServers _postgres = null!;
-    private DrSentinelHost _host = null!;
+    private ProbedRegion _region = null!;
 
-    public async Task InitializeAsync()
-    {
-        _sandbox = await Sandboxes.StartAsync();
-        _redis = await RedisServers.StartAsync(replicas: 2);
-        _postgres = await PostgresServers.StartAsync();
-        _host = await DrSentinelHost.StartAsync(_sandbox,
-            "--Probes:Redis:Enabled=true",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-001=127.0.0.1:{_redis.Ports[0]}",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-002=127.0.0.1:{_redis.Ports[1]}",
-            $"--Probes:Redis:Endpoints:pyairtable-redis-003=127.0.0.1:{_redis.Ports[2]}",
-            "--Probes:Postgres:Enabled=true",
-            "--Probes:Postgres:Username=postgres",
-            "--Probes:Postgres:SslMode=Disable",
-            $"--Probes:Postgres:Endpoints:pyairtable-primary=127.0.0.1:{_postgres.PrimaryPort.ToString(CultureInfo.InvariantCulture)}",
-            $"--Probes:Postgres:Endpoints:pyairtable-read-replica=127.0.0.1:{_postgres.StandbyPort.ToString(CultureInfo.InvariantCulture)}");
-        // Every family present, so the lint and the read-back cover them all.
-        await _host.ScrapeUntilAsync(s => s.Named("drsentinel_redis_replication_lag_bytes").Any() && s.Named("drsentinel_postgres_replica_lag_bytes").Any(),
-            TimeSpan.FromSeconds(10), "probe series present");
-    }
+    public async Task InitializeAsync() => _region = await ProbedRegion.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _postgres.DisposeAsync();
-        await _redis.DisposeAsync();
-        await _sandbox.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _region.DisposeAsync();
 
     [Fact]
     public async Task Prometheus_ScrapesDrSentinel_AndServesItsSeriesBack()
     {
-        await using var prometheus = await PrometheusServer.StartAsync(_host.Address);
+        await using var prometheus = await PrometheusServer.StartAsync(_region.Host.Address);
 
         var nodes = await Poll.UntilAsync(() => prometheus.QueryAsync("sum by (az) (drsentinel_kubernetes_nodes)"), r => r.Count == 3,
             TimeSpan.FromSeconds(30), "Prometheus has the node series of three zones");
@@ -63,7 +34,7 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime
     [Fact]
     public async Task PromtoolCheckMetrics_OnARealScrape_ReportsNothing()
     {
-        var scrape = await _host.ScrapeTextAsync();
+        var scrape = await _region.Host.ScrapeTextAsync();
 
         var result = await ExternalProcess.RunAsync("promtool", ["check", "metrics"], TimeSpan.FromSeconds(30), input: scrape);
 
