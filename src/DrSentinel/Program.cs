@@ -20,6 +20,8 @@ try
     builder.Services.AddHealth();
 
     var app = builder.Build();
+    // Every setting is checked before any feature starts, so a bad one is reported by its key, not by what it breaks.
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
     app.MapHealth();
     app.MapDrSentinelMetrics();
     app.LogAddressesOnStart();

@@ -14,12 +14,20 @@ public static class KubernetesServiceCollectionExtensions
         services.AddSingleton<IKubernetes>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KubernetesOptions>>().Value;
-            var config = options.Host is { } host
-                ? new KubernetesClientConfiguration { Host = host.ToString() }
-                : KubernetesClientConfiguration.IsInCluster()
-                    ? KubernetesClientConfiguration.InClusterConfig()
-                    : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath);
-            return new k8s.Kubernetes(config);
+            try
+            {
+                var config = options.Host is { } host
+                    ? new KubernetesClientConfiguration { Host = host.ToString() }
+                    : KubernetesClientConfiguration.IsInCluster()
+                        ? KubernetesClientConfiguration.InClusterConfig()
+                        : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath);
+                return new k8s.Kubernetes(config);
+            }
+            catch (k8s.Exceptions.KubeConfigException e)
+            {
+                throw new StartupConfigurationException(
+                    $"no Kubernetes API to talk to: not in a cluster, and {e.Message}; set Kubernetes:Host or Kubernetes:KubeconfigPath");
+            }
         });
         return services;
     }

@@ -51,6 +51,8 @@ public sealed class RunCommandTests
     [InlineData("--Sandbox:Enabled=false --Aws:Region=moon-base-1", "Aws:Region")]
     [InlineData("--Aws:Timeout=00:30:00", "Aws:Timeout")]
     [InlineData("--Sandbox:Speed=0", "Sandbox:Speed")]
+    [InlineData("--Sandbox:Enabled=false --Kubernetes:KubeconfigPath=/nonexistent/kubeconfig", "Kubernetes:KubeconfigPath")]
+    [InlineData("--Probes:Redis:Endpoints:pyairtable-redis-001=no-port", "Probes:Redis:Endpoints:pyairtable-redis-001")]
     public async Task BadSetting_ExitsNonZeroNamingTheKey(string setting, string key)
     {
         await using var host = StartHost(["--urls", $"http://127.0.0.1:{FreePort()}", .. setting.Split(' ')]);

@@ -114,7 +114,8 @@ public sealed class ZoneFailureTests
         var timer = System.Diagnostics.Stopwatch.StartNew();
         await aws.ElastiCache.DescribeReplicationGroupsAsync(null, CancellationToken.None);
 
-        Assert.True(timer.Elapsed >= TimeSpan.FromMilliseconds(300), $"answered after {timer.ElapsedMilliseconds} ms");
+        // Timers may fire a millisecond early; without the fault the answer takes a few milliseconds.
+        Assert.True(timer.Elapsed >= TimeSpan.FromMilliseconds(250), $"answered after {timer.ElapsedMilliseconds} ms");
         Assert.Empty(sandbox.State(r => r.Faults));
     }
 }
