@@ -49,7 +49,18 @@ public sealed record ZoneNodeCount(string Zone, string ReadyStatus, bool Schedul
 
 public sealed record ScalingGroupState(
     string Name, string? NodeGroup, int MinSize, int MaxSize, int DesiredCapacity,
-    ImmutableArray<string> Zones, ImmutableArray<ScalingInstanceState> Instances, ImmutableArray<string> SuspendedProcesses);
+    ImmutableArray<string> Zones, ImmutableArray<ScalingInstanceState> Instances, ImmutableArray<string> SuspendedProcesses)
+{
+    /// <summary>
+    /// The instances <paramref name="zone"/> should hold: Auto Scaling spreads the desired capacity evenly over the
+    /// group's zones, the first zones (by name) taking the remainder.
+    /// </summary>
+    public int DesiredIn(string zone)
+    {
+        var index = Zones.IndexOf(zone);
+        return index < 0 ? 0 : DesiredCapacity / Zones.Length + (index < DesiredCapacity % Zones.Length ? 1 : 0);
+    }
+}
 
 public sealed record ScalingInstanceState(string InstanceId, string Zone, string LifecycleState, bool Healthy);
 

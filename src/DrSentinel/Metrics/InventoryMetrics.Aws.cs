@@ -12,16 +12,13 @@ public sealed partial class InventoryMetrics
         _asgDesired.Replace(s.ScalingGroups.Select(g => (Group(g), (double)g.DesiredCapacity)));
         _asgMin.Replace(s.ScalingGroups.Select(g => (Group(g), (double)g.MinSize)));
         _asgMax.Replace(s.ScalingGroups.Select(g => (Group(g), (double)g.MaxSize)));
-        _asgZoneDesired.Replace(s.ScalingGroups.SelectMany(g => g.Zones.Select((az, i) => (Zone(g, az), (double)BalancedShare(g.DesiredCapacity, g.Zones.Length, i)))));
+        _asgZoneDesired.Replace(s.ScalingGroups.SelectMany(g => g.Zones.Select(az => (Zone(g, az), (double)g.DesiredIn(az)))));
         _asgZoneInService.Replace(s.ScalingGroups.SelectMany(g => g.Zones.Select(az =>
             (Zone(g, az), (double)g.Instances.Count(i => i.Zone == az && i.LifecycleState == "InService")))));
         _asgZoneHealthy.Replace(s.ScalingGroups.SelectMany(g => g.Zones.Select(az =>
             (Zone(g, az), (double)g.Instances.Count(i => i.Zone == az && i.LifecycleState == "InService" && i.Healthy)))));
         _asgSuspended.Replace(s.ScalingGroups.SelectMany(g => g.SuspendedProcesses.Select(p => (new[] { g.Name, g.NodeGroup ?? "", p }, 1.0))));
     }
-
-    /// <summary>Auto Scaling spreads capacity evenly, the first zones (in name order) taking the remainder.</summary>
-    private static int BalancedShare(int capacity, int zones, int index) => capacity / zones + (index < capacity % zones ? 1 : 0);
 
     private void RenderDatabases(InventorySnapshot s)
     {
