@@ -11,7 +11,7 @@ try
 {
     // appsettings.json sits beside the binary; find it whatever the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-    await builder.AddEmbeddedSandboxAsync();
+    await using var sandbox = await builder.AddEmbeddedSandboxAsync();
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddDrSentinelMetrics();
     builder.Services.AddAws(builder.Configuration);

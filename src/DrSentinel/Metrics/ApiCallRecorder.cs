@@ -13,9 +13,10 @@ public sealed class ApiCallRecorder(IMetricFactory factory)
         "Time taken by API calls DrSentinel made to AWS and Kubernetes, by system, service and operation.",
         new HistogramConfiguration { LabelNames = ["system", "service", "operation"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 12) });
 
-    public void Record(string system, string service, string operation, string outcome, TimeSpan elapsed)
+    /// <summary>Counts a call; its duration goes to the histogram unless it has none (a watch that stays open).</summary>
+    public void Record(string system, string service, string operation, string outcome, TimeSpan? elapsed)
     {
         _calls.WithLabels(system, service, operation, outcome).Inc();
-        _duration.WithLabels(system, service, operation).Observe(elapsed.TotalSeconds);
+        if (elapsed is { } duration) _duration.WithLabels(system, service, operation).Observe(duration.TotalSeconds);
     }
 }

@@ -23,6 +23,7 @@ public sealed class SandboxHostingOptions
 
 public static partial class EmbeddedSandbox
 {
+    /// <summary>Starts the sandbox when Sandbox:Enabled; the caller owns it and disposes it after the host stops.</summary>
     public static async Task<SandboxServer?> AddEmbeddedSandboxAsync(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SandboxHostingOptions.Section).Get<SandboxHostingOptions>() ?? new SandboxHostingOptions();
@@ -55,10 +56,6 @@ public static partial class EmbeddedSandbox
                 LogListening(logger, url);
             if (app.Services.GetService<SandboxServer>() is { } sandbox)
                 LogSandbox(logger, sandbox.Region.Name, sandbox.Endpoint, sandbox.Region.Clock.Speed);
-        });
-        app.Lifetime.ApplicationStopped.Register(() =>
-        {
-            if (app.Services.GetService<SandboxServer>() is { } sandbox) sandbox.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });
     }
 

@@ -101,7 +101,7 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
     {
         var gone = false;
         Interlocked.Increment(ref _watches);
-        recorder.Record("kubernetes", "core", "watch_nodes", "started", TimeSpan.Zero);
+        recorder.Record("kubernetes", "core", "watch_nodes", "started", elapsed: null);
         var events = client.CoreV1.WatchListNodeAsync(
             allowWatchBookmarks: true, resourceVersion: version, timeoutSeconds: (int)WatchTimeout.TotalSeconds,
             onError: e => gone |= e is KubernetesException { Status.Code: 410 }, cancellationToken: stop);
