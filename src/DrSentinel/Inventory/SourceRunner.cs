@@ -28,7 +28,7 @@ public sealed partial class SourceRunner(IInventorySource source, InventoryStore
     }
 
     /// <summary>One refresh, bounded by the source's interval so a hung call cannot stall the next one.</summary>
-    public async Task RefreshOnceAsync(CancellationToken stoppingToken)
+    private async Task RefreshOnceAsync(CancellationToken stoppingToken)
     {
         var started = time.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
