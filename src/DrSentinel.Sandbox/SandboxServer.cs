@@ -57,9 +57,10 @@ public sealed class SandboxServer : IAsyncDisposable
         if (loggerFactory is not null) builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
         var app = builder.Build();
+        var credentials = new CredentialStore();
+        credentials.Add(new IssuedCredential(options.AccessKeyId, options.SecretAccessKey));
         // Clients sign with the wall clock, whatever the region's speed.
-        var verifier = new SigV4Verifier(new Dictionary<string, string> { [options.AccessKeyId] = options.SecretAccessKey }, TimeProvider.System);
-        app.MapAwsQuery(region, verifier);
+        app.MapAwsQuery(region, new SigV4Verifier(credentials, TimeProvider.System), credentials);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
         app.MapSandboxControl(region);
         await app.StartAsync(cancel);

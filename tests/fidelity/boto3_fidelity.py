@@ -407,6 +407,26 @@ def refuses_unknown_access_key(service, code):
     return f'{service}_unknown_access_key_refused', check
 
 
+def sts_web_identity_keys_sign_requests(region):
+    """IRSA's exchange: a web identity token for temporary keys, which then sign ordinary calls with their session token."""
+    sts = region.client('sts')
+    answer = sts.assume_role_with_web_identity(
+        RoleArn='arn:aws:iam::123456789012:role/drsentinel', RoleSessionName='fidelity-check',
+        WebIdentityToken='eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkcnNlbnRpbmVsIn0.c2ln')
+    keys = answer['Credentials']
+    expect(keys['AccessKeyId'].startswith('ASIA') and keys['SecretAccessKey'] and keys['SessionToken'], f'temporary keys missing: {keys}')
+    expect(isinstance(keys['Expiration'], datetime.datetime), f'Expiration not parsed as a time: {keys["Expiration"]!r}')
+    expect(answer['AssumedRoleUser']['Arn'].endswith('/drsentinel/fidelity-check'), f'unexpected role user {answer["AssumedRoleUser"]}')
+    temporary = boto3.client('rds', endpoint_url=region.endpoint_url, region_name=REGION, aws_access_key_id=keys['AccessKeyId'],
+                             aws_secret_access_key=keys['SecretAccessKey'], aws_session_token=keys['SessionToken'],
+                             config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
+    expect(temporary.describe_db_instances()['DBInstances'], 'no instances with temporary keys')
+    forged = boto3.client('rds', endpoint_url=region.endpoint_url, region_name=REGION, aws_access_key_id=keys['AccessKeyId'],
+                          aws_secret_access_key=keys['SecretAccessKey'], aws_session_token='forged',
+                          config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
+    expect_error('InvalidClientTokenId', forged.describe_db_instances)
+
+
 def all_checks():
     named = [(f.__name__, f) for f in (
         rds_describe_db_instances,
@@ -434,6 +454,7 @@ def all_checks():
         autoscaling_resume_processes,
         ec2_describe_subnets,
         ec2_describe_subnets_by_id_and_filter,
+        sts_web_identity_keys_sign_requests,
     )]
     # EC2 answers both refusals with AuthFailure; the Query services tell them apart.
     named += [refuses_wrong_secret(s, 'AuthFailure' if s == 'ec2' else 'SignatureDoesNotMatch') for s in READS]

@@ -12,9 +12,9 @@ public static class AwsQueryEndpoint
 {
     private static readonly XmlWriterSettings WriterSettings = new() { Encoding = new UTF8Encoding(false), Indent = false };
 
-    public static IEndpointRouteBuilder MapAwsQuery(this IEndpointRouteBuilder app, SandboxRegion region, SigV4Verifier verifier)
+    public static IEndpointRouteBuilder MapAwsQuery(this IEndpointRouteBuilder app, SandboxRegion region, SigV4Verifier verifier, CredentialStore credentials)
     {
-        var services = new[] { RdsApi.Service, ElastiCacheApi.Service, AutoScalingApi.Service, Ec2Api.Service }
+        var services = new[] { RdsApi.Service, ElastiCacheApi.Service, AutoScalingApi.Service, Ec2Api.Service, StsApi.Service(credentials) }
             .ToDictionary(s => s.Version, StringComparer.Ordinal);
         app.MapPost("/", (HttpContext context) => HandleAsync(context, region, verifier, services));
         return app;
@@ -36,13 +36,16 @@ public static class AwsQueryEndpoint
         {
             if (!services.ContainsKey(version))
                 throw new AwsFaultException("InvalidAction", $"Could not find operation {action} for version {version}");
-            var unknownKey = service.IsEc2Dialect ? "AuthFailure" : "InvalidClientTokenId";
-            var badSignature = service.IsEc2Dialect ? "AuthFailure" : "SignatureDoesNotMatch";
-            var identity = verifier.Verify(context.Request, body, unknownKey, badSignature);
-            if (identity.Service != service.SigningName)
-                throw new AwsFaultException(badSignature, $"Credential should be scoped to correct service: '{service.SigningName}'.", 403);
             if (!service.Operations.TryGetValue(action, out var operation))
                 throw new AwsFaultException("InvalidAction", $"Could not find operation {action} for version {version}");
+            if (!operation.NeedsNoSignature)
+            {
+                var unknownKey = service.IsEc2Dialect ? "AuthFailure" : "InvalidClientTokenId";
+                var badSignature = service.IsEc2Dialect ? "AuthFailure" : "SignatureDoesNotMatch";
+                var identity = verifier.Verify(context.Request, body, unknownKey, badSignature);
+                if (identity.Service != service.SigningName)
+                    throw new AwsFaultException(badSignature, $"Credential should be scoped to correct service: '{service.SigningName}'.", 403);
+            }
 
             var fault = region.Read(r =>
             {

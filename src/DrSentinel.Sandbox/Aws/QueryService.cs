@@ -6,7 +6,8 @@ namespace DrSentinel.Sandbox.Aws;
 /// <summary>Writes one operation's result elements; runs under the region lock.</summary>
 public delegate void OperationHandler(QueryParameters parameters, SandboxRegion region, XmlWriter result);
 
-public sealed record Operation(OperationHandler Handler, bool HasResult = true);
+/// <summary>An operation; <paramref name="NeedsNoSignature"/> ones (STS web identity) are served without one, as AWS does.</summary>
+public sealed record Operation(OperationHandler Handler, bool HasResult = true, bool NeedsNoSignature = false);
 
 /// <summary>One AWS service as the sandbox serves it: its signing name, API version, XML namespace and operations.</summary>
 public sealed record QueryService(string SigningName, string Version, string XmlNamespace, IReadOnlyDictionary<string, Operation> Operations)

@@ -11,7 +11,7 @@ public sealed record SignedIdentity(string AccessKeyId, string Service, string R
 /// Checks an AWS Signature Version 4 Authorization header the way AWS does: rebuilds the canonical request from what
 /// arrived on the wire and compares signatures. Written from the published algorithm, independently of any client.
 /// </summary>
-public sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsByAccessKey, TimeProvider clock)
+public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider clock)
 {
     private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(15);
 
@@ -33,8 +33,13 @@ public sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsByA
         if (scope.Length != 5 || scope[4] != "aws4_request")
             throw new Region.AwsFaultException("IncompleteSignature", $"Credential {credential} is not of the form key/date/region/service/aws4_request.", 403);
         var (accessKey, date, region, service) = (scope[0], scope[1], scope[2], scope[3]);
-        if (!secretsByAccessKey.TryGetValue(accessKey, out var secret))
+        if (credentials.Find(accessKey) is not { } known)
             throw new Region.AwsFaultException(unknownKeyCode, "The security token included in the request is invalid.", 403);
+        if (known.SessionToken is not null && request.Headers["X-Amz-Security-Token"].ToString() != known.SessionToken)
+            throw new Region.AwsFaultException(unknownKeyCode, "The security token included in the request is invalid.", 403);
+        if (known.Expires is { } expires && expires <= clock.GetUtcNow())
+            throw new Region.AwsFaultException("ExpiredToken", "The security token included in the request is expired", 403);
+        var secret = known.SecretAccessKey;
 
         var amzDate = request.Headers["X-Amz-Date"].ToString();
         if (!DateTimeOffset.TryParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,

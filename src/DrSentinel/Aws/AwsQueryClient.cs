@@ -1,11 +1,10 @@
 using System.Text;
 using System.Xml.Linq;
 using Amazon.EC2;
-using DrSentinel.Metrics;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Internal;
 using Amazon.Runtime.Internal.Auth;
+using DrSentinel.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,9 +20,7 @@ public sealed record QueryApi(string SigningName, string Version);
 public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions> options, TimeProvider time, ApiCallRecorder recorder, ILogger<AwsQueryClient> logger)
 {
     private readonly AwsOptions _options = options.Value;
-    private readonly AWSCredentials _credentials = options.Value.AccessKeyId is { Length: > 0 } key
-        ? new BasicAWSCredentials(key, options.Value.SecretAccessKey)
-        : DefaultAWSCredentialsIdentityResolver.GetCredentials();
+    private readonly AWSCredentials _credentials = AwsCredentials.Resolve(options.Value);
 
     /// <summary>
     /// Sends one operation and returns its result element. <paramref name="idempotent"/> operations are retried on any
@@ -106,7 +103,8 @@ public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions>
 
     private async Task<HttpRequestMessage> SignAsync(QueryApi api, Uri endpoint, byte[] body, CancellationToken cancel)
     {
-        await _credentials.GetCredentialsAsync(); // resolves (and refreshes) outside the signer, which would block
+        // Resolved (and refreshed) here, outside the signer, which would block; temporary keys carry a session token.
+        var credentials = await _credentials.GetCredentialsAsync();
         cancel.ThrowIfCancellationRequested();
         var request = new DefaultRequest(new SignedQuery(), api.SigningName)
         {
@@ -118,6 +116,7 @@ public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions>
             OverrideSigningServiceName = api.SigningName,
         };
         request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+        if (credentials.UseToken) request.Headers["X-Amz-Security-Token"] = credentials.Token;
         var config = new AmazonEC2Config { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
         new AWS4Signer().Sign(request, config, null, _credentials);
 

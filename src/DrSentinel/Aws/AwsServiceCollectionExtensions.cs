@@ -1,6 +1,4 @@
 using Amazon.EC2;
-using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Aws.Ec2;
 using DrSentinel.Aws.ElastiCache;
@@ -39,10 +37,7 @@ public static class AwsServiceCollectionExtensions
                 config.ServiceURL = url.ToString();
                 config.AuthenticationRegion = options.Region;
             }
-            AWSCredentials credentials = options.AccessKeyId is { Length: > 0 } key
-                ? new BasicAWSCredentials(key, options.SecretAccessKey)
-                : DefaultAWSCredentialsIdentityResolver.GetCredentials();
-            return new AmazonEC2Client(credentials, config);
+            return new AmazonEC2Client(AwsCredentials.Resolve(options), config);
         });
         services.AddSingleton<IEc2Client, Ec2Client>();
         return services;

@@ -18,9 +18,18 @@ public sealed class DrSentinelHost : IAsyncDisposable
     public Uri Address { get; }
     public string Log => _process.Output + _process.Error;
 
-    public static async Task<DrSentinelHost> StartAsync(SandboxServer sandbox, params string[] settings)
+    public static Task<DrSentinelHost> StartAsync(SandboxServer sandbox, params string[] settings) => StartAsync(sandbox, null, settings);
+
+    /// <summary>
+    /// With <paramref name="credentialEnvironment"/>, DrSentinel gets no static keys: it finds its credentials through
+    /// the SDK's default chain in that environment (IRSA's web identity variables, say).
+    /// </summary>
+    public static async Task<DrSentinelHost> StartAsync(SandboxServer sandbox, IReadOnlyDictionary<string, string>? credentialEnvironment, params string[] settings)
     {
         var port = FreePort.Next();
+        string[] staticKeys = credentialEnvironment is null
+            ? [$"--Aws:AccessKeyId={sandbox.Options.AccessKeyId}", $"--Aws:SecretAccessKey={sandbox.Options.SecretAccessKey}"]
+            : [];
         string[] arguments =
         [
             Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll"),
@@ -28,8 +37,7 @@ public sealed class DrSentinelHost : IAsyncDisposable
             "--Sandbox:Enabled=false",
             $"--Aws:ServiceUrl={sandbox.Endpoint}",
             $"--Aws:Region={sandbox.Region.Name}",
-            $"--Aws:AccessKeyId={sandbox.Options.AccessKeyId}",
-            $"--Aws:SecretAccessKey={sandbox.Options.SecretAccessKey}",
+            .. staticKeys,
             "--Aws:RetryBaseDelay=00:00:00.010",
             "--Aws:RetryMaxDelay=00:00:00.100",
             $"--Kubernetes:Host={sandbox.Endpoint}",
@@ -39,7 +47,7 @@ public sealed class DrSentinelHost : IAsyncDisposable
             "--Probes:Timeout=00:00:00.500",
             .. settings,
         ];
-        var host = new DrSentinelHost(ExternalProcess.Start("dotnet", arguments), new Uri($"http://127.0.0.1:{port}/"));
+        var host = new DrSentinelHost(ExternalProcess.Start("dotnet", arguments, credentialEnvironment), new Uri($"http://127.0.0.1:{port}/"));
         try
         {
             await Poll.UntilAsync(async () =>
