@@ -60,7 +60,6 @@ public static class KubernetesApi
         var (nodes, version, now) = region.Read(r =>
         {
             r.CountCall("kubernetes", "list-nodes");
-            r.Cluster.ListCalls++;
             return (r.Cluster.Nodes.Select(r.Cluster.Snapshot).Where(n => selector.Matches(NodeJson.Labels(n)))
                 .OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), r.Cluster.ResourceVersion, r.Now);
         });

@@ -33,7 +33,6 @@ internal static class NodeWatch
         var (reader, initial, currentVersion) = region.Read(r =>
         {
             r.CountCall("kubernetes", "watch-nodes");
-            r.Cluster.WatchCalls++;
             var subscription = r.Cluster.Subscribe(fromVersion);
             var existing = fromVersion == 0 && subscription is not null
                 ? r.Cluster.Nodes.Select(r.Cluster.Snapshot).OrderBy(n => n.Name, StringComparer.Ordinal).ToList()

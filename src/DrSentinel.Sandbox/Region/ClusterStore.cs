@@ -23,8 +23,6 @@ public sealed class ClusterStore(string region, int historyLimit)
 
     public long ResourceVersion => _resourceVersion;
     public IReadOnlyCollection<ClusterNode> Nodes => _nodes.Values;
-    public long ListCalls { get; set; }
-    public long WatchCalls { get; set; }
 
     public long NextResourceVersion() => ++_resourceVersion;
 

@@ -130,6 +130,6 @@ public sealed class SandboxExporterTests : IAsyncLifetime
         var calls = _sandbox.State(r => r.ApiCalls.GetValueOrDefault("rds:DescribeDBInstances")) - callsBefore;
         var refreshes = (long)Math.Ceiling(timer.Elapsed.TotalSeconds) + 1; // one a second, whatever the scrape rate
         Assert.InRange(calls, 0, refreshes);
-        Assert.Equal(1, _sandbox.State(r => r.Cluster.ListCalls));
+        Assert.Equal(1, _sandbox.State(r => r.ApiCalls["kubernetes:list-nodes"]));
     }
 }
