@@ -17,7 +17,8 @@ public sealed record QueryApi(string SigningName, string Version);
 /// The AWS Query protocol on AWSSDK.Core: form-encoded POST, SigV4 by the SDK's signer, credentials from the SDK's
 /// default chain (IRSA included), retries with capped exponential backoff and full jitter.
 /// </summary>
-public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions> options, TimeProvider time, ApiCallRecorder recorder, ILogger<AwsQueryClient> logger)
+public sealed partial class AwsQueryClient(
+    HttpClient http, IOptions<AwsOptions> options, TimeProvider time, Random random, ApiCallRecorder recorder, ILogger<AwsQueryClient> logger)
 {
     private readonly AwsOptions _options = options.Value;
     private readonly AWSCredentials _credentials = AwsCredentials.Resolve(options.Value);
@@ -56,7 +57,7 @@ public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions>
     private TimeSpan Backoff(int attempt)
     {
         var ceiling = Math.Min(_options.RetryMaxDelay.TotalMilliseconds, _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+        return TimeSpan.FromMilliseconds(random.NextDouble() * ceiling);
     }
 
     private async Task<XElement> SendOnceAsync(QueryApi api, string operation, byte[] body, CancellationToken cancel)
@@ -118,7 +119,9 @@ public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions>
         request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
         if (credentials.UseToken) request.Headers["X-Amz-Security-Token"] = credentials.Token;
         var config = new AmazonEC2Config { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
-        new AWS4Signer().Sign(request, config, null, _credentials);
+        // Sign with exactly the keys resolved above: handing the signer the provider would resolve again, and around a
+        // refresh the token sent and the key signed with could come from two different credentials.
+        new AWS4Signer().Sign(request, config, null, Pinned(credentials));
 
         var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
         foreach (var (name, value) in request.Headers)
@@ -131,8 +134,12 @@ public sealed partial class AwsQueryClient(HttpClient http, IOptions<AwsOptions>
         return message;
     }
 
+    internal static AWSCredentials Pinned(ImmutableCredentials credentials) => credentials.UseToken
+        ? new SessionAWSCredentials(credentials.AccessKey, credentials.SecretKey, credentials.Token)
+        : new BasicAWSCredentials(credentials.AccessKey, credentials.SecretKey);
+
     private sealed class SignedQuery : AmazonWebServiceRequest;
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "AWS {Service} {Operation} failed with {Code}; attempt {Attempt}, retrying in {DelayMs:F0} ms")]
+    [LoggerMessage(EventId = EventIds.AwsRetry, Level = LogLevel.Warning, Message = "AWS {Service} {Operation} failed with {Code}; attempt {Attempt}, retrying in {DelayMs:F0} ms")]
     private static partial void LogRetry(ILogger logger, string service, string operation, string code, int attempt, double delayMs);
 }

@@ -19,7 +19,7 @@ public static class AwsServiceCollectionExtensions
         {
             Timeout = Timeout.InfiniteTimeSpan, // AwsQueryClient applies Aws:Timeout per attempt
         });
-        services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>()));
+        services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>(), Random.Shared));
         services.AddSingleton<IRdsClient, RdsClient>();
         services.AddSingleton<IElastiCacheClient, ElastiCacheClient>();
         services.AddSingleton<IAutoScalingClient, AutoScalingClient>();

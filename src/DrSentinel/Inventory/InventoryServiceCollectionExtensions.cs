@@ -13,6 +13,7 @@ public static class InventoryServiceCollectionExtensions
     public static IServiceCollection AddInventory(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<InventoryOptions>().Bind(configuration.GetSection(InventoryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InventoryOptions>, InventoryOptionsValidator>();
         services.AddOptions<ProbeOptions>().Bind(configuration.GetSection(ProbeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
         services.AddSingleton<InventoryStore>();
@@ -46,23 +47,6 @@ public static class InventoryServiceCollectionExtensions
             return Task.FromResult(waiting.Count == 0
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"waiting for the first refresh of: {string.Join(", ", waiting)}"));
-        }
-    }
-
-    private sealed class ProbeOptionsValidator : IValidateOptions<ProbeOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, ProbeOptions options)
-        {
-            var problems = new List<string>();
-            if (!Enum.TryParse<Npgsql.SslMode>(options.Postgres.SslMode, ignoreCase: true, out _))
-                problems.Add($"Probes:Postgres:SslMode '{options.Postgres.SslMode}' is not one of {string.Join(", ", Enum.GetNames<Npgsql.SslMode>())}");
-            foreach (var (section, endpoints) in new[] { ("Postgres", options.Postgres.Endpoints), ("Redis", options.Redis.Endpoints) })
-                foreach (var (id, endpoint) in endpoints)
-                    if (endpoint.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], out var port) || port is < 1 or > 65535))
-                        problems.Add($"Probes:{section}:Endpoints:{id} must be host:port, not '{endpoint}'");
-            foreach (var (key, file) in new[] { ("Probes:Postgres:PasswordFile", options.Postgres.PasswordFile), ("Probes:Redis:PasswordFile", options.Redis.PasswordFile) })
-                if (file is not null && !File.Exists(file)) problems.Add($"{key} names a file that does not exist: {file}");
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
         }
     }
 }

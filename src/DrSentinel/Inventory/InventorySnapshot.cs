@@ -18,6 +18,9 @@ public sealed record InventorySnapshot
     public ImmutableArray<ReplicationGroupState> ReplicationGroups { get; init; } = [];
     public ImmutableArray<PostgresProbeResult> PostgresProbes { get; init; } = [];
     public ImmutableArray<RedisProbeResult> RedisProbes { get; init; } = [];
+
+    /// <summary>The zone verdict, computed by the store from this snapshot's nodes and groups whenever it swaps one in.</summary>
+    public ImmutableArray<ZoneHealth> Zones { get; init; } = [];
 }
 
 /// <summary>How one source is doing: its values in the snapshot are from <see cref="LastSuccess"/>, whatever <see cref="Up"/> says.</summary>
@@ -49,22 +52,22 @@ public sealed record ZoneNodeCount(string Zone, string ReadyStatus, bool Schedul
 
 public sealed record ScalingGroupState(
     string Name, string? NodeGroup, int MinSize, int MaxSize, int DesiredCapacity,
-    ImmutableArray<string> Zones, ImmutableArray<ScalingInstanceState> Instances, ImmutableArray<string> SuspendedProcesses)
-{
-    /// <summary>
-    /// The instances <paramref name="zone"/> should hold: Auto Scaling spreads the desired capacity evenly over the
-    /// group's zones, the first zones (by name) taking the remainder.
-    /// </summary>
-    public int DesiredIn(string zone)
-    {
-        var index = Zones.IndexOf(zone);
-        return index < 0 ? 0 : DesiredCapacity / Zones.Length + (index < DesiredCapacity % Zones.Length ? 1 : 0);
-    }
-}
+    ImmutableArray<string> Zones, ImmutableArray<ScalingInstanceState> Instances, ImmutableArray<string> SuspendedProcesses);
 
 public sealed record ScalingInstanceState(string InstanceId, string Zone, string LifecycleState, bool Healthy);
 
-public enum DbRole { Primary, Standby, ReadReplica }
+/// <summary>The one role vocabulary of every <c>role</c> label: writes, failover target, read copy.</summary>
+public enum DbRole { Primary, Standby, Replica }
+
+public static class Roles
+{
+    public static string Label(this DbRole role) => role switch
+    {
+        DbRole.Primary => "primary",
+        DbRole.Standby => "standby",
+        _ => "replica",
+    };
+}
 
 /// <summary>An RDS instance; a Multi-AZ instance's standby has no id of its own and shows as <see cref="SecondaryZone"/>.</summary>
 public sealed record DbInstanceState(
@@ -73,11 +76,18 @@ public sealed record DbInstanceState(
 {
     public bool Available => Status == "available";
 
+    /// <summary>The role of the instance itself: a cluster reader is a standby, a read replica a replica.</summary>
+    public DbRole Role => SourceInstanceId is not null ? DbRole.Replica : IsClusterWriter is false ? DbRole.Standby : DbRole.Primary;
+
+    /// <summary>The instance this one replicates from: a read replica's source, or a cluster reader's writer.</summary>
+    public string? ReplicatesFrom(IEnumerable<DbInstanceState> all) => SourceInstanceId
+        ?? (IsClusterWriter is false ? all.FirstOrDefault(d => d.ClusterId == ClusterId && d.IsClusterWriter is true)?.Id : null);
+
     /// <summary>Where each role of this instance lives: a primary (or cluster writer), its standby, or a read replica.</summary>
     public IEnumerable<(DbRole Role, string Zone)> Placements()
     {
         if (Zone is null) yield break;
-        if (SourceInstanceId is not null) yield return (DbRole.ReadReplica, Zone);
+        if (SourceInstanceId is not null) yield return (DbRole.Replica, Zone);
         else if (IsClusterWriter is false) yield return (DbRole.Standby, Zone);
         else
         {
@@ -95,12 +105,20 @@ public sealed record ReplicationGroupState(
 
 public sealed record CacheMemberState(string CacheClusterId, string NodeGroupId, string? Zone, string Role, string? EndpointAddress, int? EndpointPort);
 
+/// <summary>
+/// One probe of a PostgreSQL instance. On a primary <see cref="WalPosition"/> is pg_current_wal_lsn(); on a replica it is
+/// pg_last_wal_replay_lsn(), with the age of its last replayed transaction and whether its WAL receiver streams.
+/// </summary>
 public sealed record PostgresProbeResult(
-    string DbInstance, string? Zone, bool Up, bool? InRecovery, double? ReplayLagSeconds, ImmutableArray<PostgresReplicaLag> Replicas, TimeSpan Duration);
+    string DbInstance, string? Zone, bool Up, bool? InRecovery, ulong? WalPosition, double? LastReplayAgeSeconds, bool? WalReceiverStreaming,
+    ImmutableArray<PostgresReplicaLag> Replicas, TimeSpan Duration, ProbeFailure? Failure = null);
+
+/// <summary>Why a probe failed, as a bounded label value.</summary>
+public enum ProbeFailure { Timeout, Refused, Dns, Tls, Auth, Protocol, Other }
 
 /// <summary>One standby as its primary sees it in pg_stat_replication, named by its application_name.</summary>
 public sealed record PostgresReplicaLag(string Name, double? LagSeconds, double? LagBytes);
 
 public sealed record RedisProbeResult(
     string ReplicationGroup, string CacheClusterId, string? Zone, bool Up, string? Role, int? ConnectedReplicas,
-    bool? MasterLinkUp, long? ReplicationOffset, TimeSpan Duration);
+    bool? MasterLinkUp, long? ReplicationOffset, TimeSpan Duration, ProbeFailure? Failure = null);

@@ -1,23 +1,33 @@
+using Microsoft.Extensions.Options;
+
 namespace DrSentinel.Inventory;
 
 /// <summary>Holds the current snapshot; writers swap it atomically, readers take one reference.</summary>
-public sealed class InventoryStore
+public sealed class InventoryStore(IOptions<InventoryOptions> options)
 {
     private InventorySnapshot _current = InventorySnapshot.Empty;
 
     public InventorySnapshot Current => Volatile.Read(ref _current);
 
-    /// <summary>Applies <paramref name="change"/> to the latest snapshot; retried if another source swapped it meanwhile.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the latest snapshot, with its zone verdict computed from the result; retried
+    /// if another source swapped it meanwhile.
+    /// </summary>
     public InventorySnapshot Update(Func<InventorySnapshot, InventorySnapshot> change)
     {
         while (true)
         {
             var before = Current;
-            var after = change(before);
+            var after = WithVerdicts(change(before));
             if (ReferenceEquals(Interlocked.CompareExchange(ref _current, after, before), before)) return after;
         }
     }
 
     public InventorySnapshot Report(string source, SourceStatus status) =>
         Update(s => s with { Sources = s.Sources.SetItem(source, status) });
+
+    private InventorySnapshot WithVerdicts(InventorySnapshot snapshot) => snapshot with
+    {
+        Zones = ZoneHealth.Assess(snapshot, options.Value.ZoneDegradedBelowReadyRatio, options.Value.ZoneUnavailableBelowReadyRatio),
+    };
 }

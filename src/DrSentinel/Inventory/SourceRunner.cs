@@ -31,8 +31,8 @@ public sealed partial class SourceRunner(IInventorySource source, InventoryStore
     private async Task RefreshOnceAsync(CancellationToken stoppingToken)
     {
         var started = time.GetTimestamp();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        deadline.CancelAfter(source.Interval);
+        using var timeout = new CancellationTokenSource(source.Interval, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
         try
         {
             var apply = await source.RefreshAsync(store.Current, deadline.Token).ConfigureAwait(false);
@@ -51,10 +51,10 @@ public sealed partial class SourceRunner(IInventorySource source, InventoryStore
                 Sources = s.Sources.SetItem(source.Name, new SourceStatus(false, s.Sources.GetValueOrDefault(source.Name)?.LastSuccess,
                     time.GetElapsedTime(started), errorType)),
             });
-            LogRefreshFailed(logger, source.Name, errorType, e.Message);
+            LogRefreshFailed(logger, e, source.Name, errorType);
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Source {Source} refresh failed ({ErrorType}): {Error}; keeping its last values")]
-    private static partial void LogRefreshFailed(ILogger logger, string source, string errorType, string error);
+    [LoggerMessage(EventId = EventIds.SourceRefreshFailed, Level = LogLevel.Warning, Message = "Source {Source} refresh failed ({ErrorType}); keeping its last values")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception, string source, string errorType);
 }

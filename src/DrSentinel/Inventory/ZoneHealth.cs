@@ -7,15 +7,17 @@ public enum ZoneStatus { Healthy, Degraded, Unavailable }
 public sealed record ZoneHealth(string Zone, int Nodes, int ReadyNodes, double ReadyRatio, ZoneStatus Status)
 {
     /// <summary>
-    /// Every zone the cluster has nodes in or should have nodes in, judged by its share of Ready nodes: below
+    /// Every zone the cluster has nodes in or is known to need nodes in, judged by its share of Ready nodes: below
     /// <paramref name="unavailableBelow"/> it is unavailable, below <paramref name="degradedBelow"/> degraded.
-    /// A zone where some Auto Scaling group wants instances but no node is left counts as unavailable; a zone a group
-    /// merely spans without wanting any (capacity 2 over 3 zones) is not judged.
+    /// A zone with no node left counts as unavailable only where the facts say nodes belong there: an Auto Scaling
+    /// group still has instances in it, or a group confined to that zone wants capacity. How AWS spreads a multi-zone
+    /// group's desired capacity is not guessed: it does not follow any fixed arithmetic.
     /// </summary>
     public static ImmutableArray<ZoneHealth> Assess(InventorySnapshot snapshot, double degradedBelow, double unavailableBelow)
     {
         var counts = snapshot.Nodes.ZoneCounts;
-        var expected = snapshot.ScalingGroups.SelectMany(g => g.Zones.Where(z => g.DesiredIn(z) > 0));
+        var expected = snapshot.ScalingGroups.SelectMany(g => g.Instances.Select(i => i.Zone)
+            .Concat(g.Zones.Length == 1 && g.DesiredCapacity > 0 ? g.Zones : []));
         return counts.Select(c => c.Zone).Concat(expected).Distinct()
             .Order(StringComparer.Ordinal)
             .Select(zone =>

@@ -31,6 +31,11 @@ public static partial class EmbeddedSandbox
         if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
             throw new StartupConfigurationException(string.Join("; ", problems.Select(p => p.ErrorMessage)));
         if (!options.Enabled) return null;
+        // A deployed DrSentinel must watch the real region: the simulated one is for `dotnet run` (Development) and drills.
+        if (!builder.Environment.IsDevelopment())
+            throw new StartupConfigurationException(
+                $"Sandbox:Enabled is true in the {builder.Environment.EnvironmentName} environment; the sandbox region runs only in Development. " +
+                "Set Sandbox:Enabled=false and configure Aws:Region (and credentials) and Kubernetes:Host or Kubernetes:KubeconfigPath, or run in-cluster");
 
         var topology = string.IsNullOrEmpty(options.TopologyFile) ? Topology.Default() : Topology.Load(options.TopologyFile);
         var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Topology = topology, Port = options.Port, Speed = options.Speed });
@@ -59,10 +64,10 @@ public static partial class EmbeddedSandbox
         });
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "DrSentinel listens on {Url}: /metrics, /healthz, /readyz")]
+    [LoggerMessage(EventId = EventIds.Listening, Level = LogLevel.Information, Message = "DrSentinel listens on {Url}: /metrics, /healthz, /readyz")]
     private static partial void LogListening(ILogger logger, string url);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information,
+    [LoggerMessage(EventId = EventIds.SandboxServing, Level = LogLevel.Information,
         Message = "Sandbox region {Region} serves AWS (Query protocol), Kubernetes and its control API (/sandbox/state) at {Endpoint}; speed x{Speed}")]
     private static partial void LogSandbox(ILogger logger, string region, Uri endpoint, double speed);
 }

@@ -33,7 +33,7 @@ public sealed class AwsClients : IDisposable
         };
         _http = new HttpClient(new RecordingHandler(RequestBodies) { InnerHandler = new SocketsHttpHandler() });
         Recorder = new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()));
-        var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, Recorder, NullLogger<AwsQueryClient>.Instance);
+        var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, new Random(7), Recorder, NullLogger<AwsQueryClient>.Instance);
         Rds = new RdsClient(query);
         ElastiCache = new ElastiCacheClient(query);
         AutoScaling = new AutoScalingClient(query);

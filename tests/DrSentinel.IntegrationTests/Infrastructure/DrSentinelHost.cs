@@ -38,6 +38,9 @@ public sealed class DrSentinelHost : IAsyncDisposable
             $"--Aws:ServiceUrl={sandbox.Endpoint}",
             $"--Aws:Region={sandbox.Region.Name}",
             .. staticKeys,
+            // Every retry of a call fits in the 1 s refresh, as DrSentinel insists.
+            "--Aws:Timeout=00:00:00.400",
+            "--Aws:MaxAttempts=2",
             "--Aws:RetryBaseDelay=00:00:00.010",
             "--Aws:RetryMaxDelay=00:00:00.100",
             $"--Kubernetes:Host={sandbox.Endpoint}",

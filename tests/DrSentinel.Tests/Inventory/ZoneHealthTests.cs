@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Inventory.Kubernetes;
+using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Tests.Inventory;
 
@@ -15,8 +16,9 @@ public sealed class ZoneHealthTests
     private static IEnumerable<NodeState> Nodes(string zone, int ready, int notReady) =>
         Enumerable.Range(0, ready + notReady).Select(i => new NodeState($"{zone}-{i}", zone, "primary", i < ready ? "True" : "Unknown", false, "1"));
 
-    private static ScalingGroupState Group(int desired, params string[] zones) =>
-        new("eks-primary", "primary", 0, 20, desired, [.. zones], [], []);
+    private static ScalingGroupState Group(int desired, string[] zones, params string[] instanceZones) =>
+        new("eks-primary", "primary", 0, 20, desired, [.. zones],
+            [.. instanceZones.Select((z, i) => new ScalingInstanceState($"i-{i}", z, "InService", true))], []);
 
     [Fact]
     public void Assess_ByShareOfReadyNodes_HealthyDegradedUnavailable()
@@ -30,27 +32,48 @@ public sealed class ZoneHealthTests
     }
 
     [Fact]
-    public void Assess_ZoneWhereAGroupWantsInstancesButNoNodeIsLeft_IsUnavailable()
+    public void Assess_ZoneWhereTheGroupStillHasInstancesButNoNodeIsLeft_IsUnavailable()
     {
-        var zones = ZoneHealth.Assess(Snapshot(Nodes("a", 3, 0).Concat(Nodes("b", 3, 0)), Group(9, "a", "b", "c")), 0.9, 0.5);
+        var zones = ZoneHealth.Assess(Snapshot(Nodes("a", 3, 0).Concat(Nodes("b", 3, 0)), Group(9, ["a", "b", "c"], "a", "b", "c")), 0.9, 0.5);
 
         Assert.Equal(ZoneStatus.Unavailable, Assert.Single(zones, z => z.Zone == "c").Status);
     }
 
     [Fact]
-    public void Assess_ZoneAGroupSpansButWantsNothingIn_IsNotJudged()
+    public void Assess_ZoneOfASingleZoneGroupThatWantsCapacityButHasNoNode_IsUnavailable()
     {
-        var zones = ZoneHealth.Assess(Snapshot(Nodes("a", 1, 0).Concat(Nodes("b", 1, 0)), Group(2, "a", "b", "c")), 0.9, 0.5);
+        var zones = ZoneHealth.Assess(Snapshot(Nodes("a", 3, 0), Group(2, ["c"])), 0.9, 0.5);
+
+        Assert.Equal(ZoneStatus.Unavailable, Assert.Single(zones, z => z.Zone == "c").Status);
+    }
+
+    [Fact]
+    public void Assess_MultiZoneGroupPlacedUnevenly_JudgesNoZoneByArithmetic()
+    {
+        // Desired 4 over three zones, placed 1/2/1 by AWS: every zone holds what it holds, and all are healthy.
+        var nodes = Nodes("a", 1, 0).Concat(Nodes("b", 2, 0)).Concat(Nodes("c", 1, 0));
+
+        var zones = ZoneHealth.Assess(Snapshot(nodes, Group(4, ["a", "b", "c"], "a", "b", "b", "c")), 0.9, 0.5);
+
+        Assert.All(zones, z => Assert.Equal(ZoneStatus.Healthy, z.Status));
+    }
+
+    [Fact]
+    public void Assess_ZoneAMultiZoneGroupSpansWithoutInstances_IsNotJudged()
+    {
+        var zones = ZoneHealth.Assess(Snapshot(Nodes("a", 1, 0).Concat(Nodes("b", 1, 0)), Group(2, ["a", "b", "c"], "a", "b")), 0.9, 0.5);
 
         Assert.DoesNotContain(zones, z => z.Zone == "c");
     }
 
-    [Theory]
-    [InlineData(7, "a", 3)]
-    [InlineData(7, "b", 2)]
-    [InlineData(7, "c", 2)]
-    [InlineData(2, "c", 0)]
-    [InlineData(7, "z", 0)]
-    public void DesiredIn_SpreadsCapacityEvenlyWithTheRemainderOnTheFirstZones(int desired, string zone, int expected) =>
-        Assert.Equal(expected, Group(desired, "a", "b", "c").DesiredIn(zone));
+    [Fact]
+    public void Update_ComputesTheZoneVerdictWithTheSnapshot()
+    {
+        var store = new InventoryStore(Options.Create(new InventoryOptions { ZoneDegradedBelowReadyRatio = 0.9, ZoneUnavailableBelowReadyRatio = 0.5 }));
+
+        var snapshot = store.Update(s => s with { Nodes = new NodeInventory(Nodes("a", 1, 3).ToImmutableDictionary(n => n.Name)) });
+
+        Assert.Equal(("a", ZoneStatus.Unavailable), (Assert.Single(snapshot.Zones).Zone, snapshot.Zones[0].Status));
+        Assert.Same(snapshot, store.Current);
+    }
 }

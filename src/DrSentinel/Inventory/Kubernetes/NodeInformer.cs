@@ -62,7 +62,7 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
             {
-                LogWatchFailed(logger, e.GetType().Name, e.Message);
+                LogWatchFailed(logger, e, e.GetType().Name);
                 store.Update(s => s with
                 {
                     Sources = s.Sources.SetItem(SourceName, new SourceStatus(false, s.Sources.GetValueOrDefault(SourceName)?.LastSuccess, TimeSpan.Zero, e.GetType().Name)),
@@ -104,7 +104,12 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
         recorder.Record("kubernetes", "core", "watch_nodes", "started", elapsed: null);
         var events = client.CoreV1.WatchListNodeAsync(
             allowWatchBookmarks: true, resourceVersion: version, timeoutSeconds: (int)WatchTimeout.TotalSeconds,
-            onError: e => gone |= e is KubernetesException { Status.Code: 410 }, cancellationToken: stop);
+            onError: e =>
+            {
+                // The client reports a failed event here and goes on; only 410 needs a new list, the rest must still be seen.
+                if (e is KubernetesException { Status.Code: 410 }) gone = true;
+                else LogWatchError(logger, e, version);
+            }, cancellationToken: stop);
         await foreach (var (type, node) in events.ConfigureAwait(false))
         {
             version = node.Metadata.ResourceVersion ?? version;
@@ -139,12 +144,15 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
         });
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Listed {Count} nodes at resourceVersion {ResourceVersion}")]
+    [LoggerMessage(EventId = EventIds.NodesListed, Level = LogLevel.Information, Message = "Listed {Count} nodes at resourceVersion {ResourceVersion}")]
     private static partial void LogListed(ILogger logger, int count, string resourceVersion);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Node watch from resourceVersion {ResourceVersion} expired (410 Gone); listing again")]
+    [LoggerMessage(EventId = EventIds.NodeWatchGone, Level = LogLevel.Information, Message = "Node watch from resourceVersion {ResourceVersion} expired (410 Gone); listing again")]
     private static partial void LogGone(ILogger logger, string resourceVersion);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Node watch failed ({ErrorType}: {Error}); resuming")]
-    private static partial void LogWatchFailed(ILogger logger, string errorType, string error);
+    [LoggerMessage(EventId = EventIds.NodeWatchFailed, Level = LogLevel.Warning, Message = "Node watch failed ({ErrorType}); resuming")]
+    private static partial void LogWatchFailed(ILogger logger, Exception exception, string errorType);
+
+    [LoggerMessage(EventId = EventIds.NodeWatchError, Level = LogLevel.Warning, Message = "Node watch from resourceVersion {ResourceVersion} reported an error; continuing")]
+    private static partial void LogWatchError(ILogger logger, Exception exception, string resourceVersion);
 }

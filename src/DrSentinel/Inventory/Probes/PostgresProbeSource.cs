@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -7,15 +6,17 @@ namespace DrSentinel.Inventory.Probes;
 
 /// <summary>
 /// Connects to every PostgreSQL instance RDS reports, as the workloads do, because RDS can say "available" while the
-/// endpoint is unreachable from the cluster. Reads whether it is in recovery and how far behind replication is.
+/// endpoint is unreachable from the cluster. Reads whether it is in recovery, its WAL position and how its replication is.
 /// </summary>
-public sealed class PostgresProbeSource(IOptions<ProbeOptions> options) : IInventorySource
+public sealed partial class PostgresProbeSource(IOptions<ProbeOptions> options, TimeProvider time, ILogger<PostgresProbeSource> logger) : IInventorySource
 {
+    // On a primary: where it writes. On a replica: where it has replayed to, the age of that replay, and whether its WAL
+    // receiver streams (no row: no receiver). Positions as bytes from 0/0, so two instances' can be subtracted.
     private const string RoleQuery = """
         SELECT pg_is_in_recovery(),
-               CASE WHEN NOT pg_is_in_recovery() THEN NULL
-                    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                    ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END::float8
+               pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0')::bigint,
+               CASE WHEN pg_is_in_recovery() THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END,
+               CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false) END
         """;
 
     private const string ReplicasQuery = """
@@ -23,16 +24,21 @@ public sealed class PostgresProbeSource(IOptions<ProbeOptions> options) : IInven
         FROM pg_stat_replication ORDER BY application_name
         """;
 
-    public string Name => "probe_postgres";
+    public const string SourceName = "probe_postgres";
+    public string Name => SourceName;
     public TimeSpan Interval => options.Value.Interval;
+
+    /// <summary>The PostgreSQL instances of the snapshot and where each is probed (null: no endpoint known).</summary>
+    public static IEnumerable<(DbInstanceState Instance, (string Host, int Port)? Endpoint)> Targets(InventorySnapshot snapshot, PostgresProbeOptions settings) =>
+        snapshot.DbInstances
+            .Where(d => d.Engine.Contains("postgres", StringComparison.OrdinalIgnoreCase))
+            .Select(d => (d, Endpoint.Resolve(settings.Endpoints, d.Id, d.EndpointAddress, d.EndpointPort)));
 
     public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
     {
         var settings = options.Value.Postgres;
         var password = Endpoint.Secret(settings.Password, settings.PasswordFile);
-        var probes = current.DbInstances
-            .Where(d => d.Engine.Contains("postgres", StringComparison.OrdinalIgnoreCase))
-            .Select(d => (Instance: d, Endpoint: Endpoint.Resolve(settings.Endpoints, d.Id, d.EndpointAddress, d.EndpointPort)))
+        var probes = Targets(current, settings)
             .Where(t => t.Endpoint is not null)
             .Select(t => ProbeAsync(t.Instance, t.Endpoint!.Value, settings, password, cancel));
         var results = (await Task.WhenAll(probes)).ToImmutableArray();
@@ -42,7 +48,7 @@ public sealed class PostgresProbeSource(IOptions<ProbeOptions> options) : IInven
     private async Task<PostgresProbeResult> ProbeAsync(DbInstanceState instance, (string Host, int Port) endpoint, PostgresProbeOptions settings,
         string? password, CancellationToken cancel)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         var timeout = options.Value.Timeout;
         var connection = new NpgsqlConnectionStringBuilder
         {
@@ -64,13 +70,17 @@ public sealed class PostgresProbeSource(IOptions<ProbeOptions> options) : IInven
             await using var db = new NpgsqlConnection(connection);
             await db.OpenAsync(deadline.Token);
             bool inRecovery;
-            double? replayLag;
+            ulong? position;
+            double? replayAge;
+            bool? streaming;
             await using (var role = new NpgsqlCommand(RoleQuery, db))
             await using (var reader = await role.ExecuteReaderAsync(deadline.Token))
             {
                 await reader.ReadAsync(deadline.Token);
                 inRecovery = reader.GetBoolean(0);
-                replayLag = reader.IsDBNull(1) ? null : reader.GetDouble(1);
+                position = reader.IsDBNull(1) ? null : (ulong)reader.GetInt64(1);
+                replayAge = reader.IsDBNull(2) ? null : reader.GetDouble(2);
+                streaming = reader.IsDBNull(3) ? null : reader.GetBoolean(3);
             }
             var replicas = ImmutableArray<PostgresReplicaLag>.Empty;
             if (!inRecovery)
@@ -83,12 +93,18 @@ public sealed class PostgresProbeSource(IOptions<ProbeOptions> options) : IInven
                         reader.IsDBNull(1) ? 0 : reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetDouble(2)));
                 replicas = builder.ToImmutable();
             }
-            return new PostgresProbeResult(instance.Id, instance.Zone, true, inRecovery, replayLag, replicas, Stopwatch.GetElapsedTime(started));
+            return new PostgresProbeResult(instance.Id, instance.Zone, true, inRecovery, position, replayAge, streaming, replicas, time.GetElapsedTime(started));
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException
                                       && !cancel.IsCancellationRequested)
         {
-            return new PostgresProbeResult(instance.Id, instance.Zone, false, null, null, [], Stopwatch.GetElapsedTime(started));
+            var failure = ProbeFailures.Classify(e);
+            LogProbeFailed(logger, e, instance.Id, instance.Zone, endpoint.Host, endpoint.Port, failure.Label());
+            return new PostgresProbeResult(instance.Id, instance.Zone, false, null, null, null, null, [], time.GetElapsedTime(started), failure);
         }
     }
+
+    [LoggerMessage(EventId = EventIds.PostgresProbeFailed, Level = LogLevel.Warning,
+        Message = "PostgreSQL probe of {DbInstance} in {Az} at {Host}:{Port} failed ({Reason})")]
+    private static partial void LogProbeFailed(ILogger logger, Exception exception, string dbInstance, string? az, string host, int port, string reason);
 }

@@ -31,12 +31,17 @@ public static class RedisInfoClient
                 await reader.ReadReplyAsync(cancel);
             }
             await SendAsync(stream, cancel, "INFO", "replication");
-            var info = await reader.ReadReplyAsync(cancel);
-            return info.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Where(line => !line.StartsWith('#') && line.Contains(':', StringComparison.Ordinal))
-                .Select(line => line.Split(':', 2))
-                .ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
+            return ParseInfo(await reader.ReadReplyAsync(cancel));
         }
+    }
+
+    /// <summary>INFO's "key:value" lines; section headers and blank lines are skipped, a repeated key keeps its last value.</summary>
+    internal static IReadOnlyDictionary<string, string> ParseInfo(string info)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in info.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            if (!line.StartsWith('#') && line.Split(':', 2) is [var key, var value]) fields[key] = value;
+        return fields;
     }
 
     private static async Task SendAsync(Stream stream, CancellationToken cancel, params string[] words)
@@ -62,7 +67,9 @@ public static class RedisInfoClient
                 case '+':
                     return header[1..];
                 case '-':
-                    throw new RedisProbeException($"Redis answered {header[1..]}");
+                    throw new RedisProbeException($"Redis answered {header[1..]}",
+                        IsAuthenticationError: header.StartsWith("-NOAUTH", StringComparison.Ordinal) || header.StartsWith("-WRONGPASS", StringComparison.Ordinal)
+                            || header.Contains("password", StringComparison.OrdinalIgnoreCase));
                 case '$':
                     var length = int.Parse(header.AsSpan(1), CultureInfo.InvariantCulture);
                     if (length < 0) return "";
@@ -108,4 +115,7 @@ public static class RedisInfoClient
     }
 }
 
-public sealed class RedisProbeException(string message) : Exception(message);
+public sealed class RedisProbeException(string message, bool IsAuthenticationError = false) : Exception(message)
+{
+    public bool IsAuthenticationError { get; } = IsAuthenticationError;
+}

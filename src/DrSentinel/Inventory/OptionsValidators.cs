@@ -1,0 +1,41 @@
+using DrSentinel.Aws;
+using DrSentinel.Inventory.Probes;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Inventory;
+
+/// <summary>Inventory settings that only make sense together, and with the AWS retry settings.</summary>
+internal sealed class InventoryOptionsValidator(IOptions<AwsOptions> aws) : IValidateOptions<InventoryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InventoryOptions options)
+    {
+        var problems = new List<string>();
+        if (options.ZoneDegradedBelowReadyRatio < options.ZoneUnavailableBelowReadyRatio)
+            problems.Add($"Inventory:ZoneDegradedBelowReadyRatio ({options.ZoneDegradedBelowReadyRatio}) must not be below " +
+                         $"Inventory:ZoneUnavailableBelowReadyRatio ({options.ZoneUnavailableBelowReadyRatio}): a zone is degraded before it is unavailable");
+        var worst = aws.Value.WorstCaseCallTime;
+        if (worst > options.AwsRefreshInterval)
+            problems.Add($"Aws:Timeout x Aws:MaxAttempts plus Aws:RetryMaxDelay between attempts can take {worst.TotalSeconds:0.###} s, longer than " +
+                         $"Inventory:AwsRefreshInterval ({options.AwsRefreshInterval.TotalSeconds:0.###} s): a refresh would be cut off in the middle of its retries");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+internal sealed class ProbeOptionsValidator : IValidateOptions<ProbeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ProbeOptions options)
+    {
+        var problems = new List<string>();
+        if (options.Timeout >= options.Interval)
+            problems.Add($"Probes:Timeout ({options.Timeout.TotalSeconds:0.###} s) must be shorter than Probes:Interval ({options.Interval.TotalSeconds:0.###} s)");
+        if (!Enum.TryParse<Npgsql.SslMode>(options.Postgres.SslMode, ignoreCase: true, out _))
+            problems.Add($"Probes:Postgres:SslMode '{options.Postgres.SslMode}' is not one of {string.Join(", ", Enum.GetNames<Npgsql.SslMode>())}");
+        foreach (var (section, endpoints) in new[] { ("Postgres", options.Postgres.Endpoints), ("Redis", options.Redis.Endpoints) })
+            foreach (var (id, endpoint) in endpoints)
+                if (endpoint.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], out var port) || port is < 1 or > 65535))
+                    problems.Add($"Probes:{section}:Endpoints:{id} must be host:port, not '{endpoint}'");
+        foreach (var (key, file) in new[] { ("Probes:Postgres:PasswordFile", options.Postgres.PasswordFile), ("Probes:Redis:PasswordFile", options.Redis.PasswordFile) })
+            if (file is not null && !File.Exists(file)) problems.Add($"{key} names a file that does not exist: {file}");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
