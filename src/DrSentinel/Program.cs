@@ -34,6 +34,11 @@ catch (Exception e) when (e is OptionsValidationException or InvalidDataExceptio
     await Console.Error.WriteLineAsync($"drsentinel: configuration error: {e.Message}");
     return 2;
 }
+catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is OptionsValidationException))
+{
+    foreach (var inner in e.InnerExceptions) await Console.Error.WriteLineAsync($"drsentinel: configuration error: {inner.Message}");
+    return 2;
+}
 
 /// <summary>The host's entry point, visible to tests.</summary>
 public partial class Program;

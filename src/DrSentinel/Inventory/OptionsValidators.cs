@@ -13,11 +13,23 @@ internal sealed class InventoryOptionsValidator(IOptions<AwsOptions> aws) : IVal
         if (options.ZoneDegradedBelowReadyRatio < options.ZoneUnavailableBelowReadyRatio)
             problems.Add($"Inventory:ZoneDegradedBelowReadyRatio ({options.ZoneDegradedBelowReadyRatio}) must not be below " +
                          $"Inventory:ZoneUnavailableBelowReadyRatio ({options.ZoneUnavailableBelowReadyRatio}): a zone is degraded before it is unavailable");
-        var worst = aws.Value.WorstCaseCallTime;
-        if (worst > options.AwsRefreshInterval)
+        if (WorstCaseAwsCall() is { } worst && worst > options.AwsRefreshInterval)
             problems.Add($"Aws:Timeout x Aws:MaxAttempts plus Aws:RetryMaxDelay between attempts can take {worst.TotalSeconds:0.###} s, longer than " +
                          $"Inventory:AwsRefreshInterval ({options.AwsRefreshInterval.TotalSeconds:0.###} s): a refresh would be cut off in the middle of its retries");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    /// <summary>Null when the AWS settings are invalid themselves: that is reported under their own keys.</summary>
+    private TimeSpan? WorstCaseAwsCall()
+    {
+        try
+        {
+            return aws.Value.WorstCaseCallTime;
+        }
+        catch (OptionsValidationException)
+        {
+            return null;
+        }
     }
 }
 

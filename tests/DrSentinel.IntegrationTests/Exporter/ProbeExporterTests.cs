@@ -54,6 +54,10 @@ public sealed class RedisProbeTests : IAsyncLifetime
             WithinProbe, "replica 003 down and the primary down to one replica");
         Assert.Equal(1, samples.Value("drsentinel_redis_probe_up", Member("pyairtable-redis-002")));
         Assert.Null(samples.Value("drsentinel_redis_role", Member("pyairtable-redis-003"), ("role", "replica"), ("az", "eu-central-1c")));
+        // The reason is exported and logged: a refused connection is not a timeout or a wrong password.
+        Assert.Equal(1, samples.Value("drsentinel_redis_probe_error", Member("pyairtable-redis-003"), ("reason", "refused")));
+        Assert.Null(samples.Value("drsentinel_redis_probe_error", Member("pyairtable-redis-002"), ("reason", "refused")));
+        Assert.Contains("Redis probe of pyairtable-redis-003 (pyairtable-redis) in eu-central-1c", _host.Log, StringComparison.Ordinal);
     }
 }
 
@@ -94,7 +98,34 @@ public sealed class PostgresProbeTests : IAsyncLifetime
         Assert.NotNull(samples.Value("drsentinel_postgres_replica_lag_bytes", Db("pyairtable-primary"), ("replica", PostgresServers.StandbyName)));
         Assert.NotNull(samples.Value("drsentinel_postgres_replica_lag_seconds", Db("pyairtable-primary"), ("replica", PostgresServers.StandbyName)));
         Assert.InRange(samples.Value("drsentinel_postgres_replication_lag_seconds", Db("pyairtable-read-replica"))!.Value, 0, 60);
+        Assert.Equal(1, samples.Value("drsentinel_postgres_wal_receiver_up", Db("pyairtable-read-replica")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_read_replicas", Db("pyairtable-primary")));
+        Assert.Equal(1, samples.Value("drsentinel_postgres_probe_configured", Db("pyairtable-read-replica")));
         Assert.Equal(1, samples.Value("drsentinel_source_up", ("source", "probe_postgres")));
+    }
+
+    [Fact]
+    public async Task StalledWalReceiver_LagInBytesGrowsWhileReplayStandsStill_ThoughTheStandbySaysItStreams()
+    {
+        await _postgres.WriteAsync(1); // a replayed transaction, so the standby has a last replay time
+        var before = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_replication_lag_bytes", Db("pyairtable-read-replica")) == 0,
+            WithinProbe, "standby caught up");
+        await _postgres.StallWalReceiverAsync();
+        var replayedBefore = (await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_replay_lsn_bytes", Db("pyairtable-read-replica")) is not null,
+            WithinProbe, "replay position")).Value("drsentinel_postgres_replay_lsn_bytes", Db("pyairtable-read-replica"));
+
+        await _postgres.WriteAsync(20_000);
+
+        var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_replication_lag_bytes", Db("pyairtable-read-replica")) > 100_000,
+            WithinProbe, "the stalled standby measured behind");
+        Assert.Equal(replayedBefore, samples.Value("drsentinel_postgres_replay_lsn_bytes", Db("pyairtable-read-replica")));
+        Assert.True(samples.Value("drsentinel_postgres_replication_lag_seconds", Db("pyairtable-read-replica")) > 0);
+        Assert.Equal(1, samples.Value("drsentinel_postgres_wal_receiver_up", Db("pyairtable-read-replica"))); // the standby's own, wrong, view
+
+        await _postgres.ResumeWalReceiverAsync();
+        await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_replication_lag_bytes", Db("pyairtable-read-replica")) == 0,
+            TimeSpan.FromSeconds(30), "caught up after the receiver resumes");
+        Assert.NotNull(before);
     }
 
     [Fact]

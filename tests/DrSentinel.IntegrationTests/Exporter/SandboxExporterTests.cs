@@ -43,10 +43,11 @@ public sealed class SandboxExporterTests : IAsyncLifetime
         Assert.All(nodesPerZone.Keys, zone => Assert.Equal(1, samples.Value("drsentinel_az_status", ("az", zone), ("status", "healthy"))));
         Assert.Equal(6, samples.Value("drsentinel_autoscaling_group_desired_capacity", ("nodegroup", "primary")));
         Assert.Equal(3, samples.Value("drsentinel_autoscaling_group_zone_healthy_instances", ("nodegroup", "primary"), ("az", "eu-central-1a")));
+        Assert.Empty(samples.Named("drsentinel_autoscaling_group_zone_desired_capacity")); // AWS's placement is not guessed
         Assert.Null(samples.Value("drsentinel_autoscaling_group_zone_healthy_instances", ("nodegroup", "primary"), ("az", "eu-central-1c")));
         Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
         Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "standby"), ("az", "eu-central-1b")));
-        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-read-replica"), ("role", "read_replica"), ("az", "eu-central-1b")));
+        Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-read-replica"), ("role", "replica"), ("az", "eu-central-1b")));
         Assert.Equal(1, samples.Value("drsentinel_rds_instance_available", ("db_instance", "pyairtable-primary")));
         Assert.Equal("eu-central-1a", samples.Named("drsentinel_elasticache_replication_group_info").Single()["primary_az"]);
         Assert.Equal(2, samples.Value("drsentinel_elasticache_replicas_expected", ("replication_group", "pyairtable-redis")));
@@ -117,6 +118,47 @@ public sealed class SandboxExporterTests : IAsyncLifetime
         Assert.Equal(1, later.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
         Assert.Equal(1, later.Value("drsentinel_source_up", ("source", "aws_elasticache")));
         Assert.True(later.Named("drsentinel_api_calls_total").Where(s => s["operation"] == "DescribeDBInstances" && s["outcome"] == "error").Sum(s => s.Value) >= 1);
+    }
+
+    [Fact]
+    public async Task ConcurrentScrapes_WhileTheRegionFailsOverRepeatedly_EachShowExactlyOnePrimaryPerDatabaseAndGroup()
+    {
+        using var stop = new CancellationTokenSource();
+        var torn = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var scrapes = 0;
+        var scrapers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var samples = await _host.ScrapeAsync();
+                Interlocked.Increment(ref scrapes);
+                var rdsPrimaries = samples.Named("drsentinel_rds_instance_placement").Count(p => p["db_instance"] == "pyairtable-primary" && p["role"] == "primary");
+                var cachePrimaries = samples.Named("drsentinel_elasticache_member_info").Count(m => m["role"] == "primary");
+                if (rdsPrimaries != 1 || cachePrimaries != 1) torn.Enqueue($"{rdsPrimaries} RDS primaries, {cachePrimaries} Redis primaries");
+            }
+        })).ToArray();
+
+        var region = _sandbox.Region;
+        string RdsPrimaryZone() => region.Read(r => r.DbInstances["pyairtable-primary"].AvailabilityZone);
+        string CachePrimary() => region.Read(r => r.ReplicationGroups["pyairtable-redis"].Members.Single(m => m.Primary).CacheClusterId);
+        for (var round = 0; round < 4; round++)
+        {
+            var (zone, member) = (RdsPrimaryZone(), CachePrimary());
+            var target = region.Read(r => r.ReplicationGroups["pyairtable-redis"].Members.First(m => !m.Primary).CacheClusterId);
+            region.Write(r => r.RebootDbInstance("pyairtable-primary", forceFailover: true));
+            region.Write(r => r.ModifyReplicationGroup("pyairtable-redis", target, null, null));
+            await Poll.UntilAsync(() => RdsPrimaryZone() != zone && CachePrimary() != member
+                                        && region.Read(r => r.DbInstances["pyairtable-primary"].Status == "available"
+                                                            && r.ReplicationGroups["pyairtable-redis"].Status == "available"),
+                WithinRefresh + region.Clock.ToRealTime(TimeSpan.FromSeconds(150)), $"failover round {round} done");
+            await _host.ScrapeUntilAsync(s => s.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"),
+                ("az", RdsPrimaryZone())) == 1, WithinRefresh, $"round {round} scraped");
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(scrapers);
+
+        Assert.True(scrapes >= 100, $"only {scrapes} scrapes");
+        Assert.True(torn.IsEmpty, $"{torn.Count} of {scrapes} scrapes were torn, e.g. {torn.FirstOrDefault()}");
     }
 
     [Fact]

@@ -17,8 +17,17 @@ public sealed class RunCommandTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>As `dotnet run --project src/DrSentinel` starts it: launchSettings.json makes it the Development environment.</summary>
     private static ExternalProcess StartHost(params string[] arguments) =>
-        ExternalProcess.Start("dotnet", [HostAssembly, .. arguments]);
+        ExternalProcess.Start("dotnet", [HostAssembly, .. arguments], new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development" });
+
+    /// <summary>As a deployed process starts: Production, no kubeconfig in its home, not in a cluster.</summary>
+    private static ExternalProcess StartDeployed(string home, params string[] arguments) =>
+        ExternalProcess.Start("dotnet", [HostAssembly, .. arguments], new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production", ["ASPNETCORE_ENVIRONMENT"] = "Production", ["HOME"] = home, ["KUBECONFIG"] = "",
+            ["KUBERNETES_SERVICE_HOST"] = "", ["KUBERNETES_SERVICE_PORT"] = "",
+        });
 
     [Fact]
     public async Task DefaultRun_ServesMetricsWithinTenSeconds()
@@ -44,6 +53,34 @@ public sealed class RunCommandTests
         Assert.Contains("# TYPE process_resident_memory_bytes gauge", metrics, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
         await Poll.UntilAsync(() => host.Output.Contains("Sandbox region eu-central-1 serves", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "sandbox address logged");
+    }
+
+    [Fact]
+    public async Task Production_RefusesTheSandbox_NamingTheKey()
+    {
+        await using var host = StartDeployed(Directory.CreateTempSubdirectory("drsentinel-home-").FullName,
+            "--urls", $"http://127.0.0.1:{FreePort()}", "--Sandbox:Enabled=true");
+
+        var result = await host.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Sandbox:Enabled", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sandbox region", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_WithoutAKubernetesApi_ExitsNamingTheKeys_AndStartsNoSandbox()
+    {
+        // Static keys, so the AWS SDK does not go looking for an instance role on this machine.
+        await using var host = StartDeployed(Directory.CreateTempSubdirectory("drsentinel-home-").FullName,
+            "--urls", $"http://127.0.0.1:{FreePort()}", "--Aws:AccessKeyId=AKIAEXAMPLE", "--Aws:SecretAccessKey=example");
+
+        var result = await host.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Kubernetes:Host", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Kubernetes:KubeconfigPath", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sandbox region", result.Output, StringComparison.Ordinal);
     }
 
     // The embedded sandbox sets the region itself, so the region check runs with the sandbox off.

@@ -38,7 +38,9 @@ public sealed class ExternalProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            if (value.Length == 0) info.Environment.Remove(key); // "" means: not set at all
+            else info.Environment[key] = value;
         return new ExternalProcess(Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}"));
     }
 

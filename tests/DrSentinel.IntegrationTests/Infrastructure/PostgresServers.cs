@@ -14,6 +14,8 @@ public sealed class PostgresServers : IAsyncDisposable
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(60);
     private readonly string _directory;
 
+    private int? _stalledReceiver;
+
     private PostgresServers(string directory) => _directory = directory;
 
     public int PrimaryPort { get; private set; }
@@ -69,6 +71,25 @@ public sealed class PostgresServers : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// Freezes the standby's WAL receiver (SIGSTOP), as a hung network path does: the standby still says it streams, and
+    /// it has replayed all it received. Dispose resumes it.
+    /// </summary>
+    public async Task StallWalReceiverAsync()
+    {
+        await using var db = new NpgsqlConnection($"Host=127.0.0.1;Port={StandbyPort};Username=postgres;Database=postgres;Pooling=false");
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_wal_receiver", db);
+        _stalledReceiver = (int)(await command.ExecuteScalarAsync())!;
+        await RunAsync("kill", "-STOP", _stalledReceiver.Value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public async Task ResumeWalReceiverAsync()
+    {
+        if (_stalledReceiver is { } pid) await RunAsync("kill", "-CONT", pid.ToString(CultureInfo.InvariantCulture));
+        _stalledReceiver = null;
+    }
+
     /// <summary>Stops the standby at once (no clean shutdown), as a lost zone would.</summary>
     public Task KillStandbyAsync() => AsServerUserAsync("pg_ctl", "-D", StandbyData, "-m", "immediate", "-w", "stop");
 
@@ -94,6 +115,7 @@ public sealed class PostgresServers : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await ResumeWalReceiverAsync();
         foreach (var data in new[] { StandbyData, PrimaryData }.Where(Directory.Exists))
             await ExternalProcess.RunAsync(Environment.UserName == "root" ? "runuser" : Path.Combine(Bin, "pg_ctl"),
                 Environment.UserName == "root" ? ["-u", "postgres", "--", Path.Combine(Bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"] : ["-D", data, "-m", "immediate", "stop"],
