@@ -1,9 +1,9 @@
 using System.Text;
 using System.Xml.Linq;
-using Amazon.EC2;
 using Amazon.Runtime;
 using Amazon.Runtime.Internal;
 using Amazon.Runtime.Internal.Auth;
+using Amazon.SecurityToken;
 using DrSentinel.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -52,6 +52,25 @@ public sealed partial class AwsQueryClient(
                 await Task.Delay(delay, time, cancel);
             }
         }
+    }
+
+    /// <summary>
+    /// Every page of a Describe call: sends <paramref name="requestToken"/> with the token the last page answered in
+    /// <paramref name="responseToken"/> (Marker for RDS and ElastiCache, NextToken for Auto Scaling, nextToken for EC2).
+    /// </summary>
+    public async Task<IReadOnlyList<T>> PagesAsync<T>(QueryApi api, string operation, IReadOnlyList<KeyValuePair<string, string>> parameters, string listName,
+        Func<XElement, T> parse, CancellationToken cancel, string requestToken = "Marker", string responseToken = "Marker")
+    {
+        var items = new List<T>();
+        string? token = null;
+        do
+        {
+            IEnumerable<KeyValuePair<string, string>> page = token is null ? parameters : [.. parameters, new(requestToken, token)];
+            var result = await SendAsync(api, operation, page, idempotent: true, cancel);
+            items.AddRange(result.Items(listName).Select(parse));
+            token = result.Text(responseToken);
+        } while (!string.IsNullOrEmpty(token));
+        return items;
     }
 
     private TimeSpan Backoff(int attempt)
@@ -118,7 +137,7 @@ public sealed partial class AwsQueryClient(
         };
         request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
         if (credentials.UseToken) request.Headers["X-Amz-Security-Token"] = credentials.Token;
-        var config = new AmazonEC2Config { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
+        var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
         // Sign with exactly the keys resolved above: handing the signer the provider would resolve again, and around a
         // refresh the token sent and the key signed with could come from two different credentials.
         new AWS4Signer().Sign(request, config, null, Pinned(credentials));

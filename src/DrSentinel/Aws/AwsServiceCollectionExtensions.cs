@@ -1,4 +1,3 @@
-using Amazon.EC2;
 using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Aws.Ec2;
 using DrSentinel.Aws.ElastiCache;
@@ -9,7 +8,7 @@ namespace DrSentinel.Aws;
 
 public static class AwsServiceCollectionExtensions
 {
-    /// <summary>The typed AWS clients: RDS, ElastiCache and Auto Scaling over the Query protocol, EC2 through the official SDK.</summary>
+    /// <summary>The typed AWS clients: RDS, ElastiCache, Auto Scaling and EC2, all over the Query protocol.</summary>
     public static IServiceCollection AddAws(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AwsOptions>().Bind(configuration.GetSection(AwsOptions.Section))
@@ -23,22 +22,6 @@ public static class AwsServiceCollectionExtensions
         services.AddSingleton<IRdsClient, RdsClient>();
         services.AddSingleton<IElastiCacheClient, ElastiCacheClient>();
         services.AddSingleton<IAutoScalingClient, AutoScalingClient>();
-        services.AddSingleton<IAmazonEC2>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AwsOptions>>().Value;
-            var config = new AmazonEC2Config
-            {
-                RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region),
-                Timeout = options.Timeout,
-                MaxErrorRetry = options.MaxAttempts - 1,
-            };
-            if (options.ServiceUrl is { } url)
-            {
-                config.ServiceURL = url.ToString();
-                config.AuthenticationRegion = options.Region;
-            }
-            return new AmazonEC2Client(AwsCredentials.Resolve(options), config);
-        });
         services.AddSingleton<IEc2Client, Ec2Client>();
         return services;
     }

@@ -5,7 +5,7 @@ namespace DrSentinel.IntegrationTests.Aws;
 public sealed class Ec2ClientTests
 {
     [Fact]
-    public async Task DescribeSubnetZones_ThroughTheOfficialSdk_MapsEverySubnetToItsZone()
+    public async Task DescribeSubnetZones_MapsEverySubnetToItsZone()
     {
         await using var sandbox = await Sandboxes.StartAsync();
         using var aws = new AwsClients(sandbox);
@@ -26,8 +26,8 @@ public sealed class Ec2ClientTests
         await using var sandbox = await Sandboxes.StartAsync();
         using var aws = new AwsClients(sandbox);
 
-        var refused = await Assert.ThrowsAsync<Amazon.EC2.AmazonEC2Exception>(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-missing"], CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DrSentinel.Aws.AwsServiceException>(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-missing"], CancellationToken.None));
 
-        Assert.Equal("InvalidSubnetID.NotFound", refused.ErrorCode);
+        Assert.Equal("InvalidSubnetID.NotFound", refused.Code);
     }
 }

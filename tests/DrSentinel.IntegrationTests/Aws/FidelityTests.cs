@@ -46,6 +46,8 @@ public sealed partial class FidelityTests
         await Answered(() => aws.Rds.PromoteReadReplicaAsync("pyairtable-read-replica", cancel));
         await Answered(() => aws.Rds.DescribeEventsAsync("pyairtable-primary", "db-instance", TimeSpan.FromHours(2), cancel));
         await Answered(() => aws.Rds.DescribeEventsAsync(null, null, TimeSpan.FromMinutes(30), cancel));
+        await Answered(() => aws.Ec2.DescribeSubnetZonesAsync([], cancel));
+        await Answered(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-0a1a000000000001", "subnet-0b1b000000000002"], cancel));
         await Answered(() => aws.ElastiCache.DescribeReplicationGroupsAsync(null, cancel));
         await Answered(() => aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", cancel));
         await Answered(() => aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", cancel));

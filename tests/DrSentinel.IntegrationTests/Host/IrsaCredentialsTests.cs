@@ -31,7 +31,7 @@ public sealed class IrsaCredentialsTests
 
             Assert.All(AwsSources, source => Assert.Equal(1, samples.Value("drsentinel_source_up", ("source", source))));
             Assert.True(sandbox.State(r => r.ApiCalls.GetValueOrDefault("sts:AssumeRoleWithWebIdentity")) >= 1, host.Log);
-            Assert.True(sandbox.State(r => r.ApiCalls.GetValueOrDefault("ec2:DescribeSubnets")) >= 1, "the official EC2 client signed with the same temporary keys");
+            Assert.True(sandbox.State(r => r.ApiCalls.GetValueOrDefault("ec2:DescribeSubnets")) >= 1, "EC2 signed with the same temporary keys");
         }
         finally
         {

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Amazon.EC2;
-using Amazon.Runtime;
 using DrSentinel.Aws;
 using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Aws.Ec2;
@@ -17,7 +15,6 @@ namespace DrSentinel.IntegrationTests.Infrastructure;
 public sealed class AwsClients : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly AmazonEC2Client _ec2;
 
     public AwsClients(SandboxServer sandbox, string? secretAccessKey = null, int maxAttempts = 3)
     {
@@ -37,9 +34,7 @@ public sealed class AwsClients : IDisposable
         Rds = new RdsClient(query);
         ElastiCache = new ElastiCacheClient(query);
         AutoScaling = new AutoScalingClient(query);
-        _ec2 = new AmazonEC2Client(new BasicAWSCredentials(Options.AccessKeyId, Options.SecretAccessKey),
-            new AmazonEC2Config { ServiceURL = sandbox.Endpoint.ToString(), AuthenticationRegion = Options.Region, MaxErrorRetry = 0 });
-        Ec2 = new Ec2Client(_ec2, Recorder);
+        Ec2 = new Ec2Client(query);
     }
 
     public AwsOptions Options { get; }
@@ -53,7 +48,6 @@ public sealed class AwsClients : IDisposable
     public void Dispose()
     {
         _http.Dispose();
-        _ec2.Dispose();
     }
 
     private sealed class RecordingHandler(ConcurrentQueue<string> bodies) : DelegatingHandler

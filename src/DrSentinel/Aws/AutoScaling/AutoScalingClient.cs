@@ -50,17 +50,8 @@ public sealed class AutoScalingClient(AwsQueryClient query) : IAutoScalingClient
             parameters.Add(new($"Filters.member.{index}.Name", filter.Name));
             parameters.AddRange(Members($"Filters.member.{index}.Values", filter.Values));
         }
-        var groups = new List<ScalingGroupDescription>();
-        string? next = null;
-        do
-        {
-            List<KeyValuePair<string, string>> page = [.. parameters, new("MaxRecords", "100")];
-            if (next is not null) page.Add(new("NextToken", next));
-            var result = await query.SendAsync(Api, "DescribeAutoScalingGroups", page, idempotent: true, cancel);
-            groups.AddRange(result.Items("AutoScalingGroups").Select(Parse));
-            next = result.Text("NextToken");
-        } while (!string.IsNullOrEmpty(next));
-        return groups;
+        parameters.Add(new("MaxRecords", "100"));
+        return await query.PagesAsync(Api, "DescribeAutoScalingGroups", parameters, "AutoScalingGroups", Parse, cancel, "NextToken", "NextToken");
     }
 
     public Task SetDesiredCapacityAsync(string groupName, int desiredCapacity, CancellationToken cancel) =>

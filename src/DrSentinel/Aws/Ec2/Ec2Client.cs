@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using Amazon.EC2;
-using Amazon.EC2.Model;
-using DrSentinel.Metrics;
-
 namespace DrSentinel.Aws.Ec2;
 
 /// <summary>Amazon EC2: only the subnet-to-zone map that Auto Scaling's VPCZoneIdentifier needs.</summary>
@@ -12,25 +7,19 @@ public interface IEc2Client
     Task<IReadOnlyDictionary<string, string>> DescribeSubnetZonesAsync(IReadOnlyList<string> subnetIds, CancellationToken cancel);
 }
 
-/// <summary>Backed by the official AWSSDK.EC2 client.</summary>
-public sealed class Ec2Client(IAmazonEC2 ec2, ApiCallRecorder recorder) : IEc2Client
+/// <summary>
+/// EC2's own protocol is the Query protocol with lower-case answers and <c>SubnetId.N</c> lists, so one call needs no SDK
+/// assembly of its own: it shares the signer, retries, pagination and call counting of every other AWS client.
+/// </summary>
+public sealed class Ec2Client(AwsQueryClient query) : IEc2Client
 {
+    public static readonly QueryApi Api = new("ec2", "2016-11-15");
+
     public async Task<IReadOnlyDictionary<string, string>> DescribeSubnetZonesAsync(IReadOnlyList<string> subnetIds, CancellationToken cancel)
     {
-        var started = Stopwatch.GetTimestamp();
-        var zones = new Dictionary<string, string>(StringComparer.Ordinal);
-        var request = new DescribeSubnetsRequest { SubnetIds = subnetIds.Count > 0 ? [.. subnetIds] : null };
-        try
-        {
-            await foreach (var subnet in ec2.Paginators.DescribeSubnets(request).Subnets.WithCancellation(cancel))
-                zones[subnet.SubnetId] = subnet.AvailabilityZone;
-        }
-        catch (AmazonEC2Exception e)
-        {
-            recorder.Record("aws", "ec2", "DescribeSubnets", e.ErrorCode is "RequestLimitExceeded" ? "throttled" : "error", Stopwatch.GetElapsedTime(started));
-            throw;
-        }
-        recorder.Record("aws", "ec2", "DescribeSubnets", "success", Stopwatch.GetElapsedTime(started));
-        return zones;
+        var parameters = subnetIds.Select((id, i) => new KeyValuePair<string, string>($"SubnetId.{i + 1}", id)).ToList();
+        var subnets = await query.PagesAsync(Api, "DescribeSubnets", parameters, "subnetSet",
+            s => (Id: s.RequiredText("subnetId"), Zone: s.RequiredText("availabilityZone")), cancel, "NextToken", "nextToken");
+        return subnets.ToDictionary(s => s.Id, s => s.Zone, StringComparer.Ordinal);
     }
 }

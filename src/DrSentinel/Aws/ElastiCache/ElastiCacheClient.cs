@@ -24,21 +24,8 @@ public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
 {
     public static readonly QueryApi Api = new("elasticache", "2015-02-02");
 
-    public async Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel)
-    {
-        var groups = new List<ReplicationGroupDescription>();
-        string? marker = null;
-        do
-        {
-            List<KeyValuePair<string, string>> parameters = [];
-            if (groupId is not null) parameters.Add(new("ReplicationGroupId", groupId));
-            if (marker is not null) parameters.Add(new("Marker", marker));
-            var result = await query.SendAsync(Api, "DescribeReplicationGroups", parameters, idempotent: true, cancel);
-            groups.AddRange(result.Items("ReplicationGroups").Select(Parse));
-            marker = result.Text("Marker");
-        } while (!string.IsNullOrEmpty(marker));
-        return groups;
-    }
+    public Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel) =>
+        query.PagesAsync(Api, "DescribeReplicationGroups", groupId is null ? [] : [new("ReplicationGroupId", groupId)], "ReplicationGroups", Parse, cancel);
 
     public async Task<ReplicationGroupDescription> TestFailoverAsync(string groupId, string nodeGroupId, CancellationToken cancel)
     {

@@ -30,10 +30,10 @@ public sealed class RdsClient(AwsQueryClient query) : IRdsClient
     public static readonly QueryApi Api = new("rds", "2014-10-31");
 
     public async Task<IReadOnlyList<DbInstanceDescription>> DescribeDbInstancesAsync(string? instanceId, CancellationToken cancel) =>
-        await PagesAsync("DescribeDBInstances", Optional("DBInstanceIdentifier", instanceId), "DBInstances", ParseInstance, cancel);
+        await query.PagesAsync(Api, "DescribeDBInstances", Optional("DBInstanceIdentifier", instanceId), "DBInstances", ParseInstance, cancel);
 
     public async Task<IReadOnlyList<DbClusterDescription>> DescribeDbClustersAsync(string? clusterId, CancellationToken cancel) =>
-        await PagesAsync("DescribeDBClusters", Optional("DBClusterIdentifier", clusterId), "DBClusters", ParseCluster, cancel);
+        await query.PagesAsync(Api, "DescribeDBClusters", Optional("DBClusterIdentifier", clusterId), "DBClusters", ParseCluster, cancel);
 
     public async Task<DbInstanceDescription> RebootDbInstanceAsync(string instanceId, bool forceFailover, CancellationToken cancel)
     {
@@ -60,26 +60,11 @@ public sealed class RdsClient(AwsQueryClient query) : IRdsClient
         List<KeyValuePair<string, string>> parameters =
             [.. Optional("SourceIdentifier", sourceId), .. Optional("SourceType", sourceType),
              new("Duration", ((int)Math.Ceiling(window.TotalMinutes)).ToString(System.Globalization.CultureInfo.InvariantCulture))];
-        return await PagesAsync("DescribeEvents", parameters, "Events", e => new RdsEventDescription(
+        return await query.PagesAsync(Api, "DescribeEvents", parameters, "Events", e => new RdsEventDescription(
             e.RequiredText("SourceIdentifier"), e.Text("SourceType") ?? "", e.Text("Message") ?? "", e.Strings("EventCategories"), e.Time("Date") ?? default), cancel);
     }
 
     private static List<KeyValuePair<string, string>> Optional(string name, string? value) => value is null ? [] : [new(name, value)];
-
-    /// <summary>Follows Marker to the last page.</summary>
-    private async Task<IReadOnlyList<T>> PagesAsync<T>(string operation, List<KeyValuePair<string, string>> parameters, string listName,
-        Func<XElement, T> parse, CancellationToken cancel)
-    {
-        var items = new List<T>();
-        string? marker = null;
-        do
-        {
-            var result = await query.SendAsync(Api, operation, [.. parameters, .. Optional("Marker", marker)], idempotent: true, cancel);
-            items.AddRange(result.Items(listName).Select(parse));
-            marker = result.Text("Marker");
-        } while (!string.IsNullOrEmpty(marker));
-        return items;
-    }
 
     private static DbInstanceDescription ParseInstance(XElement e)
     {
