@@ -66,7 +66,7 @@ public sealed partial class FidelityTests
 
         var bodies = aws.RequestBodies.ToList();
         var actions = bodies.Select(b => Regex.Match(b, "(?:^|&)Action=([A-Za-z]+)").Groups[1].Value).ToHashSet();
-        Assert.Equal(17, actions.Count); // every operation of IRdsClient, IElastiCacheClient and IAutoScalingClient
+        Assert.Equal(18, actions.Count); // every operation of IRdsClient, IElastiCacheClient, IAutoScalingClient and IEc2Client
         var file = Path.GetTempFileName();
         try
         {
