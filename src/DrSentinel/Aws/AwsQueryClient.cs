@@ -18,10 +18,10 @@ public sealed record QueryApi(string SigningName, string Version);
 /// default chain (IRSA included), retries with capped exponential backoff and full jitter.
 /// </summary>
 public sealed partial class AwsQueryClient(
-    HttpClient http, IOptions<AwsOptions> options, TimeProvider time, Random random, ApiCallRecorder recorder, ILogger<AwsQueryClient> logger)
+    HttpClient http, IOptions<AwsOptions> options, AWSCredentials credentials, TimeProvider time, Random random, ApiCallRecorder recorder,
+    ILogger<AwsQueryClient> logger)
 {
     private readonly AwsOptions _options = options.Value;
-    private readonly AWSCredentials _credentials = AwsCredentials.Resolve(options.Value);
 
     /// <summary>
     /// Sends one operation and returns its result element. <paramref name="idempotent"/> operations are retried on any
@@ -124,7 +124,7 @@ public sealed partial class AwsQueryClient(
     private async Task<HttpRequestMessage> SignAsync(QueryApi api, Uri endpoint, byte[] body, CancellationToken cancel)
     {
         // Resolved (and refreshed) here, outside the signer, which would block; temporary keys carry a session token.
-        var credentials = await _credentials.GetCredentialsAsync();
+        var resolved = await credentials.GetCredentialsAsync();
         cancel.ThrowIfCancellationRequested();
         var request = new DefaultRequest(new SignedQuery(), api.SigningName)
         {
@@ -136,11 +136,11 @@ public sealed partial class AwsQueryClient(
             OverrideSigningServiceName = api.SigningName,
         };
         request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
-        if (credentials.UseToken) request.Headers["X-Amz-Security-Token"] = credentials.Token;
+        if (resolved.UseToken) request.Headers["X-Amz-Security-Token"] = resolved.Token;
         var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
         // Sign with exactly the keys resolved above: handing the signer the provider would resolve again, and around a
         // refresh the token sent and the key signed with could come from two different credentials.
-        new AWS4Signer().Sign(request, config, null, Pinned(credentials));
+        new AWS4Signer().Sign(request, config, null, Pinned(resolved));
 
         var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
         foreach (var (name, value) in request.Headers)

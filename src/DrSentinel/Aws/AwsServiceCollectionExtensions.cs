@@ -18,7 +18,8 @@ public static class AwsServiceCollectionExtensions
         {
             Timeout = Timeout.InfiniteTimeSpan, // AwsQueryClient applies Aws:Timeout per attempt
         });
-        services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>(), Random.Shared));
+        services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>(),
+            AwsCredentials.Resolve(sp.GetRequiredService<IOptions<AwsOptions>>().Value), Random.Shared));
         services.AddSingleton<IRdsClient, RdsClient>();
         services.AddSingleton<IElastiCacheClient, ElastiCacheClient>();
         services.AddSingleton<IAutoScalingClient, AutoScalingClient>();

@@ -16,7 +16,8 @@ public sealed class AwsClients : IDisposable
 {
     private readonly HttpClient _http;
 
-    public AwsClients(SandboxServer sandbox, string? secretAccessKey = null, int maxAttempts = 3)
+    /// <param name="credentials">How the clients find their keys; null: the sandbox's static key (or <paramref name="secretAccessKey"/>).</param>
+    public AwsClients(SandboxServer sandbox, string? secretAccessKey = null, int maxAttempts = 3, Amazon.Runtime.AWSCredentials? credentials = null)
     {
         Options = new AwsOptions
         {
@@ -30,7 +31,7 @@ public sealed class AwsClients : IDisposable
         };
         _http = new HttpClient(new RecordingHandler(RequestBodies) { InnerHandler = new SocketsHttpHandler() });
         Recorder = new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()));
-        var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, new Random(7), Recorder, NullLogger<AwsQueryClient>.Instance);
+        var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), credentials ?? AwsCredentials.Resolve(Options), TimeProvider.System, new Random(7), Recorder, NullLogger<AwsQueryClient>.Instance);
         Rds = new RdsClient(query);
         ElastiCache = new ElastiCacheClient(query);
         AutoScaling = new AutoScalingClient(query);
