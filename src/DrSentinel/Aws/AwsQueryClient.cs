@@ -83,8 +83,8 @@ public sealed partial class AwsQueryClient(
     {
         var endpoint = _options.EndpointFor(api.SigningName);
         using var message = await SignAsync(api, endpoint, body, cancel);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        timeout.CancelAfter(_options.Timeout);
+        using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel, attemptTimeout.Token);
         HttpResponseMessage response;
         string text;
         try

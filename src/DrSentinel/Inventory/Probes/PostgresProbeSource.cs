@@ -63,8 +63,8 @@ public sealed partial class PostgresProbeSource(IOptions<ProbeOptions> options, 
             Pooling = false, // a fresh connection each time: reachability is what is being measured
             ApplicationName = "drsentinel-probe",
         }.ConnectionString;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(timeout);
+        using var probeTimeout = new CancellationTokenSource(timeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel, probeTimeout.Token);
         try
         {
             await using var db = new NpgsqlConnection(connection);

@@ -31,8 +31,8 @@ public sealed partial class RedisProbeSource(IOptions<ProbeOptions> options, Tim
         CancellationToken cancel)
     {
         var started = time.GetTimestamp();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(options.Value.Timeout);
+        using var probeTimeout = new CancellationTokenSource(options.Value.Timeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel, probeTimeout.Token);
         try
         {
             var info = await RedisInfoClient.ReadReplicationAsync(endpoint.Host, endpoint.Port, password, tls, deadline.Token);
