@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using DrSentinel.Sandbox.Region;
 
 namespace DrSentinel.Sandbox;
@@ -24,14 +25,18 @@ internal static class SandboxMain
         await using var sandbox = await SandboxServer.StartAsync(options);
         var nodes = sandbox.Region.Read(r => r.Cluster.Nodes.Count);
         Console.WriteLine($"Sandbox region {sandbox.Region.Name} ({nodes} nodes) serves AWS, Kubernetes and /sandbox/state at {sandbox.Endpoint}; speed x{options.Speed}");
-        var stop = new TaskCompletionSource();
-        Console.CancelKeyPress += (_, e) =>
+        // SIGTERM (kubectl delete, systemd, a benchmark's cleanup) and SIGINT (Ctrl-C) both stop the region cleanly: the
+        // signal is taken over from the runtime, Main disposes the sandbox and returns.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Stop(PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             stop.TrySetResult();
-        };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+        }
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         await stop.Task;
+        Console.WriteLine("Sandbox region stopping");
         return 0;
     }
 

@@ -27,6 +27,7 @@ public sealed class ExternalProcess : IAsyncDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
     public string Error { get { lock (_error) return _error.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int Id => _process.Id;
 
     public static ExternalProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
