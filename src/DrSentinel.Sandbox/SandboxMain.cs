@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using DrSentinel.Sandbox.Region;
 
 namespace DrSentinel.Sandbox;
 
 /// <summary>
 /// The sandbox region on its own, for drills and benchmarks:
-/// <c>dotnet run --project src/DrSentinel.Sandbox -- [--port N] [--speed X] [--topology FILE]</c>.
+/// <c>dotnet run --project src/DrSentinel.Sandbox -- [--port N] [--speed X] [--topology FILE] [--no-data-plane]</c>.
 /// </summary>
 internal static class SandboxMain
 {
@@ -19,12 +20,14 @@ internal static class SandboxMain
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException)
         {
-            await Console.Error.WriteLineAsync($"drsentinel-sandbox: {e.Message}\nusage: DrSentinel.Sandbox [--port N] [--speed X] [--topology FILE]");
+            await Console.Error.WriteLineAsync($"drsentinel-sandbox: {e.Message}\nusage: DrSentinel.Sandbox [--port N] [--speed X] [--topology FILE] [--no-data-plane]");
             return 2;
         }
-        await using var sandbox = await SandboxServer.StartAsync(options);
+        using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
+        await using var sandbox = await SandboxServer.StartAsync(options, loggers);
         var nodes = sandbox.Region.Read(r => r.Cluster.Nodes.Count);
         Console.WriteLine($"Sandbox region {sandbox.Region.Name} ({nodes} nodes) serves AWS, Kubernetes and /sandbox/state at {sandbox.Endpoint}; speed x{options.Speed}");
+        Console.WriteLine(sandbox.DataPlaneStatus);
         // SIGTERM (kubectl delete, systemd, a benchmark's cleanup) and SIGINT (Ctrl-C) both stop the region cleanly: the
         // signal is taken over from the runtime, Main disposes the sandbox and returns.
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,7 +45,7 @@ internal static class SandboxMain
 
     private static SandboxOptions Parse(string[] args)
     {
-        var options = new SandboxOptions();
+        var options = new SandboxOptions { DataPlane = true };
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -51,6 +54,7 @@ internal static class SandboxMain
                 "--port" => options with { Port = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--speed" => options with { Speed = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--topology" => options with { Topology = Topology.Load(Value()) },
+                "--no-data-plane" => options with { DataPlane = false },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
         }

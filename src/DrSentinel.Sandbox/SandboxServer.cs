@@ -1,5 +1,6 @@
 using DrSentinel.Sandbox.Aws;
 using DrSentinel.Sandbox.Control;
+using DrSentinel.Sandbox.DataPlane;
 using DrSentinel.Sandbox.Kubernetes;
 using DrSentinel.Sandbox.Region;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,8 @@ public sealed record SandboxOptions
     public string AccessKeyId { get; init; } = SandboxServer.DefaultAccessKeyId;
     public string SecretAccessKey { get; init; } = SandboxServer.DefaultSecretAccessKey;
     public TimeSpan WatchBookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Real PostgreSQL and Redis servers behind the endpoints, where this machine has them.</summary>
+    public bool DataPlane { get; init; }
 }
 
 /// <summary>A simulated AWS region and Kubernetes API server on 127.0.0.1, speaking the real wire protocols.</summary>
@@ -35,16 +38,22 @@ public sealed class SandboxServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _ticker;
 
-    private SandboxServer(WebApplication app, SandboxRegion region, Uri endpoint, SandboxOptions options)
+    private SandboxServer(WebApplication app, SandboxRegion region, Uri endpoint, SandboxOptions options, RegionDataPlane? dataPlane, string dataPlaneStatus)
     {
         _app = app;
         Region = region;
         Endpoint = endpoint;
         Options = options;
+        DataPlane = dataPlane;
+        DataPlaneStatus = dataPlaneStatus;
         _ticker = TickAsync(_stop.Token);
     }
 
     public SandboxRegion Region { get; }
+    /// <summary>The real servers behind the endpoints; null when off or not installed here.</summary>
+    public RegionDataPlane? DataPlane { get; }
+    /// <summary>One line for the log: what the data plane is, or how to get it.</summary>
+    public string DataPlaneStatus { get; }
     public Uri Endpoint { get; }
     public SandboxOptions Options { get; }
 
@@ -57,15 +66,28 @@ public sealed class SandboxServer : IAsyncDisposable
         if (loggerFactory is not null) builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
         var app = builder.Build();
+        var (dataPlane, status) = await StartDataPlaneAsync(options, region, loggerFactory);
         var credentials = new CredentialStore();
         credentials.Add(new IssuedCredential(options.AccessKeyId, options.SecretAccessKey));
         // Clients sign with the wall clock, whatever the region's speed.
         app.MapAwsQuery(region, new SigV4Verifier(credentials, TimeProvider.System), credentials);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
-        app.MapSandboxControl(region);
+        app.MapSandboxControl(region, dataPlane);
         await app.StartAsync(cancel);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new SandboxServer(app, region, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), options);
+        return new SandboxServer(app, region, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), options, dataPlane, status);
+    }
+
+    private static async Task<(RegionDataPlane?, string)> StartDataPlaneAsync(SandboxOptions options, SandboxRegion region, ILoggerFactory? loggers)
+    {
+        if (!options.DataPlane) return (null, "Sandbox data plane off: endpoints are names only, no server answers them");
+        var binaries = ServerBinaries.Find();
+        if (binaries.PostgresBin is null && binaries.RedisServer is null)
+            return (null, $"Sandbox data plane off: no PostgreSQL or Redis server on this machine; `{ServerBinaries.InstallHint}` puts real servers behind the endpoints");
+        var plane = await RegionDataPlane.StartAsync(region, binaries,
+            loggers?.CreateLogger("DrSentinel.Sandbox.DataPlane") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var missing = binaries.Complete ? "" : $" (only {(binaries.PostgresBin is null ? "Redis" : "PostgreSQL")}: `{ServerBinaries.InstallHint}` for both)";
+        return (plane, $"Sandbox data plane on: real PostgreSQL and Redis behind the RDS and ElastiCache endpoints{missing}");
     }
 
     private async Task TickAsync(CancellationToken cancel)
@@ -86,6 +108,7 @@ public sealed class SandboxServer : IAsyncDisposable
         await _stop.CancelAsync();
         await _ticker;
         Region.Write(r => r.Cluster.DropWatches());
+        if (DataPlane is not null) await DataPlane.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
         _stop.Dispose();

@@ -34,11 +34,12 @@ public static class ElastiCacheApi
         w.WriteEndElement();
     }
 
-    private static void WriteEndpoint(XmlWriter w, string element, string address, int port)
+    /// <summary>With a data plane, its proxy in front of a real server; without, a name like ElastiCache's.</summary>
+    private static void WriteEndpoint(XmlWriter w, string element, string address, int port, int? dataPort)
     {
         w.WriteStartElement(element);
-        w.Element("Address", address);
-        w.Element("Port", port);
+        w.Element("Address", dataPort is null ? address : "127.0.0.1");
+        w.Element("Port", dataPort ?? port);
         w.WriteEndElement();
     }
 
@@ -55,13 +56,13 @@ public static class ElastiCacheApi
         {
             x.Element("NodeGroupId", "0001");
             x.Element("Status", group.Status);
-            WriteEndpoint(x, "PrimaryEndpoint", $"master.{group.Id}.{domain}", group.Port);
-            WriteEndpoint(x, "ReaderEndpoint", $"replica.{group.Id}.{domain}", group.Port);
+            WriteEndpoint(x, "PrimaryEndpoint", $"master.{group.Id}.{domain}", group.Port, group.PrimaryDataPort);
+            WriteEndpoint(x, "ReaderEndpoint", $"replica.{group.Id}.{domain}", group.Port, group.ReaderDataPort);
             x.List("NodeGroupMembers", "NodeGroupMember", group.Members, (y, m) =>
             {
                 y.Element("CacheClusterId", m.CacheClusterId);
                 y.Element("CacheNodeId", "0001");
-                WriteEndpoint(y, "ReadEndpoint", $"{m.CacheClusterId}.{group.Id}.{domain}", group.Port);
+                WriteEndpoint(y, "ReadEndpoint", $"{m.CacheClusterId}.{group.Id}.{domain}", group.Port, m.DataPort);
                 y.Element("PreferredAvailabilityZone", m.AvailabilityZone);
                 y.Element("CurrentRole", m.Primary ? "primary" : "replica");
             });

@@ -63,8 +63,9 @@ public static class RdsApi
         w.Element("DBInstanceStatus", d.Status);
         w.Element("MasterUsername", "postgres");
         w.WriteStartElement("Endpoint");
-        w.Element("Address", $"{d.Id}.c9sandbox0001.{r.Name}.rds.amazonaws.com");
-        w.Element("Port", d.Port);
+        // With a data plane the endpoint is its proxy in front of a real server; without, a name like RDS's.
+        w.Element("Address", d.DataPort is null ? $"{d.Id}.c9sandbox0001.{r.Name}.rds.amazonaws.com" : "127.0.0.1");
+        w.Element("Port", d.DataPort ?? d.Port);
         w.Element("HostedZoneId", "Z1RLNUO7B9Q6NB");
         w.WriteEndElement();
         w.Element("AllocatedStorage", 100);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DrSentinel.Sandbox.DataPlane;
 using DrSentinel.Sandbox.Region;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,11 +12,15 @@ public static class ControlApi
 {
     public sealed record FaultRequest(string Service, string Operation, string? ErrorCode, double Probability = 1, int LatencyMs = 0, int? Count = null);
 
-    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region)
+    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region, RegionDataPlane? dataPlane)
     {
         var control = app.MapGroup("/sandbox");
         control.MapGet("/state", () => Results.Json(region.Read(RegionStateView.From)));
-        control.MapPost("/zones/{zone}/fail", (string zone, string? mode) =>
+        control.MapGet("/data-plane", () => dataPlane is null
+            ? Results.NotFound(new { error = "this sandbox runs no data plane" })
+            : Results.Json(new { ready = dataPlane.Ready, servers = dataPlane.Servers() }));
+        // dataPlane: how connections into the failed zone behave, "hang" (silently dropped, the default) or "reset".
+        control.MapPost("/zones/{zone}/fail", (string zone, string? mode, string? dataPlane) =>
         {
             var kind = (mode ?? "hard").ToLowerInvariant() switch
             {
@@ -24,7 +29,14 @@ public static class ControlApi
                 _ => (AzFailure?)null,
             };
             if (kind is null) return Results.BadRequest(new { error = $"mode must be hard or gray, not '{mode}'" });
-            return Zone(region, zone, r => r.FailZone(zone, kind.Value));
+            var blackHole = (dataPlane ?? "hang").ToLowerInvariant() switch
+            {
+                "hang" => BlackHoleMode.Hang,
+                "reset" => BlackHoleMode.Reset,
+                _ => (BlackHoleMode?)null,
+            };
+            if (blackHole is null) return Results.BadRequest(new { error = $"dataPlane must be hang or reset, not '{dataPlane}'" });
+            return Zone(region, zone, r => r.FailZone(zone, kind.Value, blackHole.Value));
         });
         control.MapPost("/zones/{zone}/recover", (string zone) => Zone(region, zone, r => r.RecoverZone(zone)));
         control.MapPost("/faults", (FaultRequest fault) =>

@@ -1,3 +1,5 @@
+using DrSentinel.Sandbox.DataPlane;
+
 namespace DrSentinel.Sandbox.Region;
 
 // The region's mutable world. Every field is read and written only under SandboxRegion's lock.
@@ -8,6 +10,8 @@ public sealed class AvailabilityZone(string name)
 {
     public string Name { get; } = name;
     public AzFailure Failure { get; set; }
+    /// <summary>How the data plane's connections into a failed zone behave: they hang (silently dropped) or are reset.</summary>
+    public BlackHoleMode BlackHole { get; set; } = BlackHoleMode.Hang;
     /// <summary>A hard-failed zone is down for everyone; a gray-failed one only for the cluster's data plane.</summary>
     public bool ReachableFromCluster => Failure == AzFailure.None;
     public bool PoweredOn => Failure != AzFailure.Hard;
@@ -85,6 +89,8 @@ public sealed class DbInstance
     public string? ReplicaSourceId { get; set; }
     public List<string> ReplicaIds { get; } = [];
     public string? ClusterId { get; set; }
+    /// <summary>The data plane's proxy in front of the instance's real server; null without a data plane.</summary>
+    public int? DataPort { get; set; }
 }
 
 public sealed class DbCluster
@@ -115,6 +121,9 @@ public sealed class CacheReplicationGroup
     public bool MultiAz { get; set; }
     public List<CacheMember> Members { get; } = [];
     public List<DateTimeOffset> TestFailoverCalls { get; } = [];
+    /// <summary>The data plane's proxies for the primary and reader endpoints; null without a data plane.</summary>
+    public int? PrimaryDataPort { get; set; }
+    public int? ReaderDataPort { get; set; }
 }
 
 public sealed class CacheMember(string cacheClusterId, string availabilityZone, bool primary)
@@ -122,6 +131,7 @@ public sealed class CacheMember(string cacheClusterId, string availabilityZone, 
     public string CacheClusterId { get; } = cacheClusterId;
     public string AvailabilityZone { get; } = availabilityZone;
     public bool Primary { get; set; } = primary;
+    public int? DataPort { get; set; }
 }
 
 public sealed record Lease(string Namespace, string Name, string? HolderIdentity, int? LeaseDurationSeconds,

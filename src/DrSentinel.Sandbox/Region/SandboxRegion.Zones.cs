@@ -1,3 +1,5 @@
+using DrSentinel.Sandbox.DataPlane;
+
 namespace DrSentinel.Sandbox.Region;
 
 // Availability-zone failures, after AWS's and Kubernetes' documented behaviour.
@@ -7,10 +9,11 @@ public sealed partial class SandboxRegion
     private static readonly TimeSpan NodeMonitorGracePeriod = TimeSpan.FromSeconds(40);
     private static readonly TimeSpan ManagedServiceDetection = TimeSpan.FromSeconds(30);
 
-    public void FailZone(string zoneName, AzFailure kind)
+    public void FailZone(string zoneName, AzFailure kind, BlackHoleMode blackHole = BlackHoleMode.Hang)
     {
         var zone = RequireZone(zoneName);
         if (kind == AzFailure.None) throw new ArgumentException("a failure must be hard or gray", nameof(kind));
+        zone.BlackHole = blackHole;
         if (zone.Failure == kind) return;
         zone.Failure = kind;
         if (kind == AzFailure.Gray) return; // the control plane sees nothing wrong: that is what makes it gray

@@ -19,6 +19,9 @@ public sealed class SandboxHostingOptions
 
     /// <summary>A topology file; empty means the embedded default (the seed plan's eu-central-1).</summary>
     public string? TopologyFile { get; set; }
+
+    /// <summary>Real PostgreSQL and Redis behind the sandbox's endpoints where this machine has them, probed by DrSentinel.</summary>
+    public bool DataPlane { get; set; } = true;
 }
 
 public static partial class EmbeddedSandbox
@@ -38,16 +41,26 @@ public static partial class EmbeddedSandbox
                 "Set Sandbox:Enabled=false and configure Aws:Region (and credentials) and Kubernetes:Host or Kubernetes:KubeconfigPath, or run in-cluster");
 
         var topology = string.IsNullOrEmpty(options.TopologyFile) ? Topology.Default() : Topology.Load(options.TopologyFile);
-        var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Topology = topology, Port = options.Port, Speed = options.Speed });
+        var sandbox = await SandboxServer.StartAsync(new SandboxOptions
+        {
+            Topology = topology, Port = options.Port, Speed = options.Speed, DataPlane = options.DataPlane,
+        });
         builder.Services.AddSingleton(sandbox);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Aws:ServiceUrl"] = sandbox.Endpoint.ToString(),
             ["Aws:Region"] = topology.Region,
             ["Aws:AccessKeyId"] = sandbox.Options.AccessKeyId,
             ["Aws:SecretAccessKey"] = sandbox.Options.SecretAccessKey,
             ["Kubernetes:Host"] = sandbox.Endpoint.ToString(),
-        });
+        };
+        // The probes find the servers the way they find RDS's and ElastiCache's: from the endpoints the Describe calls report.
+        if (sandbox.DataPlane is not null)
+        {
+            settings["Probes:Postgres:Enabled"] = "true";
+            settings["Probes:Redis:Enabled"] = "true";
+        }
+        builder.Configuration.AddInMemoryCollection(settings);
         return sandbox;
     }
 
@@ -60,7 +73,10 @@ public static partial class EmbeddedSandbox
             foreach (var url in app.Urls)
                 LogListening(logger, url);
             if (app.Services.GetService<SandboxServer>() is { } sandbox)
+            {
                 LogSandbox(logger, sandbox.Region.Name, sandbox.Endpoint, sandbox.Region.Clock.Speed);
+                LogDataPlane(logger, sandbox.DataPlaneStatus);
+            }
         });
     }
 
@@ -70,4 +86,7 @@ public static partial class EmbeddedSandbox
     [LoggerMessage(EventId = EventIds.SandboxServing, Level = LogLevel.Information,
         Message = "Sandbox region {Region} serves AWS (Query protocol), Kubernetes and its control API (/sandbox/state) at {Endpoint}; speed x{Speed}")]
     private static partial void LogSandbox(ILogger logger, string region, Uri endpoint, double speed);
+
+    [LoggerMessage(EventId = EventIds.SandboxDataPlane, Level = LogLevel.Information, Message = "{Status}")]
+    private static partial void LogDataPlane(ILogger logger, string status);
 }

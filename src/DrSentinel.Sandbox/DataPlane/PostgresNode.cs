@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace DrSentinel.Sandbox.DataPlane;
+
+/// <summary>What a PostgreSQL server says of itself.</summary>
+public sealed record PostgresNodeState(bool InRecovery, bool Streaming);
+
+/// <summary>
+/// One real PostgreSQL server of the data plane (Debian's postgresql), run as a child process so it ends with the
+/// sandbox. A primary is made by initdb; a standby by pg_basebackup from its upstream, then streams through a link proxy.
+/// </summary>
+public sealed class PostgresNode(string name, string zone, string binDirectory, string directory, int port) : IAsyncDisposable
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+    private Process? _server;
+
+    public string Name { get; } = name;
+    public string Zone { get; } = zone;
+    public int Port { get; } = port;
+    private string Data => Path.Combine(directory, "data");
+    private string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false;Timeout=3;Command Timeout=5";
+
+    public async Task InitPrimaryAsync()
+    {
+        Directory.CreateDirectory(directory);
+        await OwnAsync();
+        await ServerProcess.RunAsync(Tool("initdb"), ["-D", Data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"], CommandTimeout, asPostgres: true);
+        await File.AppendAllTextAsync(Path.Combine(Data, "postgresql.conf"), Config(null));
+        await StartAsync();
+        // The user DrSentinel's probes log in as: pg_monitor reads other sessions' replication state. Replicates to every standby.
+        await ExecuteAsync("CREATE ROLE drsentinel LOGIN IN ROLE pg_monitor");
+    }
+
+    /// <summary>A standby copied from <paramref name="sourcePort"/> (a server's own port), then streaming through <paramref name="upstreamPort"/>.</summary>
+    public async Task InitStandbyAsync(int sourcePort, int upstreamPort)
+    {
+        Directory.CreateDirectory(directory);
+        await OwnAsync();
+        await ServerProcess.RunAsync(Tool("pg_basebackup"), ["-h", "127.0.0.1", "-p", sourcePort.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
+            "-D", Data, "-X", "stream", "--no-sync"], CommandTimeout, asPostgres: true);
+        await File.AppendAllTextAsync(Path.Combine(Data, "postgresql.conf"), Config(upstreamPort));
+        await ServerProcess.RunAsync("touch", [Path.Combine(Data, "standby.signal")], CommandTimeout, asPostgres: true);
+        await StartAsync();
+    }
+
+    /// <summary>Throws the data away and copies it again from the current primary: how an old primary rejoins as a standby.</summary>
+    public async Task RebuildAsStandbyAsync(int sourcePort, int upstreamPort)
+    {
+        await StopAsync();
+        if (Directory.Exists(Data)) Directory.Delete(Data, recursive: true);
+        await InitStandbyAsync(sourcePort, upstreamPort);
+    }
+
+    public Task PromoteAsync() => ExecuteAsync("SELECT pg_promote(wait => true)");
+
+    /// <summary>The server's own view, or null when it does not answer.</summary>
+    public async Task<PostgresNodeState?> StateAsync(CancellationToken cancel)
+    {
+        try
+        {
+            await using var db = new NpgsqlConnection(ConnectionString);
+            await db.OpenAsync(cancel);
+            await using var command = new NpgsqlCommand(
+                "SELECT pg_is_in_recovery(), coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false)", db);
+            await using var reader = await command.ExecuteReaderAsync(cancel);
+            await reader.ReadAsync(cancel);
+            return new PostgresNodeState(reader.GetBoolean(0), reader.GetBoolean(1));
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var db = new NpgsqlConnection(ConnectionString);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, db);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private string Config(int? upstreamPort)
+    {
+        var lines = $"""
+
+            listen_addresses = '127.0.0.1'
+            port = {Port}
+            unix_socket_directories = '{directory}'
+            wal_level = replica
+            max_wal_senders = 10
+            wal_keep_size = '256MB'
+            hot_standby = on
+            fsync = off
+            wal_receiver_timeout = '60s'
+            wal_sender_timeout = '60s'
+            """;
+        // Through the link proxy, so a zone failure cuts replication as it cuts the network.
+        if (upstreamPort is { } upstream)
+            lines += $"\nprimary_conninfo = 'host=127.0.0.1 port={upstream} user=postgres application_name={Name} connect_timeout=5'\n";
+        return lines + "\n";
+    }
+
+    private async Task StartAsync()
+    {
+        _server = ServerProcess.IsRoot
+            ? ServerProcess.Start("runuser", ["-u", "postgres", "--", Tool("postgres"), "-D", Data])
+            : ServerProcess.Start(Tool("postgres"), ["-D", Data]);
+        using var deadline = new CancellationTokenSource(CommandTimeout);
+        while (await StateAsync(deadline.Token) is null)
+        {
+            if (_server.HasExited) throw new InvalidOperationException($"PostgreSQL {Name} exited at start; see {Path.Combine(Data, "log")}");
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (_server is null) return;
+        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
+        await _server.WaitForExitAsync();
+        _server.Dispose();
+        _server = null;
+    }
+
+    private Task OwnAsync() => ServerProcess.IsRoot
+        ? ServerProcess.RunAsync("chown", ["-R", "postgres:postgres", directory], CommandTimeout)
+        : Task.CompletedTask;
+
+    private string Tool(string name) => Path.Combine(binDirectory, name);
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
