@@ -45,6 +45,7 @@ class Region:
         self.elasticache = self.client('elasticache')
         self.autoscaling = self.client('autoscaling')
         self.ec2 = self.client('ec2')
+        self.sts = self.client('sts')
 
     def client(self, service, access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY):
         # botocore's `max_attempts` counts retries (1 would still allow a second try);
@@ -239,6 +240,32 @@ def elasticache_test_failover_moves_primary(region):
     region.wait_until(f'a new primary instead of {before}', moved)
 
 
+def elasticache_describe_cache_clusters(region):
+    clusters = region.elasticache.describe_cache_clusters(ShowCacheNodeInfo=True)['CacheClusters']
+    members = {m['CacheClusterId']: m for m in redis_group(region)['NodeGroups'][0]['NodeGroupMembers']}
+    expect(sorted(c['CacheClusterId'] for c in clusters) == sorted(members), f'clusters are {[c["CacheClusterId"] for c in clusters]}')
+    for cluster in clusters:
+        expect(cluster.get('ReplicationGroupId') == REDIS_GROUP, f'{cluster["CacheClusterId"]} belongs to {cluster.get("ReplicationGroupId")}')
+        expect(cluster.get('PreferredAvailabilityZone') == members[cluster['CacheClusterId']]['PreferredAvailabilityZone'],
+               f'{cluster["CacheClusterId"]} zone {cluster.get("PreferredAvailabilityZone")} disagrees with the replication group')
+        nodes = cluster.get('CacheNodes', [])
+        expect(len(nodes) == 1 and nodes[0].get('Endpoint', {}).get('Port'), f'{cluster["CacheClusterId"]} nodes are {nodes}')
+        expect(nodes[0]['Endpoint'] == members[cluster['CacheClusterId']]['ReadEndpoint'],
+               f'{cluster["CacheClusterId"]} node endpoint {nodes[0]["Endpoint"]} is not its ReadEndpoint')
+    one = region.elasticache.describe_cache_clusters(CacheClusterId=clusters[0]['CacheClusterId'])['CacheClusters']
+    expect(len(one) == 1 and 'CacheNodes' not in one[0], f'without ShowCacheNodeInfo: {one}')
+    expect_error('CacheClusterNotFound', region.elasticache.describe_cache_clusters, CacheClusterId='no-such-cluster')
+
+
+def elasticache_describe_events_shows_failover(region):
+    events = region.elasticache.describe_events(SourceType='replication-group', SourceIdentifier=REDIS_GROUP, Duration=14 * 24 * 60)['Events']
+    messages = [e['Message'] for e in events]
+    expect(any('Test Failover API called' in m for m in messages), f'no Test Failover event in {messages}')
+    expect(any('Failover from master node' in m and 'completed' in m for m in messages), f'no completed failover in {messages}')
+    expect(all(isinstance(e['Date'], datetime.datetime) for e in events), 'an event Date did not parse as a time')
+    expect_error('InvalidParameterValue', region.elasticache.describe_events, Duration=2147483647)
+
+
 def elasticache_modify_replication_group(region):
     wait_for_redis_available(region)
     group = region.elasticache.modify_replication_group(
@@ -337,6 +364,18 @@ def autoscaling_create_or_update_tags(region):
     expect(tags[DRILL_TAG]['Value'] == 'boto3' and tags[DRILL_TAG]['PropagateAtLaunch'] is False, f'tag reads back as {tags[DRILL_TAG]}')
 
 
+def autoscaling_describe_tags(region):
+    name = region.need('primary node group')
+    tags = region.autoscaling.describe_tags(Filters=[{'Name': 'auto-scaling-group', 'Values': [name]}, {'Name': 'key', 'Values': [DRILL_TAG]}])['Tags']
+    expect([(t['ResourceId'], t['Key'], t['Value'], t['PropagateAtLaunch']) for t in tags] == [(name, DRILL_TAG, 'boto3', False)],
+           f'tags are {tags}')
+    autoscaler = region.autoscaling.describe_tags(Filters=[{'Name': 'key', 'Values': [AUTOSCALER_TAG]}])['Tags']
+    expect(autoscaler and all(t['Key'] == AUTOSCALER_TAG for t in autoscaler), f'{AUTOSCALER_TAG} tags are {autoscaler}')
+    pages = region.autoscaling.get_paginator('describe_tags').paginate(PaginationConfig={'PageSize': 2})
+    every = [t for page in pages for t in page['Tags']]
+    expect(len(every) == len({(t['ResourceId'], t['Key']) for t in every}) and len(every) > 2, f'paging repeated or lost tags: {len(every)}')
+
+
 def autoscaling_delete_tags(region):
     name = region.need('primary node group')
     region.autoscaling.delete_tags(Tags=[{'ResourceId': name, 'ResourceType': 'auto-scaling-group', 'Key': DRILL_TAG}])
@@ -427,6 +466,19 @@ def sts_web_identity_keys_sign_requests(region):
     expect_error('InvalidClientTokenId', forged.describe_db_instances)
 
 
+def sts_get_caller_identity(region):
+    me = region.sts.get_caller_identity()
+    expect(me['Account'] == '123456789012' and me['Arn'].startswith('arn:aws:iam::123456789012:'), f'caller is {me}')
+    keys = region.sts.assume_role_with_web_identity(
+        RoleArn='arn:aws:iam::123456789012:role/drsentinel', RoleSessionName='who-am-i',
+        WebIdentityToken='eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkcnNlbnRpbmVsIn0.c2ln')['Credentials']
+    temporary = boto3.client('sts', endpoint_url=region.endpoint_url, region_name=REGION, aws_access_key_id=keys['AccessKeyId'],
+                             aws_secret_access_key=keys['SecretAccessKey'], aws_session_token=keys['SessionToken'],
+                             config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
+    role = temporary.get_caller_identity()
+    expect(role['Arn'] == 'arn:aws:sts::123456789012:assumed-role/drsentinel/who-am-i', f'temporary caller is {role}')
+
+
 def all_checks():
     named = [(f.__name__, f) for f in (
         rds_describe_db_instances,
@@ -442,6 +494,8 @@ def all_checks():
         elasticache_test_failover,
         elasticache_second_test_failover_refused,
         elasticache_test_failover_moves_primary,
+        elasticache_describe_events_shows_failover,
+        elasticache_describe_cache_clusters,
         elasticache_modify_replication_group,
         autoscaling_describe_groups,
         autoscaling_desired_above_max_refused,
@@ -449,12 +503,14 @@ def all_checks():
         autoscaling_describe_scaling_activities,
         autoscaling_update_group,
         autoscaling_create_or_update_tags,
+        autoscaling_describe_tags,
         autoscaling_delete_tags,
         autoscaling_suspend_processes,
         autoscaling_resume_processes,
         ec2_describe_subnets,
         ec2_describe_subnets_by_id_and_filter,
         sts_web_identity_keys_sign_requests,
+        sts_get_caller_identity,
     )]
     # EC2 answers both refusals with AuthFailure; the Query services tell them apart.
     named += [refuses_wrong_secret(s, 'AuthFailure' if s == 'ec2' else 'SignatureDoesNotMatch') for s in READS]

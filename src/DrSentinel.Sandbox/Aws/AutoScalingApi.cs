@@ -16,6 +16,7 @@ public static class AutoScalingApi
                 p.OptionalInt("MinSize"), p.OptionalInt("MaxSize"), p.OptionalInt("DesiredCapacity"), p.Optional("VPCZoneIdentifier")), HasResult: false),
             ["CreateOrUpdateTags"] = new((p, r, _) => r.SetTags(Tags(p).Select(t =>
                 (t.Group, t.Tag.Required("Key"), t.Tag.Optional("Value") ?? "", t.Tag.OptionalBool("PropagateAtLaunch") ?? false))), HasResult: false),
+            ["DescribeTags"] = new(DescribeTags),
             ["DeleteTags"] = new((p, r, _) => r.DeleteTags(Tags(p).Select(t => (t.Group, t.Tag.Required("Key")))), HasResult: false),
             ["SuspendProcesses"] = new((p, r, _) => r.SuspendProcesses(p.Required("AutoScalingGroupName"), p.List("ScalingProcesses")), HasResult: false),
             ["ResumeProcesses"] = new((p, r, _) => r.ResumeProcesses(p.Required("AutoScalingGroupName"), p.List("ScalingProcesses")), HasResult: false),
@@ -103,6 +104,33 @@ public static class AutoScalingApi
         w.Element("NewInstancesProtectedFromScaleIn", false);
         w.Element("ServiceLinkedRoleARN", $"arn:aws:iam::{r.Topology.AccountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling");
         w.Element("CapacityRebalance", true);
+    }
+
+    /// <summary>Every group's tags, filtered by auto-scaling-group, key, value and propagate-at-launch (all filters must match, any value of one).</summary>
+    private static void DescribeTags(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var filters = p.Structures("Filters").Select(f => (Name: f.Required("Name"), Values: f.List("Values"))).ToList();
+        var unknown = filters.FirstOrDefault(f => f.Name is not ("auto-scaling-group" or "key" or "value" or "propagate-at-launch"));
+        if (unknown.Name is not null) throw AwsFaultException.Validation($"Filter name '{unknown.Name}' is invalid.");
+        var tags = r.ScalingGroups.Values.SelectMany(g => g.Tags.Select(t => (Group: g.Name, t.Key, t.Value.Value, t.Value.PropagateAtLaunch)))
+            .Where(t => filters.All(f => f.Name switch
+            {
+                "auto-scaling-group" => f.Values.Contains(t.Group),
+                "key" => f.Values.Contains(t.Key),
+                "value" => f.Values.Contains(t.Value),
+                _ => f.Values.Contains(t.PropagateAtLaunch ? "true" : "false"),
+            }))
+            .OrderBy(t => t.Group, StringComparer.Ordinal).ThenBy(t => t.Key, StringComparer.Ordinal).ToList();
+        var (page, next) = QueryParameters.Paginate(tags, p.Optional("NextToken"), PageSize(p, 50));
+        w.List("Tags", "member", page, (x, t) =>
+        {
+            x.Element("ResourceId", t.Group);
+            x.Element("ResourceType", "auto-scaling-group");
+            x.Element("Key", t.Key);
+            x.Element("Value", t.Value);
+            x.Element("PropagateAtLaunch", t.PropagateAtLaunch);
+        });
+        w.Element("NextToken", next);
     }
 
     private static void DescribeActivities(QueryParameters p, SandboxRegion r, XmlWriter w)

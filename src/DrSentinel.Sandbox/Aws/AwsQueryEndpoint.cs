@@ -38,6 +38,7 @@ public static class AwsQueryEndpoint
                 throw new AwsFaultException("InvalidAction", $"Could not find operation {action} for version {version}");
             if (!service.Operations.TryGetValue(action, out var operation))
                 throw new AwsFaultException("InvalidAction", $"Could not find operation {action} for version {version}");
+            string? caller = null;
             if (!operation.NeedsNoSignature)
             {
                 var unknownKey = service.IsEc2Dialect ? "AuthFailure" : "InvalidClientTokenId";
@@ -45,6 +46,7 @@ public static class AwsQueryEndpoint
                 var identity = verifier.Verify(context.Request, body, unknownKey, badSignature);
                 if (identity.Service != service.SigningName)
                     throw new AwsFaultException(badSignature, $"Credential should be scoped to correct service: '{service.SigningName}'.", 403);
+                caller = identity.AccessKeyId;
             }
 
             var fault = region.Read(r =>
@@ -59,7 +61,7 @@ public static class AwsQueryEndpoint
                     throw new AwsFaultException(fault.ErrorCode, $"Injected fault: {fault.ErrorCode}", fault.ErrorCode == service.ThrottlingCode ? 400 : 500, senderFault: false);
             }
 
-            var xml = region.Read(r => Render(service, action, operation, new QueryParameters(form), r, requestId));
+            var xml = region.Read(r => Render(service, action, operation, new QueryParameters(form) { Caller = caller }, r, requestId));
             context.Response.ContentType = "text/xml";
             await context.Response.Body.WriteAsync(xml, context.RequestAborted);
         }

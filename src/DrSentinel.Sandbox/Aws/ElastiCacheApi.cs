@@ -10,6 +10,8 @@ public static class ElastiCacheApi
         new Dictionary<string, Operation>(StringComparer.Ordinal)
         {
             ["DescribeReplicationGroups"] = new(DescribeReplicationGroups),
+            ["DescribeCacheClusters"] = new(DescribeCacheClusters),
+            ["DescribeEvents"] = new(DescribeEvents),
             ["TestFailover"] = new((p, r, w) => WriteGroup(w, r, r.TestFailover(p.Required("ReplicationGroupId"), p.Required("NodeGroupId")))),
             ["ModifyReplicationGroup"] = new((p, r, w) => WriteGroup(w, r, r.ModifyReplicationGroup(
                 p.Required("ReplicationGroupId"), p.Optional("PrimaryClusterId"), p.OptionalBool("AutomaticFailoverEnabled"), p.OptionalBool("MultiAZEnabled")))),
@@ -19,11 +21,72 @@ public static class ElastiCacheApi
     {
         var id = p.Optional("ReplicationGroupId");
         if (id is not null) r.RequireReplicationGroup(id);
-        var pageSize = p.OptionalInt("MaxRecords") ?? 100;
-        if (pageSize is < 20 or > 100) throw AwsFaultException.InvalidParameterValue($"Invalid value {pageSize} for MaxRecords. Must be between 20 and 100");
+        var pageSize = PageSize(p);
         var matches = r.ReplicationGroups.Values.Where(g => id is null || g.Id == id).OrderBy(g => g.Id, StringComparer.Ordinal).ToList();
         var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), pageSize);
         w.List("ReplicationGroups", "ReplicationGroup", page, (x, g) => WriteGroupFields(x, r, g));
+        w.Element("Marker", next);
+    }
+
+    private static int PageSize(QueryParameters p)
+    {
+        var pageSize = p.OptionalInt("MaxRecords") ?? 100;
+        if (pageSize is < 20 or > 100) throw AwsFaultException.InvalidParameterValue($"Invalid value {pageSize} for MaxRecords. Must be between 20 and 100");
+        return pageSize;
+    }
+
+    /// <summary>Every member of every replication group as a cache cluster of one node; with ShowCacheNodeInfo, the node and its endpoint.</summary>
+    private static void DescribeCacheClusters(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var id = p.Optional("CacheClusterId");
+        var showNodes = p.OptionalBool("ShowCacheNodeInfo") ?? false;
+        var members = r.ReplicationGroups.Values.SelectMany(g => g.Members.Select(m => (Group: g, Member: m)))
+            .Where(t => id is null || t.Member.CacheClusterId == id).OrderBy(t => t.Member.CacheClusterId, StringComparer.Ordinal).ToList();
+        if (id is not null && members.Count == 0) throw new AwsFaultException("CacheClusterNotFound", $"CacheCluster {id} not found.", 404);
+        var (page, next) = QueryParameters.Paginate(members, p.Optional("Marker"), PageSize(p));
+        w.List("CacheClusters", "CacheCluster", page, (x, t) =>
+        {
+            x.Element("CacheClusterId", t.Member.CacheClusterId);
+            x.Element("CacheNodeType", t.Group.NodeType);
+            x.Element("Engine", "redis");
+            x.Element("EngineVersion", "7.0.7");
+            x.Element("CacheClusterStatus", t.Group.Status);
+            x.Element("NumCacheNodes", 1);
+            x.Element("PreferredAvailabilityZone", t.Member.AvailabilityZone);
+            x.Element("ReplicationGroupId", t.Group.Id);
+            x.Element("ARN", $"arn:aws:elasticache:{r.Name}:{r.Topology.AccountId}:cluster:{t.Member.CacheClusterId}");
+            if (!showNodes) return;
+            x.List("CacheNodes", "CacheNode", [t.Member], (y, m) =>
+            {
+                y.Element("CacheNodeId", "0001");
+                y.Element("CacheNodeStatus", t.Group.Status == "available" ? "available" : "modifying");
+                WriteEndpoint(y, "Endpoint", $"{m.CacheClusterId}.{t.Group.Id}.sbx001.cache.amazonaws.com", t.Group.Port, m.DataPort);
+                y.Element("ParameterGroupStatus", "in-sync");
+                y.Element("CustomerAvailabilityZone", m.AvailabilityZone);
+            });
+        });
+        w.Element("Marker", next);
+    }
+
+    private static void DescribeEvents(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var source = p.Optional("SourceIdentifier");
+        var sourceType = p.Optional("SourceType");
+        if (sourceType is not (null or "cache-cluster" or "cache-parameter-group" or "cache-security-group" or "cache-subnet-group" or "replication-group"
+            or "serverless-cache" or "serverless-cache-snapshot" or "user" or "user-group"))
+            throw AwsFaultException.InvalidParameterValue($"Invalid value '{sourceType}' for SourceType.");
+        var (start, end) = p.EventWindow(r.Now);
+        var matches = r.CacheEvents
+            .Where(e => (source is null || e.SourceIdentifier == source) && (sourceType is null || e.SourceType == sourceType))
+            .Where(e => e.Date >= start && e.Date <= end).OrderByDescending(e => e.Date).ToList();
+        var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), PageSize(p));
+        w.List("Events", "Event", page, (x, e) =>
+        {
+            x.Element("SourceIdentifier", e.SourceIdentifier);
+            x.Element("SourceType", e.SourceType);
+            x.Element("Message", e.Message);
+            x.Element("Date", e.Date);
+        });
         w.Element("Marker", next);
     }
 

@@ -6,6 +6,9 @@ namespace DrSentinel.Sandbox.Aws;
 /// <summary>The form parameters of an AWS Query request, with the protocol's list and structure flattening.</summary>
 public sealed class QueryParameters(IReadOnlyDictionary<string, string> values)
 {
+    /// <summary>The access key that signed the request (null for unsigned operations).</summary>
+    public string? Caller { get; init; }
+
     public string? Optional(string name) => values.GetValueOrDefault(name);
 
     public string Required(string name) =>
@@ -53,6 +56,26 @@ public sealed class QueryParameters(IReadOnlyDictionary<string, string> values)
         }
     }
 
+    /// <summary>
+    /// The window of a DescribeEvents call: StartTime/EndTime, or the last Duration minutes (default 60). RDS and
+    /// ElastiCache keep 14 days of events, so a longer Duration is refused rather than overflowing a date.
+    /// </summary>
+    public (DateTimeOffset Start, DateTimeOffset End) EventWindow(DateTimeOffset now)
+    {
+        var end = Time("EndTime") ?? now;
+        var duration = OptionalInt("Duration") ?? 60;
+        if (duration is < 1 or > 14 * 24 * 60)
+            throw AwsFaultException.InvalidParameterValue($"Duration {duration} is out of range: events are kept for 14 days (20160 minutes).");
+        return (Time("StartTime") ?? end - TimeSpan.FromMinutes(duration), end);
+    }
+
+    private DateTimeOffset? Time(string name) => Optional(name) switch
+    {
+        null => null,
+        var s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => t,
+        var s => throw AwsFaultException.InvalidParameterValue($"Value '{s}' for {name} is not a valid timestamp."),
+    };
+
     /// <summary>One page of <paramref name="items"/> after the opaque <paramref name="marker"/>; the next marker or null.</summary>
     public static (IReadOnlyList<T> Page, string? Next) Paginate<T>(IReadOnlyList<T> items, string? marker, int pageSize)
     {
@@ -63,10 +86,11 @@ public sealed class QueryParameters(IReadOnlyDictionary<string, string> values)
             {
                 start = int.Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(marker))["offset:".Length..], CultureInfo.InvariantCulture);
             }
-            catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
+            catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException or OverflowException)
             {
                 throw AwsFaultException.InvalidParameterValue($"The marker '{marker}' is not valid.");
             }
+            if (start < 0) throw AwsFaultException.InvalidParameterValue($"The marker '{marker}' is not valid.");
         }
         var page = items.Skip(start).Take(pageSize).ToList();
         var next = start + pageSize < items.Count

@@ -131,8 +131,7 @@ public static class RdsApi
     {
         var source = p.Optional("SourceIdentifier");
         var sourceType = p.Optional("SourceType");
-        var end = ParseTime(p, "EndTime") ?? r.Now;
-        var start = ParseTime(p, "StartTime") ?? end - TimeSpan.FromMinutes(p.OptionalInt("Duration") ?? 60);
+        var (start, end) = p.EventWindow(r.Now);
         var matches = r.RdsEvents
             .Where(e => (source is null || e.SourceIdentifier == source) && (sourceType is null || e.SourceType == sourceType))
             .Where(e => e.Date >= start && e.Date <= end).ToList();
@@ -149,10 +148,4 @@ public static class RdsApi
         w.Element("Marker", next);
     }
 
-    private static DateTimeOffset? ParseTime(QueryParameters p, string name) => p.Optional(name) switch
-    {
-        null => null,
-        var s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => t,
-        var s => throw AwsFaultException.InvalidParameterValue($"Value '{s}' for {name} is not a valid timestamp."),
-    };
 }

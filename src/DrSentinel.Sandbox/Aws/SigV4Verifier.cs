@@ -24,8 +24,10 @@ public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider cloc
         const string scheme = "AWS4-HMAC-SHA256 ";
         if (!header.StartsWith(scheme, StringComparison.Ordinal))
             throw new Region.AwsFaultException("IncompleteSignature", "Authorization header requires the AWS4-HMAC-SHA256 scheme.", 403);
-        var parts = header[scheme.Length..].Split(',', StringSplitOptions.TrimEntries)
-            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var pairs = header[scheme.Length..].Split(',', StringSplitOptions.TrimEntries).Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToList();
+        if (pairs.GroupBy(p => p[0], StringComparer.Ordinal).Any(g => g.Count() > 1))
+            throw new Region.AwsFaultException("IncompleteSignature", "Authorization header names a component more than once.", 403);
+        var parts = pairs.ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         if (!parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signedHeaders)
             || !parts.TryGetValue("Signature", out var signature))
             throw new Region.AwsFaultException("IncompleteSignature", "Authorization header requires Credential, SignedHeaders and Signature.", 403);

@@ -13,7 +13,17 @@ public static partial class StsApi
         {
             // The web identity token is the proof: AWS takes this call unsigned.
             ["AssumeRoleWithWebIdentity"] = new((p, r, w) => AssumeRoleWithWebIdentity(p, r, w, credentials), NeedsNoSignature: true),
+            ["GetCallerIdentity"] = new((p, r, w) => GetCallerIdentity(p, r, w, credentials)),
         });
+
+    /// <summary>Who signed: the drill user for the static key, the assumed role's session for temporary keys.</summary>
+    private static void GetCallerIdentity(QueryParameters p, SandboxRegion region, XmlWriter w, CredentialStore credentials)
+    {
+        var caller = p.Caller is { } key ? credentials.Find(key) : null;
+        w.Element("UserId", caller?.UserId ?? "AIDASANDBOXDRSENTINEL0");
+        w.Element("Account", region.Topology.AccountId);
+        w.Element("Arn", caller?.Arn ?? $"arn:aws:iam::{region.Topology.AccountId}:user/drsentinel-sandbox");
+    }
 
     [GeneratedRegex(@"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]+$")]
     private static partial Regex RoleArn();
@@ -28,15 +38,17 @@ public static partial class StsApi
         if (duration is < 900 or > 43200) throw AwsFaultException.Validation("DurationSeconds must be between 900 and 43200.");
         if (token.Split('.').Length != 3) throw new AwsFaultException("InvalidIdentityToken", "The web identity token is not a JWT.");
 
-        var issued = new IssuedCredential("ASIA" + Random(16), Random(40), Convert.ToBase64String(RandomNumberGenerator.GetBytes(96)),
-            DateTimeOffset.UtcNow.AddSeconds(duration));
-        credentials.Add(issued);
         var roleName = role[(role.LastIndexOf('/') + 1)..];
+        var roleUser = $"AROA{Random(17)}:{session}";
+        var sessionArn = $"arn:aws:sts::{region.Topology.AccountId}:assumed-role/{roleName}/{session}";
+        var issued = new IssuedCredential("ASIA" + Random(16), Random(40), Convert.ToBase64String(RandomNumberGenerator.GetBytes(96)),
+            DateTimeOffset.UtcNow.AddSeconds(duration), sessionArn, roleUser);
+        credentials.Add(issued);
         w.Element("SubjectFromWebIdentityToken", "system:serviceaccount:drsentinel:drsentinel");
         w.Element("Audience", "sts.amazonaws.com");
         w.WriteStartElement("AssumedRoleUser");
-        w.Element("Arn", $"arn:aws:sts::{region.Topology.AccountId}:assumed-role/{roleName}/{session}");
-        w.Element("AssumedRoleId", $"AROA{Random(17)}:{session}");
+        w.Element("Arn", sessionArn);
+        w.Element("AssumedRoleId", roleUser);
         w.WriteEndElement();
         w.WriteStartElement("Credentials");
         w.Element("AccessKeyId", issued.AccessKeyId);

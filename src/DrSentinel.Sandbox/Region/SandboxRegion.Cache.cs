@@ -38,9 +38,13 @@ public sealed partial class SandboxRegion
         var target = PickNewPrimary(group)
             ?? throw new AwsFaultException("InvalidReplicationGroupState", $"Replication group {groupId} has no replica to promote.");
         group.TestFailoverCalls.Add(Now);
+        AddCacheEvent(groupId, "replication-group", $"Test Failover API called for node group {nodeGroupId}");
         StartCachePromotion(group, target);
         return group;
     }
+
+    private void AddCacheEvent(string source, string sourceType, string message) =>
+        CacheEvents.Add(new RdsEvent(source, sourceType, message, "", Now));
 
     public CacheReplicationGroup ModifyReplicationGroup(string groupId, string? primaryClusterId, bool? automaticFailover, bool? multiAz)
     {
@@ -73,10 +77,14 @@ public sealed partial class SandboxRegion
     private void StartCachePromotion(CacheReplicationGroup group, CacheMember target)
     {
         group.Status = "modifying";
+        var old = group.Members.Single(m => m.Primary);
         After(Between(20, 60), () =>
         {
             foreach (var member in group.Members) member.Primary = member == target;
             group.Status = "available";
+            AddCacheEvent(group.Id, "replication-group",
+                $"Failover from master node {old.CacheClusterId}-0001 to replica node {target.CacheClusterId}-0001 completed");
+            AddCacheEvent(target.CacheClusterId, "cache-cluster", $"Failover to replica node {target.CacheClusterId}-0001 completed");
         });
     }
 

@@ -38,6 +38,8 @@ public sealed partial class SandboxRegion
     internal Dictionary<string, DbInstance> DbInstances { get; } = new(StringComparer.Ordinal);
     internal Dictionary<string, DbCluster> DbClusters { get; } = new(StringComparer.Ordinal);
     internal List<RdsEvent> RdsEvents { get; } = [];
+    /// <summary>ElastiCache's events, in the same shape (its events carry no category).</summary>
+    internal List<RdsEvent> CacheEvents { get; } = [];
     internal Dictionary<string, CacheReplicationGroup> ReplicationGroups { get; } = new(StringComparer.Ordinal);
     internal Dictionary<(string Namespace, string Name), Lease> Leases { get; } = [];
     internal List<FaultRule> Faults { get; } = [];
