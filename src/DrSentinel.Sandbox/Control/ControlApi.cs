@@ -39,8 +39,18 @@ public static class ControlApi
             return Zone(region, zone, r => r.FailZone(zone, kind.Value, blackHole.Value));
         });
         control.MapPost("/zones/{zone}/recover", (string zone) => Zone(region, zone, r => r.RecoverZone(zone)));
-        control.MapPost("/faults", (FaultRequest fault) =>
+        control.MapPost("/faults", async (HttpContext context) =>
         {
+            FaultRequest? fault;
+            try
+            {
+                fault = await context.Request.ReadFromJsonAsync<FaultRequest>(context.RequestAborted);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                return Results.BadRequest(new { error = $"the fault must be a JSON object: {e.Message}" });
+            }
+            if (fault is null) return Results.BadRequest(new { error = "the fault must be a JSON object" });
             if (fault.Probability is < 0 or > 1 || fault.LatencyMs < 0 || fault.Count is <= 0 || string.IsNullOrEmpty(fault.Service) || string.IsNullOrEmpty(fault.Operation))
                 return Results.BadRequest(new { error = "a fault needs service and operation (or \"*\"), probability in [0,1], latencyMs >= 0 and count > 0 when given" });
             region.Write(r => r.Faults.Add(new FaultRule(fault.Service, fault.Operation, fault.ErrorCode, fault.Probability, TimeSpan.FromMilliseconds(fault.LatencyMs), fault.Count)));

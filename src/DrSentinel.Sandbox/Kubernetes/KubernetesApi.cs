@@ -15,12 +15,12 @@ public static class KubernetesApi
     private const string Discovery = """
         {"kind":"APIResourceList","apiVersion":"v1","groupVersion":"v1","resources":[
         {"name":"nodes","singularName":"node","namespaced":false,"kind":"Node","verbs":["get","list","patch","watch"],"shortNames":["no"]},
-        {"name":"events","singularName":"event","namespaced":true,"kind":"Event","verbs":["create"],"shortNames":["ev"]}]}
+        {"name":"events","singularName":"event","namespaced":true,"kind":"Event","verbs":["create","list"],"shortNames":["ev"]}]}
         """;
 
     private const string CoordinationDiscovery = """
         {"kind":"APIResourceList","apiVersion":"v1","groupVersion":"coordination.k8s.io/v1","resources":[
-        {"name":"leases","singularName":"lease","namespaced":true,"kind":"Lease","verbs":["create","get","update"]}]}
+        {"name":"leases","singularName":"lease","namespaced":true,"kind":"Lease","verbs":["create","get","list","update"]}]}
         """;
 
     public static IEndpointRouteBuilder MapKubernetes(this IEndpointRouteBuilder app, SandboxRegion region, TimeSpan bookmarkInterval)
@@ -45,12 +45,19 @@ public static class KubernetesApi
 
     internal static bool WantsTable(HttpContext c) => c.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
 
+    /// <summary>Nodes by selector, in chunks when the client gives a limit (kubectl asks for 500 at a time) and follows continue.</summary>
     private static async Task ListNodesAsync(HttpContext c, SandboxRegion region)
     {
-        LabelSelector selector;
+        NodeFilter filter;
+        int? limit;
+        string? after;
         try
         {
-            selector = LabelSelector.Parse(c.Request.Query["labelSelector"]);
+            filter = NodeFilter.Parse(c.Request.Query["labelSelector"], c.Request.Query["fieldSelector"]);
+            limit = c.Request.Query["limit"] is { Count: > 0 } l && l.ToString().Length > 0
+                ? int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new FormatException($"limit '{l}' is not a non-negative integer")
+                : null;
+            after = ContinueToken.Parse(c.Request.Query["continue"]);
         }
         catch (FormatException e)
         {
@@ -60,11 +67,15 @@ public static class KubernetesApi
         var (nodes, version, now) = region.Read(r =>
         {
             r.CountCall("kubernetes", "list-nodes");
-            return (r.Cluster.Nodes.Select(r.Cluster.Snapshot).Where(n => selector.Matches(NodeJson.Labels(n)))
+            return (r.Cluster.Nodes.Select(r.Cluster.Snapshot).Where(filter.Matches)
+                .Where(n => after is null || string.CompareOrdinal(n.Name, after) > 0)
                 .OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), r.Cluster.ResourceVersion, r.Now);
         });
-        if (WantsTable(c)) await WriteJsonAsync(c, 200, w => NodeJson.WriteTable(w, nodes, version, now, withColumns: true));
-        else await WriteJsonAsync(c, 200, w => NodeJson.WriteList(w, nodes, version));
+        var page = limit is > 0 ? nodes.Take(limit.Value).ToList() : nodes;
+        var next = page.Count < nodes.Count ? ContinueToken.After(page[^1].Name) : null;
+        var remaining = nodes.Count - page.Count;
+        if (WantsTable(c)) await WriteJsonAsync(c, 200, w => NodeJson.WriteTable(w, page, version, now, withColumns: true, next, remaining));
+        else await WriteJsonAsync(c, 200, w => NodeJson.WriteList(w, page, version, next, remaining));
     }
 
     private static async Task GetNodeAsync(HttpContext c, SandboxRegion region, string name)
@@ -124,8 +135,26 @@ public static class KubernetesApi
         if (patch["spec"] is JsonObject spec && spec["unschedulable"] is { } u && u.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
             return "spec.unschedulable must be a boolean or null";
         foreach (var section in new[] { "labels", "annotations" })
-            if (patch["metadata"]?[section] is JsonObject values && values.Any(kv => kv.Value is not null && kv.Value.GetValueKind() != JsonValueKind.String))
-                return $"metadata.{section} values must be strings or null";
+        {
+            if (patch["metadata"]?[section] is not JsonObject values) continue;
+            foreach (var (key, value) in values)
+            {
+                if (value is null) continue;
+                if (value.GetValueKind() != JsonValueKind.String) return $"metadata.{section} values must be strings or null";
+                string text;
+                try
+                {
+                    text = value.GetValue<string>();
+                }
+                catch (InvalidOperationException)
+                {
+                    return $"metadata.{section}[{key}]: the value is not valid UTF-8";
+                }
+                if (ObjectMeta.KeyProblem(key) is { } keyProblem) return $"metadata.{section}: Invalid value: \"{key}\": {keyProblem}";
+                if (section == "labels" && ObjectMeta.LabelValueProblem(text) is { } valueProblem)
+                    return $"metadata.labels: Invalid value: \"{text}\": {valueProblem}";
+            }
+        }
         return null;
     }
 
@@ -145,6 +174,9 @@ public static class KubernetesApi
         }
     }
 
+    /// <summary>A resourceVersion the client sent; anything but a non-negative 64-bit number is a <see cref="FormatException"/>.</summary>
     internal static long ParseResourceVersion(string? value) =>
-        string.IsNullOrEmpty(value) ? 0 : long.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+        string.IsNullOrEmpty(value) ? 0
+        : long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version
+        : throw new FormatException($"resourceVersion '{value}' is not a valid resource version");
 }

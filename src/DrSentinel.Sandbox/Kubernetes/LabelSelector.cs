@@ -33,6 +33,12 @@ internal sealed class LabelSelector
         yield return text[start..];
     }
 
+    private static string Key(string key, string term) =>
+        ObjectMeta.KeyProblem(key) is { } problem ? throw new FormatException($"invalid label key \"{key}\" in '{term}': {problem}") : key;
+
+    private static string Value(string value, string term) =>
+        ObjectMeta.LabelValueProblem(value) is { } problem ? throw new FormatException($"invalid label value \"{value}\" in '{term}': {problem}") : value;
+
     private static Func<IReadOnlyDictionary<string, string>, bool> ParseTerm(string term)
     {
         if (term.Length == 0) throw new FormatException("empty label selector term");
@@ -42,8 +48,8 @@ internal sealed class LabelSelector
             var negate = words[1].StartsWith("notin", StringComparison.Ordinal);
             var set = words[1][(negate ? 5 : 2)..].Trim();
             if (!set.StartsWith('(') || !set.EndsWith(')')) throw new FormatException($"invalid set in label selector term '{term}'");
-            var values = set[1..^1].Split(',', StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-            var key = words[0];
+            var values = set[1..^1].Split(',', StringSplitOptions.TrimEntries).Select(v => Value(v, term)).ToHashSet(StringComparer.Ordinal);
+            var key = Key(words[0], term);
             return negate
                 ? labels => !labels.TryGetValue(key, out var v) || !values.Contains(v)
                 : labels => labels.TryGetValue(key, out var v) && values.Contains(v);
@@ -52,14 +58,18 @@ internal sealed class LabelSelector
         {
             var at = term.IndexOf(op, StringComparison.Ordinal);
             if (at <= 0) continue;
-            var key = term[..at].Trim();
-            var value = term[(at + op.Length)..].Trim();
+            var key = Key(term[..at].Trim(), term);
+            var value = Value(term[(at + op.Length)..].Trim(), term);
             return op == "!="
                 ? labels => !labels.TryGetValue(key, out var v) || v != value
                 : labels => labels.TryGetValue(key, out var v) && v == value;
         }
-        if (term.StartsWith('!')) return labels => !labels.ContainsKey(term[1..]);
-        if (term.Any(c => c is ' ' or '(' or ')' or '=' or '!')) throw new FormatException($"cannot parse label selector term '{term}'");
-        return labels => labels.ContainsKey(term);
+        if (term.StartsWith('!'))
+        {
+            var absent = Key(term[1..].Trim(), term);
+            return labels => !labels.ContainsKey(absent);
+        }
+        var present = Key(term, term);
+        return labels => labels.ContainsKey(present);
     }
 }

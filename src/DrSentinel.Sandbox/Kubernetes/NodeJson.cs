@@ -8,6 +8,12 @@ namespace DrSentinel.Sandbox.Kubernetes;
 internal static class NodeJson
 {
     public const string KubeletVersion = "v1.33.5-eks-sandbox";
+    private const string ContainerRuntime = "containerd://1.7.27";
+    private const string OsImage = "Amazon Linux 2023";
+    private const string KernelVersion = "6.1.0";
+
+    /// <summary>EKS names a node after its private address: ip-10-0-1-23.eu-central-1.compute.internal.</summary>
+    private static string InternalIp(NodeSnapshot n) => n.Name.Split('.')[0]["ip-".Length..].Replace('-', '.');
 
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -71,7 +77,7 @@ internal static class NodeJson
         w.WriteStartArray("addresses");
         w.WriteStartObject();
         w.WriteString("type", "InternalIP");
-        w.WriteString("address", n.Name.Split('.')[0]["ip-".Length..].Replace('-', '.'));
+        w.WriteString("address", InternalIp(n));
         w.WriteEndObject();
         w.WriteStartObject();
         w.WriteString("type", "Hostname");
@@ -83,9 +89,9 @@ internal static class NodeJson
         w.WriteString("kubeProxyVersion", KubeletVersion);
         w.WriteString("operatingSystem", "linux");
         w.WriteString("architecture", "amd64");
-        w.WriteString("containerRuntimeVersion", "containerd://1.7.27");
-        w.WriteString("osImage", "Amazon Linux 2023");
-        w.WriteString("kernelVersion", "6.1.0");
+        w.WriteString("containerRuntimeVersion", ContainerRuntime);
+        w.WriteString("osImage", OsImage);
+        w.WriteString("kernelVersion", KernelVersion);
         w.WriteString("machineID", n.Uid.Replace("-", "", StringComparison.Ordinal));
         w.WriteString("systemUUID", n.Uid);
         w.WriteString("bootID", n.Uid);
@@ -113,14 +119,12 @@ internal static class NodeJson
         w.WriteEndObject();
     }
 
-    public static void WriteList(Utf8JsonWriter w, IEnumerable<NodeSnapshot> nodes, long resourceVersion)
+    public static void WriteList(Utf8JsonWriter w, IEnumerable<NodeSnapshot> nodes, long resourceVersion, string? next = null, int remaining = 0)
     {
         w.WriteStartObject();
         w.WriteString("kind", "NodeList");
         w.WriteString("apiVersion", "v1");
-        w.WriteStartObject("metadata");
-        w.WriteString("resourceVersion", resourceVersion.ToString(CultureInfo.InvariantCulture));
-        w.WriteEndObject();
+        WriteListMetadata(w, resourceVersion, next, remaining);
         w.WriteStartArray("items");
         foreach (var node in nodes) WriteNode(w, node);
         w.WriteEndArray();
@@ -128,29 +132,50 @@ internal static class NodeJson
     }
 
     /// <summary>The server-side printing kubectl asks for with <c>Accept: application/json;as=Table</c>.</summary>
-    public static void WriteTable(Utf8JsonWriter w, IEnumerable<NodeSnapshot> nodes, long resourceVersion, DateTimeOffset now, bool withColumns)
+    /// <summary>A list's metadata: its resourceVersion and, for a chunk, where the next one starts and how many are left.</summary>
+    public static void WriteListMetadata(Utf8JsonWriter w, long resourceVersion, string? next, int remaining)
+    {
+        w.WriteStartObject("metadata");
+        w.WriteString("resourceVersion", resourceVersion.ToString(CultureInfo.InvariantCulture));
+        if (next is not null)
+        {
+            w.WriteString("continue", next);
+            w.WriteNumber("remainingItemCount", remaining);
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>The table's columns; priority 1 ones are what <c>kubectl get -o wide</c> adds.</summary>
+    public static void WriteColumns(Utf8JsonWriter w, IEnumerable<(string Name, int Priority)> columns)
+    {
+        w.WriteStartArray("columnDefinitions");
+        foreach (var (name, priority) in columns)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", name);
+            w.WriteString("type", "string");
+            w.WriteString("format", name == "Name" ? "name" : "");
+            w.WriteString("description", name);
+            w.WriteNumber("priority", priority);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static readonly (string, int)[] NodeColumns =
+    [
+        ("Name", 0), ("Status", 0), ("Roles", 0), ("Age", 0), ("Version", 0),
+        ("Internal-IP", 1), ("External-IP", 1), ("OS-Image", 1), ("Kernel-Version", 1), ("Container-Runtime", 1),
+    ];
+
+    public static void WriteTable(Utf8JsonWriter w, IEnumerable<NodeSnapshot> nodes, long resourceVersion, DateTimeOffset now, bool withColumns,
+        string? next = null, int remaining = 0)
     {
         w.WriteStartObject();
         w.WriteString("kind", "Table");
         w.WriteString("apiVersion", "meta.k8s.io/v1");
-        w.WriteStartObject("metadata");
-        w.WriteString("resourceVersion", resourceVersion.ToString(CultureInfo.InvariantCulture));
-        w.WriteEndObject();
-        if (withColumns)
-        {
-            w.WriteStartArray("columnDefinitions");
-            foreach (var (name, type) in new[] { ("Name", "string"), ("Status", "string"), ("Roles", "string"), ("Age", "string"), ("Version", "string") })
-            {
-                w.WriteStartObject();
-                w.WriteString("name", name);
-                w.WriteString("type", type);
-                w.WriteString("format", name == "Name" ? "name" : "");
-                w.WriteString("description", name);
-                w.WriteNumber("priority", 0);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        }
+        WriteListMetadata(w, resourceVersion, next, remaining);
+        if (withColumns) WriteColumns(w, NodeColumns);
         w.WriteStartArray("rows");
         foreach (var n in nodes)
         {
@@ -161,6 +186,11 @@ internal static class NodeJson
             w.WriteStringValue("<none>");
             w.WriteStringValue(Age(now - n.CreatedAt));
             w.WriteStringValue(KubeletVersion);
+            w.WriteStringValue(InternalIp(n));
+            w.WriteStringValue("<none>");
+            w.WriteStringValue(OsImage);
+            w.WriteStringValue(KernelVersion);
+            w.WriteStringValue(ContainerRuntime);
             w.WriteEndArray();
             w.WriteStartObject("object");
             w.WriteString("kind", "PartialObjectMetadata");
@@ -174,7 +204,7 @@ internal static class NodeJson
         w.WriteEndObject();
     }
 
-    private static string Age(TimeSpan age) => age.TotalDays >= 2 ? $"{(int)age.TotalDays}d"
+    internal static string Age(TimeSpan age) => age.TotalDays >= 2 ? $"{(int)age.TotalDays}d"
         : age.TotalHours >= 2 ? $"{(int)age.TotalHours}h"
         : age.TotalMinutes >= 2 ? $"{(int)age.TotalMinutes}m"
         : $"{Math.Max(0, (int)age.TotalSeconds)}s";

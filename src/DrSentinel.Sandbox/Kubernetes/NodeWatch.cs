@@ -13,11 +13,11 @@ internal static class NodeWatch
 {
     public static async Task ServeAsync(HttpContext c, SandboxRegion region, TimeSpan bookmarkInterval)
     {
-        LabelSelector selector;
+        NodeFilter selector;
         long fromVersion;
         try
         {
-            selector = LabelSelector.Parse(c.Request.Query["labelSelector"]);
+            selector = NodeFilter.Parse(c.Request.Query["labelSelector"], c.Request.Query["fieldSelector"]);
             fromVersion = KubernetesApi.ParseResourceVersion(c.Request.Query["resourceVersion"]);
         }
         catch (FormatException e)
@@ -30,14 +30,14 @@ internal static class NodeWatch
         var timeout = int.TryParse(c.Request.Query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
             ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(30);
 
-        var (reader, initial, currentVersion) = region.Read(r =>
+        var (reader, initial, matching, currentVersion) = region.Read(r =>
         {
             r.CountCall("kubernetes", "watch-nodes");
             var subscription = r.Cluster.Subscribe(fromVersion);
-            var existing = fromVersion == 0 && subscription is not null
-                ? r.Cluster.Nodes.Select(r.Cluster.Snapshot).OrderBy(n => n.Name, StringComparer.Ordinal).ToList()
-                : [];
-            return (subscription, existing, r.Cluster.ResourceVersion);
+            var current = r.Cluster.Nodes.Select(r.Cluster.Snapshot).Where(selector.Matches).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+            // The nodes the client holds as selected: what the stream must send DELETED for when they stop matching.
+            var selected = current.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            return (subscription, fromVersion == 0 && subscription is not null ? current : [], selected, r.Cluster.ResourceVersion);
         });
 
         c.Response.StatusCode = 200;
@@ -51,7 +51,7 @@ internal static class NodeWatch
         try
         {
             var first = true;
-            foreach (var node in initial.Where(n => selector.Matches(NodeJson.Labels(n))))
+            foreach (var node in initial)
             {
                 await WriteEventAsync(c, w => WriteChange(w, new NodeChange(WatchEventType.Added, node), table, first, region.Now));
                 first = false;
@@ -59,7 +59,8 @@ internal static class NodeWatch
             await c.Response.Body.FlushAsync(c.RequestAborted);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted);
             deadline.CancelAfter(timeout);
-            await StreamAsync(c, region, reader, selector, table, bookmarks ? bookmarkInterval : Timeout.InfiniteTimeSpan, currentVersion, deadline.Token);
+            await StreamAsync(c, region, reader, selector, matching, table, bookmarks ? bookmarkInterval : Timeout.InfiniteTimeSpan, currentVersion,
+                deadline.Token);
         }
         catch (OperationCanceledException)
         {
@@ -71,8 +72,12 @@ internal static class NodeWatch
         }
     }
 
-    private static async Task StreamAsync(HttpContext c, SandboxRegion region, ChannelReader<NodeChange> reader, LabelSelector selector,
-        bool table, TimeSpan bookmarkInterval, long lastVersion, CancellationToken cancel)
+    /// <summary>
+    /// Sends the changes that concern the selection: a node that starts matching is ADDED, one that stops is DELETED
+    /// (with its new state), as the API server does for selector watches.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext c, SandboxRegion region, ChannelReader<NodeChange> reader, NodeFilter selector,
+        HashSet<string> matching, bool table, TimeSpan bookmarkInterval, long lastVersion, CancellationToken cancel)
     {
         while (true)
         {
@@ -98,8 +103,20 @@ internal static class NodeWatch
             while (reader.TryRead(out var change))
             {
                 lastVersion = change.Node.ResourceVersion;
-                if (selector.Matches(NodeJson.Labels(change.Node)))
-                    await WriteEventAsync(c, w => WriteChange(w, change, table, false, region.Now));
+                var matches = change.Type != WatchEventType.Deleted && selector.Matches(change.Node);
+                var held = change.Type == WatchEventType.Deleted ? matching.Remove(change.Node.Name) : matching.Contains(change.Node.Name);
+                WatchEventType? type = (held, matches) switch
+                {
+                    (false, true) => WatchEventType.Added,
+                    (true, true) => WatchEventType.Modified,
+                    (true, false) => WatchEventType.Deleted,
+                    _ => null,
+                };
+                if (type is null) continue;
+                if (type == WatchEventType.Deleted) matching.Remove(change.Node.Name);
+                else matching.Add(change.Node.Name);
+                var sent = change with { Type = type.Value };
+                await WriteEventAsync(c, w => WriteChange(w, sent, table, false, region.Now));
             }
             await c.Response.Body.FlushAsync(cancel);
         }

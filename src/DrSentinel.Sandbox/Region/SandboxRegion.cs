@@ -24,6 +24,7 @@ public sealed partial class SandboxRegion
         SeedScalingGroups();
         SeedDatabases();
         SeedReplicationGroups();
+        RenewNodeLeases();
     }
 
     public Topology Topology { get; }

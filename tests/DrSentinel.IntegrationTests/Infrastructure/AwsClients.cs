@@ -32,6 +32,7 @@ public sealed class AwsClients : IDisposable
         _http = new HttpClient(new RecordingHandler(RequestBodies) { InnerHandler = new SocketsHttpHandler() });
         Recorder = new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()));
         var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), credentials ?? AwsCredentials.Resolve(Options), TimeProvider.System, new Random(7), Recorder, NullLogger<AwsQueryClient>.Instance);
+        Query = query;
         Rds = new RdsClient(query);
         ElastiCache = new ElastiCacheClient(query);
         AutoScaling = new AutoScalingClient(query);
@@ -39,6 +40,8 @@ public sealed class AwsClients : IDisposable
     }
 
     public AwsOptions Options { get; }
+    /// <summary>The Query protocol client itself, to send what the typed clients never would.</summary>
+    public AwsQueryClient Query { get; }
     public ApiCallRecorder Recorder { get; }
     public IRdsClient Rds { get; }
     public IElastiCacheClient ElastiCache { get; }

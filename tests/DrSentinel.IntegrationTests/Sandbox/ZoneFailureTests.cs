@@ -14,6 +14,30 @@ public sealed class ZoneFailureTests
     private static async Task<RegionStateView> StateAsync(HttpClient http) =>
         (await http.GetFromJsonAsync<RegionStateView>("sandbox/state"))!;
 
+    private static async Task<DateTimeOffset> RenewTimeAsync(HttpClient http, string node)
+    {
+        var lease = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{node}");
+        return lease.GetProperty("spec").GetProperty("renewTime").GetDateTimeOffset();
+    }
+
+    [Fact]
+    public async Task HardFailure_StopsTheZonesKubeletsRenewingTheirNodeLeases_WhileTheOthersGoOn()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var http = new HttpClient { BaseAddress = sandbox.Endpoint };
+        var (lost, alive) = sandbox.State(r => (r.Cluster.Nodes.First(n => n.AvailabilityZone == "eu-central-1a").Name,
+            r.Cluster.Nodes.First(n => n.AvailabilityZone == "eu-central-1b").Name));
+        var first = await RenewTimeAsync(http, alive);
+        await Poll.UntilAsync(() => RenewTimeAsync(http, alive), t => t > first, Deadline, "leases renewed before the failure");
+
+        (await http.PostAsync("sandbox/zones/eu-central-1a/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        var lastRenewal = await RenewTimeAsync(http, lost);
+        var aliveBefore = await RenewTimeAsync(http, alive);
+
+        await Poll.UntilAsync(() => RenewTimeAsync(http, alive), t => t >= aliveBefore.AddSeconds(30), Deadline, "three renewals of a live node");
+        Assert.Equal(lastRenewal, await RenewTimeAsync(http, lost));
+    }
+
     [Fact]
     public async Task HardFailure_ManagedServicesFailOverOutOfTheZone_AndItsNodesAndInstancesTurnUnhealthy()
     {
