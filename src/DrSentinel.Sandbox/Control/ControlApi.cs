@@ -12,13 +12,13 @@ public static class ControlApi
 {
     public sealed record FaultRequest(string Service, string Operation, string? ErrorCode, double Probability = 1, int LatencyMs = 0, int? Count = null);
 
-    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region, RegionDataPlane? dataPlane)
+    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region, RegionDataPlane? plane)
     {
         var control = app.MapGroup("/sandbox");
         control.MapGet("/state", () => Results.Json(region.Read(RegionStateView.From)));
-        control.MapGet("/data-plane", () => dataPlane is null
+        control.MapGet("/data-plane", () => plane is null
             ? Results.NotFound(new { error = "this sandbox runs no data plane" })
-            : Results.Json(new { ready = dataPlane.Ready, servers = dataPlane.Servers() }));
+            : Results.Json(new { ready = plane.Ready, servers = plane.Servers() }));
         // dataPlane: how connections into the failed zone behave, "hang" (silently dropped, the default) or "reset".
         control.MapPost("/zones/{zone}/fail", (string zone, string? mode, string? dataPlane) =>
         {
@@ -36,9 +36,9 @@ public static class ControlApi
                 _ => (BlackHoleMode?)null,
             };
             if (blackHole is null) return Results.BadRequest(new { error = $"dataPlane must be hang or reset, not '{dataPlane}'" });
-            return Zone(region, zone, r => r.FailZone(zone, kind.Value, blackHole.Value));
+            return Zone(region, plane, zone, r => r.FailZone(zone, kind.Value, blackHole.Value));
         });
-        control.MapPost("/zones/{zone}/recover", (string zone) => Zone(region, zone, r => r.RecoverZone(zone)));
+        control.MapPost("/zones/{zone}/recover", (string zone) => Zone(region, plane, zone, r => r.RecoverZone(zone)));
         control.MapPost("/faults", async (HttpContext context) =>
         {
             FaultRequest? fault;
@@ -70,11 +70,12 @@ public static class ControlApi
         return app;
     }
 
-    private static IResult Zone(SandboxRegion region, string zone, Action<SandboxRegion> act)
+    private static IResult Zone(SandboxRegion region, RegionDataPlane? dataPlane, string zone, Action<SandboxRegion> act)
     {
         try
         {
             region.Write(act);
+            dataPlane?.Refresh();
             return Results.Json(region.Read(RegionStateView.From).Zones.Single(z => z.Name == zone));
         }
         catch (KeyNotFoundException e)

@@ -189,13 +189,18 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Applies the region's state to every proxy now: a zone failure cuts the network when it is declared, not a tick later.</summary>
+    public void Refresh()
+    {
+        foreach (var proxy in _proxies) proxy.Refresh();
+    }
+
     private async Task RefreshAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(RefreshEvery);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop))
-                foreach (var proxy in _proxies) proxy.Refresh();
+            while (await timer.WaitForNextTickAsync(stop)) Refresh();
         }
         catch (OperationCanceledException)
         {
@@ -214,8 +219,9 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
             using var timer = new PeriodicTimer(ReconcileEvery);
             while (await timer.WaitForNextTickAsync(stop))
             {
-                foreach (var instance in _postgres.Values) await ReconcileAsync(instance, stop);
-                foreach (var member in _redis.Values) await ReconcileAsync(member, stop);
+                // One server that cannot be brought in line (a rebuild that fails, a server that dies) must not stop the others'.
+                foreach (var instance in _postgres.Values) await Guarded(() => ReconcileAsync(instance, stop), instance.Id);
+                foreach (var member in _redis.Values) await Guarded(() => ReconcileAsync(member, stop), member.Id);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -225,6 +231,18 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or Npgsql.NpgsqlException or SocketException)
         {
             LogFailed(_logger, e);
+        }
+    }
+
+    private async Task Guarded(Func<Task> reconcile, string resource)
+    {
+        try
+        {
+            await reconcile();
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or Npgsql.NpgsqlException or SocketException)
+        {
+            LogReconcileFailed(_logger, e, resource);
         }
     }
 
@@ -346,6 +364,9 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Data plane failed; the endpoints stay closed")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Data plane could not bring {Resource} in line with the region; trying again")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception, string resource);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "RDS {DbInstance}: primary moves from {From} to {To}")]
     private static partial void LogPostgresPrimaryMoved(ILogger logger, string dbInstance, string from, string to);

@@ -147,4 +147,63 @@ public sealed class DataPlaneTests : IAsyncLifetime
             await Poll.UntilAsync(() => RedisAsync(port, "GET", "order:2"), v => v == "shipped", Deadline, $"{member} has the write made after the failover");
         }
     }
+
+    private async Task ControlAsync(string path)
+    {
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        (await control.PostAsync(path, null)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task WritesTheOldPrimaryAcknowledgedButNeverReplicated_AreLostAfterTheZoneFailover_AsData()
+    {
+        var (_, port) = await RdsEndpointAsync("pyairtable-primary");
+        var (standby, oldPrimary) = (ServerPort("pyairtable-primary-b"), ServerPort("pyairtable-primary-a"));
+        await QueryAsync<object>(port, "CREATE TABLE payments (id int); INSERT INTO payments SELECT generate_series(1, 100)");
+        await Poll.UntilAsync(() => TryQueryAsync<long>(standby, "SELECT count(*) FROM payments"), n => n == 100, Deadline, "first rows replicated");
+
+        // The standby's zone is cut off: the primary goes on acknowledging writes it can no longer replicate.
+        await ControlAsync("sandbox/zones/eu-central-1b/fail?mode=gray");
+        await QueryAsync<object>(port, "INSERT INTO payments SELECT generate_series(101, 150)");
+        Assert.Equal(150, await QueryAsync<long>(port, "SELECT count(*) FROM payments"));
+        // Then the primary's zone loses power, and the standby's comes back: RDS fails over to what the standby has.
+        await ControlAsync("sandbox/zones/eu-central-1a/fail?mode=hard");
+        await ControlAsync("sandbox/zones/eu-central-1b/recover");
+
+        await Poll.UntilAsync(() => TryQueryAsync<int>(port, "SELECT inet_server_port()"), p => p == standby, Deadline, "the endpoint leads to the promoted standby");
+        Assert.Equal(100, await QueryAsync<long>(port, "SELECT count(*) FROM payments")); // 50 acknowledged writes lost
+        await ControlAsync("sandbox/zones/eu-central-1a/recover");
+        await Poll.UntilAsync(() => TryQueryAsync<bool>(oldPrimary, "SELECT pg_is_in_recovery()"), r => r, Deadline, "old primary rebuilt as a standby");
+        Assert.Equal(100, await QueryAsync<long>(oldPrimary, "SELECT count(*) FROM payments")); // its unreplicated rows went with the rebuild
+    }
+
+    [Fact]
+    public async Task RedisWritesNeverReplicated_AreLostWhenElastiCacheFailsOverByItself()
+    {
+        var group = Assert.Single(await _aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None));
+        var primaryEndpoint = group.NodeGroups.Single().PrimaryEndpointPort!.Value;
+        var members = group.NodeGroups.Single().Members.ToDictionary(m => m.CacheClusterId, m => m.ReadEndpointPort!.Value);
+        Assert.Equal("OK", await RedisAsync(primaryEndpoint, "SET", "before", "kept"));
+        foreach (var port in members.Values) await Poll.UntilAsync(() => RedisAsync(port, "GET", "before"), v => v == "kept", Deadline, "replicated");
+
+        await ControlAsync("sandbox/zones/eu-central-1b/fail?mode=gray");
+        await ControlAsync("sandbox/zones/eu-central-1c/fail?mode=gray");
+        Assert.Equal("OK", await RedisAsync(primaryEndpoint, "SET", "during", "acknowledged"));
+        await ControlAsync("sandbox/zones/eu-central-1a/fail?mode=hard");
+        await ControlAsync("sandbox/zones/eu-central-1b/recover");
+        await ControlAsync("sandbox/zones/eu-central-1c/recover");
+
+        var promoted = (await Poll.UntilAsync(async () => Assert.Single(await _aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None)),
+            g => g.Status == "available" && g.NodeGroups.Single().Members.Single(m => m.CurrentRole == "primary").AvailabilityZone != "eu-central-1a",
+            Deadline, "ElastiCache fails over by itself")).NodeGroups.Single().Members.Single(m => m.CurrentRole == "primary").CacheClusterId;
+        await Poll.UntilAsync(() => RedisAsync(primaryEndpoint, "INFO", "server"), info => info.Contains($"tcp_port:{ServerPort(promoted)}", StringComparison.Ordinal),
+            Deadline, "the primary endpoint leads to the promoted replica");
+        Assert.Equal("kept", await RedisAsync(primaryEndpoint, "GET", "before"));
+        Assert.Equal("", await RedisAsync(primaryEndpoint, "GET", "during"));
+        await ControlAsync("sandbox/zones/eu-central-1a/recover");
+        await Poll.UntilAsync(() => RedisAsync(members["pyairtable-redis-001"], "INFO", "replication"),
+            info => info.Contains("role:slave", StringComparison.Ordinal) && info.Contains("master_link_status:up", StringComparison.Ordinal), Deadline,
+            "the old primary rejoins as a replica");
+        Assert.Equal("", await RedisAsync(members["pyairtable-redis-001"], "GET", "during"));
+    }
 }

@@ -65,43 +65,50 @@ public sealed partial class PostgresProbeSource(IOptions<ProbeOptions> options, 
         }.ConnectionString;
         using var probeTimeout = new CancellationTokenSource(timeout, time);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel, probeTimeout.Token);
+        var query = QueryAsync(connection, deadline.Token);
         try
         {
-            await using var db = new NpgsqlConnection(connection);
-            await db.OpenAsync(deadline.Token);
-            bool inRecovery;
-            ulong? position;
-            double? replayAge;
-            bool? streaming;
-            await using (var role = new NpgsqlCommand(RoleQuery, db))
-            await using (var reader = await role.ExecuteReaderAsync(deadline.Token))
-            {
-                await reader.ReadAsync(deadline.Token);
-                inRecovery = reader.GetBoolean(0);
-                position = reader.IsDBNull(1) ? null : (ulong)reader.GetInt64(1);
-                replayAge = reader.IsDBNull(2) ? null : reader.GetDouble(2);
-                streaming = reader.IsDBNull(3) ? null : reader.GetBoolean(3);
-            }
-            var replicas = ImmutableArray<PostgresReplicaLag>.Empty;
-            if (!inRecovery)
-            {
-                await using var command = new NpgsqlCommand(ReplicasQuery, db);
-                await using var reader = await command.ExecuteReaderAsync(deadline.Token);
-                var builder = ImmutableArray.CreateBuilder<PostgresReplicaLag>();
-                while (await reader.ReadAsync(deadline.Token))
-                    builder.Add(new PostgresReplicaLag(reader.IsDBNull(0) ? "unnamed" : reader.GetString(0),
-                        reader.IsDBNull(1) ? 0 : reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetDouble(2)));
-                replicas = builder.ToImmutable();
-            }
+            // Npgsql does not always give up at the token while a server hangs mid-handshake (its own connect timeout is whole
+            // seconds): the probe stops waiting at its timeout regardless, so one hung endpoint cannot stall the others' results.
+            var (inRecovery, position, replayAge, streaming, replicas) = await query.WaitAsync(timeout, time, cancel);
             return new PostgresProbeResult(instance.Id, instance.Zone, true, inRecovery, position, replayAge, streaming, replicas, time.GetElapsedTime(started));
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException
                                       && !cancel.IsCancellationRequested)
         {
+            _ = query.ContinueWith(abandoned => abandoned.Exception, TaskScheduler.Default); // observed: it ends at Npgsql's own timeout
             var failure = ProbeFailures.Classify(e);
             LogProbeFailed(logger, e, instance.Id, instance.Zone, endpoint.Host, endpoint.Port, failure.Label());
             return new PostgresProbeResult(instance.Id, instance.Zone, false, null, null, null, null, [], time.GetElapsedTime(started), failure);
         }
+    }
+
+    private static async Task<(bool InRecovery, ulong? Position, double? ReplayAge, bool? Streaming, ImmutableArray<PostgresReplicaLag> Replicas)> QueryAsync(
+        string connection, CancellationToken cancel)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync(cancel);
+        bool inRecovery;
+        ulong? position;
+        double? replayAge;
+        bool? streaming;
+        await using (var role = new NpgsqlCommand(RoleQuery, db))
+        await using (var reader = await role.ExecuteReaderAsync(cancel))
+        {
+            await reader.ReadAsync(cancel);
+            inRecovery = reader.GetBoolean(0);
+            position = reader.IsDBNull(1) ? null : (ulong)reader.GetInt64(1);
+            replayAge = reader.IsDBNull(2) ? null : reader.GetDouble(2);
+            streaming = reader.IsDBNull(3) ? null : reader.GetBoolean(3);
+        }
+        if (inRecovery) return (true, position, replayAge, streaming, []);
+        await using var command = new NpgsqlCommand(ReplicasQuery, db);
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        var replicas = ImmutableArray.CreateBuilder<PostgresReplicaLag>();
+        while (await rows.ReadAsync(cancel))
+            replicas.Add(new PostgresReplicaLag(rows.IsDBNull(0) ? "unnamed" : rows.GetString(0),
+                rows.IsDBNull(1) ? 0 : rows.GetDouble(1), rows.IsDBNull(2) ? null : rows.GetDouble(2)));
+        return (false, position, replayAge, streaming, replicas.ToImmutable());
     }
 
     [LoggerMessage(EventId = EventIds.PostgresProbeFailed, Level = LogLevel.Warning,
