@@ -53,10 +53,33 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
         public TcpProxy Link { get; set; } = null!;
     }
 
+    private const string DirectoryPrefix = "drsentinel-sandbox-";
+    private const string OwnerFile = "owner.pid";
+
     private RegionDataPlane(SandboxRegion region, ServerBinaries binaries, ILogger logger)
     {
         (_region, _binaries, _logger) = (region, binaries, logger);
-        _directory = Directory.CreateTempSubdirectory("drsentinel-sandbox-").FullName;
+        RemoveAbandonedDirectories();
+        _directory = Directory.CreateTempSubdirectory(DirectoryPrefix).FullName;
+        File.WriteAllText(Path.Combine(_directory, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A sandbox killed outright leaves its servers' data behind; the next one removes what no live process owns.</summary>
+    private static void RemoveAbandonedDirectories()
+    {
+        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
+        {
+            var owner = Path.Combine(directory, OwnerFile);
+            if (!File.Exists(owner) || !int.TryParse(File.ReadAllText(owner), out var pid) || Directory.Exists($"/proc/{pid}")) continue;
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // someone else's, or in use: left alone
+            }
+        }
     }
 
     /// <summary>True once every server is up and replicating.</summary>

@@ -56,6 +56,32 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task DefaultRun_ProbesTheSandboxesRealServers_FoundFromTheDescribeAnswers()
+    {
+        var port = FreePort();
+        await using var host = StartHost("--urls", $"http://127.0.0.1:{port}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
+
+        // No endpoint is configured: the probes read them from RDS and ElastiCache, as in production.
+        var samples = await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                return MetricsText.Parse(await http.GetStringAsync("metrics"));
+            }
+            catch (HttpRequestException)
+            {
+                return [];
+            }
+        }, s => s.Named("drsentinel_postgres_probe_up").Count(p => p.Value == 1) == 2 && s.Named("drsentinel_redis_probe_up").Count(p => p.Value == 1) == 3,
+            TimeSpan.FromSeconds(60), "every PostgreSQL and Redis member probed and up");
+
+        Assert.Contains("Sandbox data plane on", host.Output, StringComparison.Ordinal);
+        Assert.All(samples.Named("drsentinel_postgres_probe_configured"), s => Assert.Equal(1, s.Value));
+        Assert.Equal(1, samples.Value("drsentinel_postgres_wal_receiver_up", ("db_instance", "pyairtable-read-replica")));
+    }
+
+    [Fact]
     public async Task Production_RefusesTheSandbox_NamingTheKey()
     {
         await using var host = StartDeployed(Directory.CreateTempSubdirectory("drsentinel-home-").FullName,
