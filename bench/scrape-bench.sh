@@ -56,7 +56,7 @@ for i in 0 1 2; do
 done
 
 sandbox_port=$(free_port); sandbox="http://127.0.0.1:$sandbox_port"
-dotnet "$sandbox_bin/DrSentinel.Sandbox.dll" --port "$sandbox_port" --topology "$work/topology.json" >"$work/sandbox.log" 2>&1 &
+dotnet "$sandbox_bin/DrSentinel.Sandbox.dll" --port "$sandbox_port" --topology "$work/topology.json" --no-data-plane >"$work/sandbox.log" 2>&1 &
 pids+=($!)
 wait_http "$sandbox/version"
 
