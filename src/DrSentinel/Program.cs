@@ -4,14 +4,21 @@ using DrSentinel.Health;
 using DrSentinel.Inventory;
 using DrSentinel.Kubernetes;
 using DrSentinel.Metrics;
+#if EMBEDDED_SANDBOX
 using DrSentinel.SandboxHosting;
+#endif
 using Microsoft.Extensions.Options;
 
 try
 {
     // appsettings.json sits beside the binary; find it whatever the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+#if EMBEDDED_SANDBOX
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
+#else
+    if (builder.Configuration.GetValue<bool>("Sandbox:Enabled"))
+        throw new StartupConfigurationException("Sandbox:Enabled is true, but this build has no sandbox region: run it with `dotnet run --project src/DrSentinel`");
+#endif
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddDrSentinelMetrics();
     builder.Services.AddAws(builder.Configuration);
@@ -24,7 +31,9 @@ try
     app.Services.GetRequiredService<IStartupValidator>().Validate();
     app.MapHealth();
     app.MapDrSentinelMetrics();
+#if EMBEDDED_SANDBOX
     app.LogAddressesOnStart();
+#endif
     await app.RunAsync();
     return 0;
 }

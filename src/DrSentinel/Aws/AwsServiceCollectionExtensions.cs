@@ -6,13 +6,12 @@ using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Aws;
 
-public static class AwsServiceCollectionExtensions
+public static partial class AwsServiceCollectionExtensions
 {
     /// <summary>The typed AWS clients: RDS, ElastiCache, Auto Scaling and EC2, all over the Query protocol.</summary>
     public static IServiceCollection AddAws(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<AwsOptions>().Bind(configuration.GetSection(AwsOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AwsOptions>().Bind(configuration.GetSection(AwsOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AwsOptions>, AwsOptionsValidator>();
         services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
@@ -27,17 +26,25 @@ public static class AwsServiceCollectionExtensions
         return services;
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z]{2}(-[a-z]+)+-\\d$")]
+    private static partial System.Text.RegularExpressions.Regex AwsRegionName();
+
     private sealed class AwsOptionsValidator : IValidateOptions<AwsOptions>
     {
         public ValidateOptionsResult Validate(string? name, AwsOptions options)
         {
+            var problems = new List<string>();
+            if (!AwsRegionName().IsMatch(options.Region ?? "")) problems.Add("Aws:Region must be an AWS region name such as eu-central-1");
+            Settings.Within(problems, "Aws:Timeout", options.Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));
+            if (options.MaxAttempts is < 1 or > 10) problems.Add("Aws:MaxAttempts must be between 1 and 10");
+            Settings.Within(problems, "Aws:RetryBaseDelay", options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+            Settings.Within(problems, "Aws:RetryMaxDelay", options.RetryMaxDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5));
             if (string.IsNullOrEmpty(options.AccessKeyId) != string.IsNullOrEmpty(options.SecretAccessKey))
-                return ValidateOptionsResult.Fail("Aws:AccessKeyId and Aws:SecretAccessKey must be set together, or both left empty for the default credential chain");
+                problems.Add("Aws:AccessKeyId and Aws:SecretAccessKey must be set together, or both left empty for the default credential chain");
             if (options.ServiceUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
-                return ValidateOptionsResult.Fail($"Aws:ServiceUrl must be an absolute http(s) URL, not '{url}'");
-            if (options.RetryBaseDelay > options.RetryMaxDelay)
-                return ValidateOptionsResult.Fail("Aws:RetryBaseDelay must not exceed Aws:RetryMaxDelay");
-            return ValidateOptionsResult.Success;
+                problems.Add($"Aws:ServiceUrl must be an absolute http(s) URL, not '{url}'");
+            if (options.RetryBaseDelay > options.RetryMaxDelay) problems.Add("Aws:RetryBaseDelay must not exceed Aws:RetryMaxDelay");
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
         }
     }
 }

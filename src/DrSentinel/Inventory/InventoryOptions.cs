@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace DrSentinel.Inventory;
 
 /// <summary>What DrSentinel watches and how often. Bound from the "Inventory" configuration section.</summary>
@@ -8,18 +6,14 @@ public sealed class InventoryOptions
     public const string Section = "Inventory";
 
     /// <summary>The EKS cluster: its Auto Scaling groups carry the tag kubernetes.io/cluster/&lt;name&gt;.</summary>
-    [Required(ErrorMessage = "Inventory:ClusterName is required"), MinLength(1, ErrorMessage = "Inventory:ClusterName is required")]
     public string ClusterName { get; set; } = "";
 
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Inventory:AwsRefreshInterval must be between 1 s and 1 h")]
     public TimeSpan AwsRefreshInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>A zone with a smaller share of Ready nodes is degraded.</summary>
-    [Range(0.0, 1.0, ErrorMessage = "Inventory:ZoneDegradedBelowReadyRatio must be between 0 and 1")]
     public double ZoneDegradedBelowReadyRatio { get; set; } = 0.9;
 
     /// <summary>A zone with a smaller share of Ready nodes is unavailable.</summary>
-    [Range(0.0, 1.0, ErrorMessage = "Inventory:ZoneUnavailableBelowReadyRatio must be between 0 and 1")]
     public double ZoneUnavailableBelowReadyRatio { get; set; } = 0.5;
 
     /// <summary>Only these RDS instances (and clusters' members); empty means every instance in the region.</summary>

@@ -12,9 +12,9 @@ public static class InventoryServiceCollectionExtensions
     /// <summary>The inventory: the node watch, the AWS sources, the data-plane probes that are enabled, and the snapshot they fill.</summary>
     public static IServiceCollection AddInventory(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<InventoryOptions>().Bind(configuration.GetSection(InventoryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InventoryOptions>().Bind(configuration.GetSection(InventoryOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<InventoryOptions>, InventoryOptionsValidator>();
-        services.AddOptions<ProbeOptions>().Bind(configuration.GetSection(ProbeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ProbeOptions>().Bind(configuration.GetSection(ProbeOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
         services.AddSingleton<InventoryStore>();
         services.AddSingleton<NodeInformer>();
@@ -29,7 +29,8 @@ public static class InventoryServiceCollectionExtensions
         return services;
     }
 
-    private static void AddSource<TSource>(this IServiceCollection services) where TSource : class, IInventorySource
+    private static void AddSource<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TSource>(
+        this IServiceCollection services) where TSource : class, IInventorySource
     {
         services.AddSingleton<TSource>();
         services.AddSingleton<IInventorySource>(sp => sp.GetRequiredService<TSource>());

@@ -10,6 +10,10 @@ internal sealed class InventoryOptionsValidator(IOptions<AwsOptions> aws) : IVal
     public ValidateOptionsResult Validate(string? name, InventoryOptions options)
     {
         var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ClusterName)) problems.Add("Inventory:ClusterName is required");
+        Settings.Within(problems, "Inventory:AwsRefreshInterval", options.AwsRefreshInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        if (options.ZoneDegradedBelowReadyRatio is < 0 or > 1 or double.NaN) problems.Add("Inventory:ZoneDegradedBelowReadyRatio must be between 0 and 1");
+        if (options.ZoneUnavailableBelowReadyRatio is < 0 or > 1 or double.NaN) problems.Add("Inventory:ZoneUnavailableBelowReadyRatio must be between 0 and 1");
         if (options.ZoneDegradedBelowReadyRatio < options.ZoneUnavailableBelowReadyRatio)
             problems.Add($"Inventory:ZoneDegradedBelowReadyRatio ({options.ZoneDegradedBelowReadyRatio}) must not be below " +
                          $"Inventory:ZoneUnavailableBelowReadyRatio ({options.ZoneUnavailableBelowReadyRatio}): a zone is degraded before it is unavailable");
@@ -38,6 +42,8 @@ internal sealed class ProbeOptionsValidator : IValidateOptions<ProbeOptions>
     public ValidateOptionsResult Validate(string? name, ProbeOptions options)
     {
         var problems = new List<string>();
+        Settings.Within(problems, "Probes:Interval", options.Interval, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        Settings.Within(problems, "Probes:Timeout", options.Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
         if (options.Timeout >= options.Interval)
             problems.Add($"Probes:Timeout ({options.Timeout.TotalSeconds:0.###} s) must be shorter than Probes:Interval ({options.Interval.TotalSeconds:0.###} s)");
         if (!Enum.TryParse<Npgsql.SslMode>(options.Postgres.SslMode, ignoreCase: true, out _))

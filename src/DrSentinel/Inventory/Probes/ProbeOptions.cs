@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace DrSentinel.Inventory.Probes;
 
 /// <summary>Direct probes of the data plane. Bound from the "Probes" configuration section.</summary>
@@ -7,10 +5,8 @@ public sealed class ProbeOptions
 {
     public const string Section = "Probes";
 
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Probes:Interval must be between 1 s and 10 min")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Probes:Timeout must be between 100 ms and 1 min")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
 
     public PostgresProbeOptions Postgres { get; set; } = new();
