@@ -12,7 +12,6 @@ internal static class EventIds
     public const int NodesListed = 2001;
     public const int NodeWatchGone = 2002;
     public const int NodeWatchFailed = 2003;
-    public const int NodeWatchError = 2004;
 
     public const int SourceRefreshFailed = 3001;
     public const int PostgresProbeFailed = 3002;

@@ -27,7 +27,7 @@ public sealed record NodeState(string Name, string? Zone, string? NodeGroup, str
 /// the last version seen; only 410 Gone (history compacted) costs a new list. The node set is one immutable map,
 /// swapped whole, so readers never see half an update.
 /// </summary>
-public sealed partial class NodeInformer(IKubernetes client, InventoryStore store, TimeProvider time, ApiCallRecorder recorder, ILogger<NodeInformer> logger)
+public sealed partial class NodeInformer(k8s.Kubernetes client, InventoryStore store, TimeProvider time, ApiCallRecorder recorder, ILogger<NodeInformer> logger)
     : BackgroundService
 {
     private static readonly TimeSpan WatchTimeout = TimeSpan.FromMinutes(5);
@@ -60,7 +60,8 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
             {
                 return;
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException or NodeWatchException
+                                           or System.Text.Json.JsonException)
             {
                 LogWatchFailed(logger, e, e.GetType().Name);
                 store.Update(s => s with
@@ -99,33 +100,32 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
     /// <summary>Applies watch events until the stream ends; returns the version to resume from, or null when a new list is needed.</summary>
     private async Task<string?> WatchAsync(string version, CancellationToken stop)
     {
-        var gone = false;
         Interlocked.Increment(ref _watches);
         recorder.Record("kubernetes", "core", "watch_nodes", "started", elapsed: null);
-        var events = client.CoreV1.WatchListNodeAsync(
-            allowWatchBookmarks: true, resourceVersion: version, timeoutSeconds: (int)WatchTimeout.TotalSeconds,
-            onError: e =>
-            {
-                // The client reports a failed event here and goes on; only 410 needs a new list, the rest must still be seen.
-                if (e is KubernetesException { Status.Code: 410 }) gone = true;
-                else LogWatchError(logger, e, version);
-            }, cancellationToken: stop);
-        await foreach (var (type, node) in events.ConfigureAwait(false))
+        try
         {
-            version = node.Metadata.ResourceVersion ?? version;
-            switch (type)
+            await foreach (var change in NodeWatchReader.WatchAsync(client, version, WatchTimeout, stop).ConfigureAwait(false))
             {
-                case WatchEventType.Added or WatchEventType.Modified:
-                    Swap(nodes => nodes.SetItem(node.Metadata.Name, NodeState.From(node)));
-                    break;
-                case WatchEventType.Deleted:
-                    Swap(nodes => nodes.Remove(node.Metadata.Name));
-                    break;
+                var node = change.Node;
+                version = node.Metadata?.ResourceVersion ?? version;
+                switch (change.Type)
+                {
+                    case NodeWatchEventType.Added or NodeWatchEventType.Modified:
+                        Swap(nodes => nodes.SetItem(node.Metadata!.Name, NodeState.From(node)));
+                        break;
+                    case NodeWatchEventType.Deleted:
+                        Swap(nodes => nodes.Remove(node.Metadata!.Name));
+                        break;
+                }
+                Publish(); // a bookmark too: it proves the watch is alive
             }
-            Publish(); // a bookmark too: it proves the watch is alive
         }
-        if (gone) LogGone(logger, version);
-        return gone ? null : version;
+        catch (NodeWatchException e) when (e.Gone)
+        {
+            LogGone(logger, version);
+            return null;
+        }
+        return version;
     }
 
     private void Swap(Func<ImmutableDictionary<string, NodeState>, ImmutableDictionary<string, NodeState>> change) =>
@@ -153,6 +153,4 @@ public sealed partial class NodeInformer(IKubernetes client, InventoryStore stor
     [LoggerMessage(EventId = EventIds.NodeWatchFailed, Level = LogLevel.Warning, Message = "Node watch failed ({ErrorType}); resuming")]
     private static partial void LogWatchFailed(ILogger logger, Exception exception, string errorType);
 
-    [LoggerMessage(EventId = EventIds.NodeWatchError, Level = LogLevel.Warning, Message = "Node watch from resourceVersion {ResourceVersion} reported an error; continuing")]
-    private static partial void LogWatchError(ILogger logger, Exception exception, string resourceVersion);
 }
