@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using DrSentinel.Sandbox;
 using DrSentinel.Sandbox.Region;
 
@@ -11,10 +10,8 @@ public sealed class SandboxHostingOptions
 
     public bool Enabled { get; set; }
 
-    [Range(0, 65535, ErrorMessage = "Sandbox:Port must be a TCP port, or 0 for a free one")]
     public int Port { get; set; }
 
-    [Range(0.001, 10000, ErrorMessage = "Sandbox:Speed must be in (0, 10000]")]
     public double Speed { get; set; } = 1;
 
     /// <summary>A topology file; empty means the embedded default (the seed plan's eu-central-1).</summary>
@@ -30,9 +27,10 @@ public static partial class EmbeddedSandbox
     public static async Task<SandboxServer?> AddEmbeddedSandboxAsync(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SandboxHostingOptions.Section).Get<SandboxHostingOptions>() ?? new SandboxHostingOptions();
-        var problems = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
-            throw new StartupConfigurationException(string.Join("; ", problems.Select(p => p.ErrorMessage)));
+        var problems = new List<string>();
+        if (options.Port is < 0 or > 65535) problems.Add("Sandbox:Port must be a TCP port, or 0 for a free one");
+        if (options.Speed is <= 0 or > 10000 or double.NaN) problems.Add("Sandbox:Speed must be in (0, 10000]");
+        if (problems.Count > 0) throw new StartupConfigurationException(string.Join("; ", problems));
         if (!options.Enabled) return null;
         // A deployed DrSentinel must watch the real region: the simulated one is for `dotnet run` (Development) and drills.
         if (!builder.Environment.IsDevelopment())

@@ -24,7 +24,15 @@ public sealed class DrSentinelHost : IAsyncDisposable
     /// With <paramref name="credentialEnvironment"/>, DrSentinel gets no static keys: it finds its credentials through
     /// the SDK's default chain in that environment (IRSA's web identity variables, say).
     /// </summary>
-    public static async Task<DrSentinelHost> StartAsync(SandboxServer sandbox, IReadOnlyDictionary<string, string>? credentialEnvironment, params string[] settings)
+    public static Task<DrSentinelHost> StartAsync(SandboxServer sandbox, IReadOnlyDictionary<string, string>? credentialEnvironment, params string[] settings) =>
+        StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll")], sandbox, credentialEnvironment, settings);
+
+    /// <summary>A published executable (the Native AOT build) instead of the JIT build under test.</summary>
+    public static Task<DrSentinelHost> StartExecutableAsync(string executable, SandboxServer sandbox, params string[] settings) =>
+        StartAsync(executable, [], sandbox, null, settings);
+
+    private static async Task<DrSentinelHost> StartAsync(string program, string[] programArguments, SandboxServer sandbox,
+        IReadOnlyDictionary<string, string>? credentialEnvironment, string[] settings)
     {
         var port = FreePort.Next();
         string[] staticKeys = credentialEnvironment is null
@@ -32,7 +40,7 @@ public sealed class DrSentinelHost : IAsyncDisposable
             : [];
         string[] arguments =
         [
-            Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll"),
+            .. programArguments,
             "--urls", $"http://127.0.0.1:{port}",
             "--Sandbox:Enabled=false",
             $"--Aws:ServiceUrl={sandbox.Endpoint}",
@@ -50,7 +58,7 @@ public sealed class DrSentinelHost : IAsyncDisposable
             "--Probes:Timeout=00:00:00.500",
             .. settings,
         ];
-        var host = new DrSentinelHost(ExternalProcess.Start("dotnet", arguments, credentialEnvironment), new Uri($"http://127.0.0.1:{port}/"));
+        var host = new DrSentinelHost(ExternalProcess.Start(program, arguments, credentialEnvironment), new Uri($"http://127.0.0.1:{port}/"));
         try
         {
             await Poll.UntilAsync(async () =>

@@ -10,6 +10,21 @@ public static class RepoPaths
     /// <summary>kubectl 1.33 from scripts/install-deps.sh; DRSENTINEL_TOOLS overrides the folder.</summary>
     public static string Kubectl => Tool("kubectl");
 
+    /// <summary>
+    /// The Native AOT executable scripts/test.sh publishes (DRSENTINEL_AOT_EXECUTABLE overrides it): the production
+    /// artifact, tested as a process. Missing, it is a clear failure rather than a silent skip.
+    /// </summary>
+    public static string AotExecutable
+    {
+        get
+        {
+            var path = Environment.GetEnvironmentVariable("DRSENTINEL_AOT_EXECUTABLE") ?? Path.Combine(Root, ".artifacts", "aot", "DrSentinel");
+            return File.Exists(path) ? path
+                : throw new FileNotFoundException($"the Native AOT executable is missing at {path}: scripts/test.sh publishes it " +
+                    "(dotnet publish src/DrSentinel -c Release -r linux-x64 -p:PublishAot=true -o .artifacts/aot)", path);
+        }
+    }
+
     /// <summary>Debian's interpreter, whose python3-boto3 and python3-botocore are the reference client and models.</summary>
     public const string DebianPython = "/usr/bin/python3";
 
