@@ -53,6 +53,16 @@ public sealed class PostgresNode(string name, string zone, string binDirectory, 
         await InitStandbyAsync(sourcePort, upstreamPort);
     }
 
+    /// <summary>False once its process has exited (killed, crashed): the data plane then starts it again.</summary>
+    public bool Running => _server is { HasExited: false };
+
+    /// <summary>Starts the server again on its own data, as a host that comes back does.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartAsync();
+    }
+
     public Task PromoteAsync() => ExecuteAsync("SELECT pg_promote(wait => true)");
 
     /// <summary>The server's own view, or null when it does not answer.</summary>

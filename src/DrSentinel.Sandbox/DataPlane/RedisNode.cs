@@ -19,6 +19,7 @@ public sealed class RedisNode(string name, string zone, string serverPath, int p
 
     public async Task StartAsync(int? upstreamPort)
     {
+        _server?.Dispose();
         string[] replica = upstreamPort is { } upstream ? ["--replicaof", "127.0.0.1", upstream.ToString(CultureInfo.InvariantCulture)] : [];
         _server = ServerProcess.Start(serverPath, ["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--protected-mode", "no", "--repl-timeout", "60", .. replica]);
@@ -29,6 +30,9 @@ public sealed class RedisNode(string name, string zone, string serverPath, int p
             await Task.Delay(50, deadline.Token);
         }
     }
+
+    /// <summary>False once its process has exited (killed, crashed): the data plane then starts it again.</summary>
+    public bool Running => _server is { HasExited: false };
 
     /// <summary>Makes the server a primary (null) or a replica of the given port, as ElastiCache's failover does.</summary>
     public Task ReplicateFromAsync(int? upstreamPort) => CommandAsync(upstreamPort is { } upstream

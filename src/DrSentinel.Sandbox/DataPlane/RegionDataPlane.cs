@@ -313,6 +313,11 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
         foreach (var node in instance.Nodes)
         {
             if (!_region.Read(r => r.ReachableFromCluster(node.Zone))) continue;
+            if (!node.Running)
+            {
+                LogRestarting(_logger, node.Name);
+                await node.RestartAsync();
+            }
             var state = await node.StateAsync(stop);
             if (state is null) continue;
             var wantPrimary = node == instance.Primary && promoted;
@@ -345,6 +350,11 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
     {
         var (reachable, primary) = _region.Read(r => (r.ReachableFromCluster(member.Node.Zone), WantedCachePrimary(r, member.Group) == member));
         if (!reachable) return;
+        if (!member.Node.Running)
+        {
+            LogRestarting(_logger, member.Id);
+            await member.Node.StartAsync(primary ? null : member.Link.Port);
+        }
         var state = await member.Node.StateAsync(stop);
         if (state is null) return;
         if (primary && !state.Primary)
@@ -390,6 +400,9 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Data plane could not bring {Resource} in line with the region; trying again")]
     private static partial void LogReconcileFailed(ILogger logger, Exception exception, string resource);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "{Server} had stopped; starting it again")]
+    private static partial void LogRestarting(ILogger logger, string server);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "RDS {DbInstance}: primary moves from {From} to {To}")]
     private static partial void LogPostgresPrimaryMoved(ILogger logger, string dbInstance, string from, string to);

@@ -110,22 +110,24 @@ internal static class LeaseApi
                 ]))));
             return;
         }
-        await WriteJsonAsync(c, 200, w =>
+        await WriteJsonAsync(c, 200, w => WriteList(w, "EventList", "v1", version, events, (x, e) =>
         {
-            w.WriteStartObject();
-            w.WriteString("kind", "EventList");
-            w.WriteString("apiVersion", "v1");
-            NodeJson.WriteListMetadata(w, version, null, 0);
-            w.WriteStartArray("items");
-            foreach (var e in events)
-            {
-                e["kind"] = "Event";
-                e["apiVersion"] = "v1";
-                e.WriteTo(w);
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+            e["kind"] = "Event";
+            e["apiVersion"] = "v1";
+            e.WriteTo(x);
+        }));
+    }
+
+    private static void WriteList<T>(Utf8JsonWriter w, string kind, string apiVersion, long version, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeItem)
+    {
+        w.WriteStartObject();
+        w.WriteString("kind", kind);
+        w.WriteString("apiVersion", apiVersion);
+        NodeJson.WriteListMetadata(w, version, null, 0);
+        w.WriteStartArray("items");
+        foreach (var item in items) writeItem(w, item);
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     private static string LastSeen(JsonObject e, DateTimeOffset now)
@@ -149,17 +151,7 @@ internal static class LeaseApi
                     (IReadOnlyList<string>)[l.Name, l.HolderIdentity ?? "", NodeJson.Age(now - l.CreatedAt)]))));
             return;
         }
-        await WriteJsonAsync(c, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("kind", "LeaseList");
-            w.WriteString("apiVersion", "coordination.k8s.io/v1");
-            NodeJson.WriteListMetadata(w, version, null, 0);
-            w.WriteStartArray("items");
-            foreach (var lease in leases) WriteLease(w, lease);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        await WriteJsonAsync(c, 200, w => WriteList(w, "LeaseList", "coordination.k8s.io/v1", version, leases, WriteLease));
     }
 
     /// <summary>A server-side printed table: the rows' objects carry the metadata kubectl needs (a namespace for -A).</summary>

@@ -11,7 +11,6 @@ public static class KubernetesServiceCollectionExtensions
             .Validate(o => o.Host is null || (o.Host.IsAbsoluteUri && o.Host.Scheme is "http" or "https"), "Kubernetes:Host must be an absolute http(s) URL")
             .Validate(o => o.KubeconfigPath is null || File.Exists(o.KubeconfigPath), "Kubernetes:KubeconfigPath names a file that does not exist")
             .ValidateOnStart();
-        services.AddSingleton<IKubernetes>(sp => sp.GetRequiredService<k8s.Kubernetes>());
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KubernetesOptions>>().Value;

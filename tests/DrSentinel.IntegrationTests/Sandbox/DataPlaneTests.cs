@@ -206,4 +206,18 @@ public sealed class DataPlaneTests : IAsyncLifetime
             "the old primary rejoins as a replica");
         Assert.Equal("", await RedisAsync(members["pyairtable-redis-001"], "GET", "during"));
     }
+
+    [Fact]
+    public async Task KilledServer_IsStartedAgain_AndRejoinsItsReplicationGroup()
+    {
+        var replica = ServerPort("pyairtable-redis-003");
+        var pid = (await RedisAsync(replica, "INFO", "server")).Split('\n').Single(l => l.StartsWith("process_id:", StringComparison.Ordinal))["process_id:".Length..].Trim();
+
+        await ExternalProcess.RunAsync("kill", ["-KILL", pid], TimeSpan.FromSeconds(5));
+        var group = Assert.Single(await _aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None));
+        Assert.Equal("OK", await RedisAsync(group.NodeGroups.Single().PrimaryEndpointPort!.Value, "SET", "after-restart", "yes"));
+
+        await Poll.UntilAsync(() => RedisAsync(replica, "GET", "after-restart"), v => v == "yes", Deadline, "the killed replica back and replicating");
+        Assert.DoesNotContain($"process_id:{pid}", await RedisAsync(replica, "INFO", "server"), StringComparison.Ordinal);
+    }
 }
