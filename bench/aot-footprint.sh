@@ -26,10 +26,12 @@ done
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_http() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
+# Whether process $1 still runs (a child that has exited stays a zombie until it is waited for).
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]; }
 wait_ms() {
   for _ in $(seq 1 6000); do
     curl -sf -o /dev/null "$1" && { echo $(( ($(date +%s%N) - $2) / 1000000 )); return 0; }
-    kill -0 "$3" 2>/dev/null || { echo "process $3 exited before $1 answered" >&2; return 1; }
+    alive "$3" || { echo "process $3 exited before $1 answered" >&2; return 1; }
     sleep 0.01
   done
   echo "timed out waiting for $1" >&2; return 1
@@ -143,14 +145,14 @@ run() {
   r_ready=$(rss_kib "$pid")
   for _ in $(seq 1 50); do curl -sf "$url/metrics" >/dev/null || true; done
   wrk -t1 -c1 -d"${wrk_seconds}s" "$url/metrics" >/dev/null
-  kill -0 "$pid" 2>/dev/null || { echo "| $label | exited under wrk -c1 after $(mib "$r_ready") MiB at ready (see its log) |"; return 0; }
+  alive "$pid" || { echo "| $label | exited under wrk -c1 after $(mib "$r_ready") MiB at ready (see its log) |"; return 0; }
   r_wrk=$(rss_kib "$pid")
   wrk -t2 -c4 -d"${wrk_seconds}s" "$url/metrics" >/dev/null
-  kill -0 "$pid" 2>/dev/null || { echo "| $label | exited under wrk -c4 after $(mib "$r_wrk") MiB (see its log) |"; return 0; }
+  alive "$pid" || { echo "| $label | exited under wrk -c4 after $(mib "$r_wrk") MiB (see its log) |"; return 0; }
   r_load=$(rss_kib "$pid")
   local end=$(( $(date +%s) + quiet_seconds ))
   while [ "$(date +%s)" -lt "$end" ]; do curl -sf "$url/metrics" >/dev/null || true; sleep 1; done
-  kill -0 "$pid" 2>/dev/null || { echo "| $label | exited in the quiet window (see its log) |"; return 0; }
+  alive "$pid" || { echo "| $label | exited in the quiet window (see its log) |"; return 0; }
   r_quiet=$(rss_kib "$pid")
   gc_heap=$(sample "$url/metrics" dotnet_total_memory_bytes)
   gcs=$(curl -sf "$url/metrics" | awk '/^dotnet_collection_count_total\{/ {s += $2} END {print s + 0}')

@@ -28,10 +28,12 @@ done
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_http() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 # Milliseconds from $2 (date +%s%N) until $1 answers, polled every 10 ms for at most 60 s; fails if process $3 exits.
+# Whether process $1 still runs (a child that has exited stays a zombie until it is waited for).
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]; }
 wait_ms() {
   for _ in $(seq 1 6000); do
     curl -sf -o /dev/null "$1" && { echo $(( ($(date +%s%N) - $2) / 1000000 )); return 0; }
-    kill -0 "$3" 2>/dev/null || { echo "process $3 exited before $1 answered" >&2; return 1; }
+    alive "$3" || { echo "process $3 exited before $1 answered" >&2; return 1; }
     sleep 0.01
   done
   echo "timed out waiting for $1" >&2; return 1
@@ -167,7 +169,12 @@ run_drsentinel() {
   # Steady state: Prometheus-like scraping once a second, count Kubernetes LIST calls.
   lists_before=$(calls "kubernetes:list-nodes")
   end=$(( $(date +%s) + steady_seconds ))
-  while [ "$(date +%s)" -lt "$end" ]; do curl -sf "$url/metrics" >/dev/null; sleep 1; done
+  R[${build}_failed]=0
+  while [ "$(date +%s)" -lt "$end" ]; do
+    curl -sf "$url/metrics" >/dev/null || R[${build}_failed]=$(( R[${build}_failed] + 1 ))
+    alive "$pid" || { echo "DrSentinel ($build) exited during the steady-state window: see $work/drsentinel-$build.log" >&2; exit 1; }
+    sleep 1
+  done
   R[${build}_lists]=$(( $(calls "kubernetes:list-nodes") - lists_before ))
   R[${build}_watches]=$(( $(calls "kubernetes:watch-nodes") - watches_before ))
   R[${build}_rss_after]=$(rss_kib "$pid")
@@ -221,7 +228,7 @@ Ratios, p99 / peer: AOT $(ratio "$a99" "$r99")x redis-exporter, $(ratio "$a99" "
 - Target RSS ≤ 48 MiB at ${counted} nodes (≤ 3.2x redis-exporter), AOT: **$(mib "$aot_rss_max") MiB**, $(ratio "$aot_rss_max" "$rrss")x redis-exporter — $(met "$aot_rss_max" $((48 * 1024))) (JIT: $(mib "${R[jit_rss_after]}") MiB after the window).
 - Target ready ≤ 0.5 s after start plus the first list, AOT: **$(secs "${R[aot_ready_ms]}") s** with a $(secs "${R[aot_list_ms]}") s list, $(secs "$aot_overhead_ms") s besides it — $(met "$aot_overhead_ms" 500) (JIT: $(secs "${R[jit_ready_ms]}") s, list $(secs "${R[jit_list_ms]}") s).
 - Target p99 scrape no worse than before (≈ 1.3–1.7 ms), and < 5 ms: AOT **${a99} ms** — $(met "$a99" 1.7); JIT ${j99} ms.
-- Kubernetes LIST calls in ${steady_seconds} s of steady state (scraped once a second): AOT **${R[aot_lists]}**, JIT **${R[jit_lists]}** (watch requests since each start: ${R[aot_watches]}, ${R[jit_watches]}).
+- Kubernetes LIST calls in ${steady_seconds} s of steady state (scraped once a second): AOT **${R[aot_lists]}**, JIT **${R[jit_lists]}** (watch requests since each start: ${R[aot_watches]}, ${R[jit_watches]}; failed scrapes: ${R[aot_failed]}, ${R[jit_failed]}).
 - RDS calls in a minute without scrapes / under load: AOT **${R[aot_aws_idle]} / ${R[aot_aws_loaded]}** (${R[aot_load_rps]} scrapes/s), JIT **${R[jit_aws_idle]} / ${R[jit_aws_loaded]}** (${R[jit_load_rps]} scrapes/s).
 
 Reproduce: \`bench/scrape-bench.sh\` (BENCH_NODES, BENCH_WRK_SECONDS, BENCH_STEADY_SECONDS, BENCH_AOT; logs in BENCH_WORK).

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Aws.Ec2;
+using DrSentinel.Planning;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Inventory.Aws;
@@ -28,7 +29,11 @@ public sealed class ScalingGroupSource(IAutoScalingClient autoScaling, IEc2Clien
             Subnets(g.VpcZoneIdentifier).Select(s => _subnetZones.GetValueOrDefault(s)).OfType<string>()
                 .Concat(g.AvailabilityZones).Distinct().Order(StringComparer.Ordinal).ToImmutableArray(),
             g.Instances.Select(i => new ScalingInstanceState(i.InstanceId, i.AvailabilityZone, i.LifecycleState, i.HealthStatus == "Healthy")).ToImmutableArray(),
-            g.SuspendedProcesses.Order(StringComparer.Ordinal).ToImmutableArray())).ToImmutableArray();
+            g.SuspendedProcesses.Order(StringComparer.Ordinal).ToImmutableArray())
+        {
+            Subnets = Subnets(g.VpcZoneIdentifier).Select(s => new SubnetPlacement(s, _subnetZones.GetValueOrDefault(s))).ToImmutableArray(),
+            Tags = g.Tags.Where(t => LedgerKeys.IsRead(t.Key)).ToImmutableDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal),
+        }).ToImmutableArray();
         return snapshot => snapshot with { ScalingGroups = states };
     }
 

@@ -6,19 +6,18 @@ using k8s.Models;
 
 namespace DrSentinel.Inventory.Kubernetes;
 
-/// <summary>What DrSentinel keeps of a Kubernetes node.</summary>
-public sealed record NodeState(string Name, string? Zone, string? NodeGroup, string ReadyStatus, bool Unschedulable, string? ResourceVersion)
+/// <summary>What DrSentinel keeps of a Kubernetes node object.</summary>
+public static class NodeStates
 {
-    public bool Ready => ReadyStatus == "True";
-
     public static NodeState From(V1Node node)
     {
         var labels = node.Metadata.Labels ?? new Dictionary<string, string>();
         var zone = labels.TryGetValue("topology.kubernetes.io/zone", out var z) ? z
             : labels.TryGetValue("failure-domain.beta.kubernetes.io/zone", out var legacy) ? legacy : null;
         var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status ?? "Unknown";
+        var cordonedFor = node.Metadata.Annotations?.TryGetValue(Planning.LedgerKeys.CordonedForZone, out var marked) == true ? marked : null;
         return new NodeState(node.Metadata.Name, zone, labels.TryGetValue("eks.amazonaws.com/nodegroup", out var group) ? group : null, ready,
-            node.Spec?.Unschedulable ?? false, node.Metadata.ResourceVersion);
+            node.Spec?.Unschedulable ?? false, node.Metadata.ResourceVersion, cordonedFor);
     }
 }
 
@@ -32,6 +31,7 @@ public sealed partial class NodeInformer(k8s.Kubernetes client, InventoryStore s
 {
     private static readonly TimeSpan WatchTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private const int ListPageSize = 500;
     public const string SourceName = "kubernetes_nodes";
     private ImmutableDictionary<string, NodeState> _nodes = ImmutableDictionary<string, NodeState>.Empty.WithComparers(StringComparer.Ordinal);
     private long _lists;
@@ -73,14 +73,28 @@ public sealed partial class NodeInformer(k8s.Kubernetes client, InventoryStore s
         }
     }
 
-    /// <summary>Replaces the whole node set; returns the list's resourceVersion to watch from.</summary>
+    /// <summary>
+    /// Replaces the whole node set; returns the list's resourceVersion to watch from. Read in pages of
+    /// <see cref="ListPageSize"/>, as client-go's reflector does: every page comes from the same consistent snapshot
+    /// (the continue token pins it), and the process never holds more than one page of node objects, so a 5,000-node
+    /// list does not leave the heap sized for all of them at once.
+    /// </summary>
     private async Task<string> ListAsync(CancellationToken stop)
     {
         var started = time.GetTimestamp();
-        V1NodeList list;
+        var nodes = ImmutableDictionary.CreateBuilder<string, NodeState>(StringComparer.Ordinal);
+        string? next = null;
+        string version;
         try
         {
-            list = await client.CoreV1.ListNodeAsync(cancellationToken: stop).ConfigureAwait(false);
+            do
+            {
+                var page = await client.CoreV1.ListNodeAsync(continueParameter: next, limit: ListPageSize, cancellationToken: stop).ConfigureAwait(false);
+                foreach (var node in page.Items) nodes[node.Metadata.Name] = NodeStates.From(node);
+                version = page.Metadata.ResourceVersion;
+                next = string.IsNullOrEmpty(page.Metadata.ContinueProperty) ? null : page.Metadata.ContinueProperty;
+            }
+            while (next is not null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -89,12 +103,12 @@ public sealed partial class NodeInformer(k8s.Kubernetes client, InventoryStore s
         }
         recorder.Record("kubernetes", "core", "list_nodes", "success", time.GetElapsedTime(started));
         Interlocked.Increment(ref _lists);
-        var nodes = list.Items.Select(NodeState.From).ToImmutableDictionary(n => n.Name, StringComparer.Ordinal);
-        Volatile.Write(ref _nodes, nodes);
+        var listed = nodes.ToImmutable();
+        Volatile.Write(ref _nodes, listed);
         Publish(time.GetElapsedTime(started));
         Synced = true;
-        LogListed(logger, nodes.Count, list.Metadata.ResourceVersion);
-        return list.Metadata.ResourceVersion;
+        LogListed(logger, listed.Count, version);
+        return version;
     }
 
     /// <summary>Applies watch events until the stream ends; returns the version to resume from, or null when a new list is needed.</summary>
@@ -111,7 +125,7 @@ public sealed partial class NodeInformer(k8s.Kubernetes client, InventoryStore s
                 switch (change.Type)
                 {
                     case NodeWatchEventType.Added or NodeWatchEventType.Modified:
-                        Swap(nodes => nodes.SetItem(node.Metadata!.Name, NodeState.From(node)));
+                        Swap(nodes => nodes.SetItem(node.Metadata!.Name, NodeStates.From(node)));
                         break;
                     case NodeWatchEventType.Deleted:
                         Swap(nodes => nodes.Remove(node.Metadata!.Name));

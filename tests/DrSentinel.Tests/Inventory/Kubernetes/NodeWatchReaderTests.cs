@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DrSentinel.Inventory.Kubernetes;
+using DrSentinel.Inventory;
 
 namespace DrSentinel.Tests.Inventory.Kubernetes;
 
@@ -15,7 +16,7 @@ public sealed class NodeWatchReaderTests
             """);
 
         Assert.Equal(NodeWatchEventType.Modified, change.Type);
-        var node = NodeState.From(change.Node);
+        var node = NodeStates.From(change.Node);
         Assert.Equal(new NodeState("ip-10-0-1-5", "eu-central-1a", null, "False", true, "42"), node);
     }
 

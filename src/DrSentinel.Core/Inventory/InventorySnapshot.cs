@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using DrSentinel.Inventory.Kubernetes;
 
 namespace DrSentinel.Inventory;
 
@@ -48,11 +47,30 @@ public sealed class NodeInventory
     public ImmutableArray<ZoneNodeCount> ZoneCounts => _zoneCounts.Value;
 }
 
+/// <summary>
+/// What DrSentinel keeps of a Kubernetes node; <see cref="CordonedFor"/> is the zone DrSentinel cordoned it for (its
+/// annotation), so an evacuation survives a restart and is undone only where DrSentinel did it.
+/// </summary>
+public sealed record NodeState(string Name, string? Zone, string? NodeGroup, string ReadyStatus, bool Unschedulable, string? ResourceVersion,
+    string? CordonedFor = null)
+{
+    public bool Ready => ReadyStatus == "True";
+}
+
 public sealed record ZoneNodeCount(string Zone, string ReadyStatus, bool Schedulable, int Count);
 
 public sealed record ScalingGroupState(
     string Name, string? NodeGroup, int MinSize, int MaxSize, int DesiredCapacity,
-    ImmutableArray<string> Zones, ImmutableArray<ScalingInstanceState> Instances, ImmutableArray<string> SuspendedProcesses);
+    ImmutableArray<string> Zones, ImmutableArray<ScalingInstanceState> Instances, ImmutableArray<string> SuspendedProcesses)
+{
+    /// <summary>The group's subnets (VPCZoneIdentifier, in its order) with their zones.</summary>
+    public ImmutableArray<SubnetPlacement> Subnets { get; init; } = [];
+
+    /// <summary>The tags DrSentinel reads: its own ledger and cluster-autoscaler's discovery tags.</summary>
+    public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
+}
+
+public sealed record SubnetPlacement(string SubnetId, string? Zone);
 
 public sealed record ScalingInstanceState(string InstanceId, string Zone, string LifecycleState, bool Healthy);
 

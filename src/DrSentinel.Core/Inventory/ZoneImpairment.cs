@@ -1,0 +1,31 @@
+namespace DrSentinel.Inventory;
+
+/// <summary>
+/// Whether a zone is impaired now, by the same definitions as the alert rules: unavailable by its nodes, or unreachable
+/// (at least two data-plane members probed there, every probe failing, while a probe elsewhere succeeds). The planner
+/// checks it before acting, because an alert can arrive late.
+/// </summary>
+public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreachable, string Explanation)
+{
+    public bool Impaired => Unavailable || Unreachable;
+
+    public static ZoneImpairment Assess(InventorySnapshot snapshot, string zone)
+    {
+        var health = snapshot.Zones.FirstOrDefault(z => z.Zone == zone);
+        var unavailable = health is { Status: ZoneStatus.Unavailable };
+        var probes = snapshot.PostgresProbes.Select(p => (p.Zone, p.Up)).Concat(snapshot.RedisProbes.Select(p => (p.Zone, p.Up))).ToList();
+        var here = probes.Where(p => p.Zone == zone).ToList();
+        var unreachable = here.Count >= 2 && here.All(p => !p.Up) && probes.Any(p => p.Zone != zone && p.Up);
+        var nodes = health is null ? "no nodes known" : $"{health.ReadyNodes}/{health.Nodes} nodes Ready ({health.Status.ToString().ToLowerInvariant()})";
+        var probed = here.Count == 0 ? "no probes" : $"{here.Count(p => !p.Up)}/{here.Count} probes failing";
+        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}");
+    }
+
+    /// <summary>The share of the cluster's nodes that are not Ready (0 with no nodes).</summary>
+    public static double UnreadyShare(InventorySnapshot snapshot)
+    {
+        var counts = snapshot.Nodes.ZoneCounts;
+        var total = counts.Sum(c => c.Count);
+        return total == 0 ? 0 : (double)counts.Where(c => c.ReadyStatus != "True").Sum(c => c.Count) / total;
+    }
+}
