@@ -178,10 +178,11 @@ memory: malloc arenas, thread stacks; other files: libc, libssl…), and the GC 
 MD
 run "$nodes nodes, probes on" "$nodes" on
 run "$nodes nodes, probes off" "$nodes" off
-run "$nodes nodes, DOTNET_GCgen0size=4 MiB" "$nodes" on DOTNET_GCgen0size=0x400000
-run "$nodes nodes, DOTNET_GCgen0MaxBudget=6 MiB" "$nodes" on DOTNET_GCgen0MaxBudget=0x600000
+run "$nodes nodes, the runtime's own gen0 budget (DOTNET_GCgen0size=0)" "$nodes" on DOTNET_GCgen0size=0
+run "$nodes nodes, DOTNET_GCgen0size=2 MiB" "$nodes" on DOTNET_GCgen0size=200000
+run "$nodes nodes, DOTNET_GCgen0MaxBudget=6 MiB" "$nodes" on DOTNET_GCgen0MaxBudget=600000
 run "$nodes nodes, DOTNET_gcConcurrent=1" "$nodes" on DOTNET_gcConcurrent=1
-run "$nodes nodes, DOTNET_GCHeapHardLimit=48 MiB" "$nodes" on DOTNET_GCHeapHardLimit=0x3000000
+run "$nodes nodes, DOTNET_GCHeapHardLimit=48 MiB" "$nodes" on DOTNET_GCHeapHardLimit=3000000
 run "$nodes nodes, DOTNET_GCConserveMemory=9" "$nodes" on DOTNET_GCConserveMemory=9
 run "9 nodes, probes on" 9 on
-run "9 nodes, probes off, GCgen0size=4 MiB" 9 off DOTNET_GCgen0size=0x400000
+run "9 nodes, probes off, GCgen0size=2 MiB" 9 off DOTNET_GCgen0size=200000

@@ -1,4 +1,6 @@
 using DrSentinel;
+using DrSentinel.Actions;
+using DrSentinel.Alerting;
 using DrSentinel.Aws;
 using DrSentinel.Health;
 using DrSentinel.Inventory;
@@ -24,6 +26,7 @@ try
     builder.Services.AddAws(builder.Configuration);
     builder.Services.AddKubernetes(builder.Configuration);
     builder.Services.AddInventory(builder.Configuration);
+    builder.Services.AddActions(builder.Configuration);
     builder.Services.AddHealth();
 
     var app = builder.Build();
@@ -31,6 +34,8 @@ try
     app.Services.GetRequiredService<IStartupValidator>().Validate();
     app.MapHealth();
     app.MapDrSentinelMetrics();
+    app.MapAlertmanagerWebhook();
+    app.MapActions();
 #if EMBEDDED_SANDBOX
     app.LogAddressesOnStart();
 #endif

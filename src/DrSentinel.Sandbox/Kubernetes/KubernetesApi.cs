@@ -115,17 +115,27 @@ public static class KubernetesApi
             return;
         }
         string? error = null;
+        var conflict = false;
         var updated = region.Read(r =>
         {
+            r.CountCall("kubernetes", "patch-node");
             var node = r.Cluster.Find(name);
             if (node is null) return null;
             error = Validate(patch);
             if (error is not null) return null;
+            // A resourceVersion in the patch is a precondition, as on a real API server: changed since, the patch is refused.
+            if (patch["metadata"]?["resourceVersion"] is JsonValue expected && expected.ToString() != node.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+            {
+                conflict = true;
+                return null;
+            }
             Apply(patch, node);
             r.Cluster.Touch(node);
             return r.Cluster.Snapshot(node);
         });
         if (error is not null) await WriteStatusAsync(c, 422, "Invalid", error);
+        else if (conflict)
+            await WriteStatusAsync(c, 409, "Conflict", $"Operation cannot be fulfilled on nodes \"{name}\": the object has been modified; please apply your changes to the latest version and try again");
         else if (updated is null) await WriteStatusAsync(c, 404, "NotFound", $"nodes \"{name}\" not found");
         else await WriteJsonAsync(c, 200, w => NodeJson.WriteNode(w, updated));
     }

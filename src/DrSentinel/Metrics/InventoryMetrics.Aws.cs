@@ -1,5 +1,6 @@
 using DrSentinel.Inventory;
 using DrSentinel.Inventory.Probes;
+using DrSentinel.Planning;
 
 namespace DrSentinel.Metrics;
 
@@ -16,6 +17,14 @@ public sealed partial class InventoryMetrics
         "Instances of the group in a zone whose lifecycle state is InService; one series per zone of the group." + Cached, "autoscaling_group", "nodegroup", "az");
     private static readonly GaugeFamily AsgZoneHealthy = new("drsentinel_autoscaling_group_zone_healthy_instances",
         "Instances of the group in a zone that are InService and Healthy; one series per zone of the group." + Cached, "autoscaling_group", "nodegroup", "az");
+    private static readonly GaugeFamily ZoneLoss = new("drsentinel_az_loss_instances",
+        "Instances to be made up elsewhere if this zone were lost now: its share of spanning Auto Scaling groups plus the desired capacity of groups confined to it." + Cached, "az");
+    private static readonly GaugeFamily ZoneLossAbsorbable = new("drsentinel_az_loss_absorbable_instances",
+        "Of drsentinel_az_loss_instances, how many the other zones' groups could take within their MaxSize (static stability)." + Cached, "az");
+    private static readonly GaugeFamily ZoneLossShortfall = new("drsentinel_az_loss_shortfall_instances",
+        "Instances that could not be made up within MaxSize if this zone were lost now; above 0, losing the zone loses capacity." + Cached, "az");
+    private static readonly GaugeFamily ZoneEvacuated = new("drsentinel_az_evacuated",
+        "1 for a zone DrSentinel has evacuated and not yet restored, by the ledger on the groups and nodes it changed." + Cached, "az");
     private static readonly GaugeFamily AsgSuspended = new("drsentinel_autoscaling_group_suspended_process",
         "1 for each scaling process suspended on the group." + Cached, "autoscaling_group", "nodegroup", "process");
 
@@ -97,6 +106,11 @@ public sealed partial class InventoryMetrics
         w.Write(AsgZoneHealthy, s.ScalingGroups.SelectMany(g => g.Zones.Select(az =>
             (Zone(g, az), (double)g.Instances.Count(i => i.Zone == az && i.LifecycleState == "InService" && i.Healthy)))));
         w.Write(AsgSuspended, s.ScalingGroups.SelectMany(g => g.SuspendedProcesses.Select(p => (new[] { g.Name, g.NodeGroup ?? "", p }, 1.0))));
+        var headroom = ZoneLossHeadroom.Assess(s);
+        w.Write(ZoneLoss, headroom.Select(h => (new[] { h.Zone }, (double)h.Lost)));
+        w.Write(ZoneLossAbsorbable, headroom.Select(h => (new[] { h.Zone }, (double)h.Absorbable)));
+        w.Write(ZoneLossShortfall, headroom.Select(h => (new[] { h.Zone }, (double)h.Shortfall)));
+        w.Write(ZoneEvacuated, EvacuationPlanner.EvacuatedZones(s).Select(z => (new[] { z }, 1.0)));
     }
 
     private static void RenderDatabases(ExpositionWriter w, InventorySnapshot s, PostgresProbeOptions settings)

@@ -1,6 +1,9 @@
 namespace DrSentinel;
 
-/// <summary>Every log event id DrSentinel writes, in one place so none is reused: 1xxx AWS, 2xxx Kubernetes, 3xxx sources and probes.</summary>
+/// <summary>
+/// Every log event id DrSentinel writes, in one place so none is reused: 1xxx AWS, 2xxx Kubernetes, 3xxx sources and
+/// probes, 4xxx the webhook receiver, 5xxx the action engine.
+/// </summary>
 internal static class EventIds
 {
     public const int Listening = 1;
@@ -16,4 +19,26 @@ internal static class EventIds
     public const int SourceRefreshFailed = 3001;
     public const int PostgresProbeFailed = 3002;
     public const int RedisProbeFailed = 3003;
+
+    public const int WebhookAccepted = 4001;
+    public const int WebhookRefused = 4002;
+    public const int WebhookTruncated = 4003;
+    public const int WebhookNotDurable = 4004;
+    public const int InboxRequeued = 4005;
+    public const int InboxUnreadable = 4006;
+
+    public const int PlanMade = 5001;
+    public const int StepNotActed = 5002;
+    public const int StepActed = 5003;
+    public const int StepAlreadyDone = 5004;
+    public const int StepStale = 5005;
+    public const int StepRefused = 5006;
+    public const int StepFailed = 5007;
+    public const int StepRetry = 5008;
+    public const int PlanGaveUp = 5009;
+    public const int HandlingFailed = 5010;
+    public const int InventoryLate = 5011;
+    public const int KillSwitchChanged = 5012;
+    public const int ReceiverInsecure = 5013;
+    public const int ActionMode = 5014;
 }

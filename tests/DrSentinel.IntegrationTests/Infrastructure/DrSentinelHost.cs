@@ -17,6 +17,10 @@ public sealed class DrSentinelHost : IAsyncDisposable
 
     public Uri Address { get; }
     public string Log => _process.Output + _process.Error;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>A client for DrSentinel's own endpoints (webhook, kill switch).</summary>
+    public HttpClient Http => _http;
 
     public static Task<DrSentinelHost> StartAsync(SandboxServer sandbox, params string[] settings) => StartAsync(sandbox, null, settings);
 

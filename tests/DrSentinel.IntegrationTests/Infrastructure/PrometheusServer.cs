@@ -17,7 +17,10 @@ public sealed class PrometheusServer : IAsyncDisposable
         _http = new HttpClient { BaseAddress = address };
     }
 
-    public static async Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles = null)
+    public static Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles = null) => StartAsync(target, ruleFiles, null, "sandbox");
+
+    /// <summary>With <paramref name="alertmanager"/>, firing alerts go there; <paramref name="cluster"/> is the scrape's target label.</summary>
+    public static async Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles, Uri? alertmanager, string cluster)
     {
         var directory = Directory.CreateTempSubdirectory("drsentinel-prometheus-").FullName;
         var config = Path.Combine(directory, "prometheus.yml");
@@ -26,12 +29,13 @@ public sealed class PrometheusServer : IAsyncDisposable
               scrape_interval: 1s
               evaluation_interval: 1s
             {(ruleFiles is null ? "" : $"rule_files: ['{ruleFiles}']")}
+            {(alertmanager is null ? "" : $"alerting: {{alertmanagers: [{{static_configs: [{{targets: ['{alertmanager.Authority}']}}]}}]}}")}
             scrape_configs:
               - job_name: drsentinel
                 static_configs:
                   - targets: ['{target.Authority}']
                     labels:
-                      cluster: sandbox
+                      cluster: {cluster}
                       region: eu-central-1
             """);
         var port = FreePort.Next();

@@ -16,8 +16,8 @@ public sealed record ScalingActivityDescription(string ActivityId, string GroupN
 /// <summary>A DescribeAutoScalingGroups filter: "tag-key", "tag-value" or "tag:&lt;key&gt;".</summary>
 public sealed record ScalingGroupFilter(string Name, IReadOnlyList<string> Values);
 
-/// <summary>Bounds to change with UpdateAutoScalingGroup; null leaves one as it is.</summary>
-public sealed record ScalingGroupBounds(int? MinSize = null, int? MaxSize = null, int? DesiredCapacity = null);
+/// <summary>What to change with UpdateAutoScalingGroup; null leaves a field as it is. Subnets are comma-separated.</summary>
+public sealed record ScalingGroupBounds(int? MinSize = null, int? MaxSize = null, int? DesiredCapacity = null, string? VpcZoneIdentifier = null);
 
 /// <summary>Amazon EC2 Auto Scaling (API 2011-01-01): the calls DrSentinel makes.</summary>
 public interface IAutoScalingClient
@@ -64,6 +64,7 @@ public sealed class AutoScalingClient(AwsQueryClient query) : IAutoScalingClient
         if (bounds.MinSize is { } min) parameters.Add(new("MinSize", Number(min)));
         if (bounds.MaxSize is { } max) parameters.Add(new("MaxSize", Number(max)));
         if (bounds.DesiredCapacity is { } desired) parameters.Add(new("DesiredCapacity", Number(desired)));
+        if (bounds.VpcZoneIdentifier is { } subnets) parameters.Add(new("VPCZoneIdentifier", subnets));
         return query.SendAsync(Api, "UpdateAutoScalingGroup", parameters, idempotent: false, cancel);
     }
 

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using DrSentinel.Alerting;
+using DrSentinel.Inventory;
+using DrSentinel.Inventory.Aws;
+using DrSentinel.Inventory.Kubernetes;
+using DrSentinel.Metrics;
+using DrSentinel.Planning;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Actions;
+
+/// <summary>
+/// Takes accepted alerts one at a time: plans from the inventory, and unless in dry-run or stopped by the kill switch,
+/// reads the Auto Scaling groups again, plans again from what it read, and carries the steps out under the guardrails.
+/// An alert is marked handled only when that is over, so one interrupted by a restart is handled again, and the plan,
+/// made from the ledger on the resources, lists only what is left.
+/// </summary>
+public sealed partial class ActionEngine(
+    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor,
+    ActionHistory history, KillSwitch killSwitch, ActionMetrics metrics, IOptions<ActionOptions> actionOptions,
+    IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
+{
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = actionOptions.Value;
+        var allowed = o.AllowedNodeGroups.Count == 0 ? "none (Actions:AllowedNodeGroups is empty)" : string.Join(", ", o.AllowedNodeGroups);
+        LogMode(logger, o.DryRun ? "dry-run: plans are logged and counted, nothing is changed (Actions:DryRun)" : "live", allowed, killSwitch.Engaged);
+        await WaitForInventoryAsync(stoppingToken).ConfigureAwait(false);
+        var pruned = time.GetTimestamp();
+        await foreach (var entry in inbox.Ready.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await HandleAsync(entry, stoppingToken).ConfigureAwait(false);
+                inbox.Complete(entry);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return; // left pending: handled again after the restart
+            }
+            catch (Exception e)
+            {
+                // Unexpected: say so with the alert, and do not take it again in a loop; a human reads the log.
+                LogHandlingFailed(logger, e, entry.Alert.Name, entry.Alert.Fingerprint);
+                inbox.Complete(entry);
+            }
+            if (time.GetElapsedTime(pruned) > PruneEvery)
+            {
+                inbox.Prune();
+                pruned = time.GetTimestamp();
+            }
+        }
+    }
+
+    /// <summary>Nothing is planned from an empty inventory: the first refresh of every source comes first.</summary>
+    private async Task WaitForInventoryAsync(CancellationToken stop)
+    {
+        var names = sources.Select(s => s.Name).Append(NodeInformer.SourceName).ToList();
+        var started = time.GetTimestamp();
+        while (names.Any(n => store.Current.Sources.GetValueOrDefault(n)?.LastSuccess is null))
+        {
+            if (time.GetElapsedTime(started) > actionOptions.Value.InventoryWait)
+            {
+                LogInventoryLate(logger, actionOptions.Value.InventoryWait.TotalSeconds);
+                return;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, stop).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleAsync(InboxEntry entry, CancellationToken stop)
+    {
+        var alert = entry.Alert;
+        ActivityContext.TryParse(entry.TraceParent, null, out var parent);
+        using var activity = Observability.Source.StartActivity("drsentinel.alert", ActivityKind.Internal, parent);
+        activity?.SetTag("alertname", alert.Name);
+        activity?.SetTag("alert.status", alert.Firing ? "firing" : "resolved");
+        activity?.SetTag("alert.fingerprint", alert.Fingerprint);
+        var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+        if (!route.Actionable) return;
+        activity?.SetTag("az", route.Zone);
+        var options = actionOptions.Value;
+        var policy = new ActionPolicy
+        {
+            AllowedNodeGroups = [.. options.AllowedNodeGroups],
+            AllowSecondZone = options.AllowSecondZone,
+            HaltAboveUnreadyShare = options.HaltAboveUnreadyShare,
+        };
+        var firstCall = true;
+        void Calling()
+        {
+            if (!firstCall) return;
+            firstCall = false;
+            metrics.FirstCall(time.GetUtcNow() - entry.ReceivedAt);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var live = !options.DryRun && !killSwitch.Engaged;
+            var plan = await PlanAsync(route, policy, refresh: live, stop).ConfigureAwait(false);
+            var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
+            metrics.Planned(plan.Playbook, intent, verdict);
+            LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
+            if (plan.Verdict != PlanVerdict.Act) return;
+            if (options.DryRun || killSwitch.Engaged)
+            {
+                var outcome = options.DryRun ? "dry-run" : "killed";
+                foreach (var step in plan.Steps)
+                {
+                    metrics.Acted(plan.Playbook, step.Action, outcome, time.GetUtcNow());
+                    var described = step.Describe();
+                    LogNotActed(logger, outcome, described);
+                }
+                return;
+            }
+            var result = await ExecuteAsync(plan, alert.Episode, Calling, stop).ConfigureAwait(false);
+            if (result != StepOutcome.Stale) return;
+            if (attempt >= options.MaxReplans)
+            {
+                LogGaveUp(logger, plan.Zone, attempt);
+                return;
+            }
+        }
+    }
+
+    private async Task<Plan> PlanAsync(AlertRoute route, ActionPolicy policy, bool refresh, CancellationToken stop)
+    {
+        using var activity = Observability.Source.StartActivity("drsentinel.plan");
+        var snapshot = store.Current;
+        if (refresh)
+        {
+            // Re-read the groups through the API: the snapshot can be a refresh interval old, and an alert older still.
+            var update = await groups.RefreshAsync(snapshot, stop).ConfigureAwait(false);
+            snapshot = store.Update(update);
+        }
+        var plan = route.Intent == PlanIntent.Evacuate
+            ? EvacuationPlanner.PlanEvacuation(route.Zone!, snapshot, policy)
+            : EvacuationPlanner.PlanRestore(route.Zone!, snapshot, policy);
+        activity?.SetTag("plan.verdict", plan.Verdict.ToString());
+        activity?.SetTag("plan.steps", plan.Steps.Length);
+        return plan;
+    }
+
+    private async Task<StepOutcome> ExecuteAsync(Plan plan, string episode, Action calling, CancellationToken stop)
+    {
+        foreach (var step in plan.Steps)
+        {
+            var described = step.Describe();
+            if (killSwitch.Engaged)
+            {
+                metrics.Acted(plan.Playbook, step.Action, "killed", time.GetUtcNow());
+                LogNotActed(logger, "killed", described);
+                return StepOutcome.Failed;
+            }
+            if (history.Budget.Refusal(step, plan.Intent, episode, history.Snapshot(), time.GetUtcNow()) is { } refusal)
+            {
+                metrics.Acted(plan.Playbook, step.Action, "refused", time.GetUtcNow());
+                LogRefused(logger, described, refusal);
+                return StepOutcome.Failed;
+            }
+            using var activity = Observability.Source.StartActivity("drsentinel.step");
+            activity?.SetTag("action", step.Action);
+            activity?.SetTag("resource", step.Resource);
+            StepResult result;
+            using (metrics.InFlight()) result = await executor.RunAsync(step, calling, stop).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            metrics.Acted(plan.Playbook, step.Action, result.Label, now);
+            activity?.SetTag("outcome", result.Label);
+            switch (result.Outcome)
+            {
+                case StepOutcome.Success:
+                    history.Add(new ActionRecord(now, plan.Intent, step.Resource, step.Action, episode));
+                    LogActed(logger, described, result.Detail);
+                    break;
+                case StepOutcome.AlreadyDone:
+                    LogAlreadyDone(logger, described, result.Detail);
+                    break;
+                case StepOutcome.Stale:
+                    LogStale(logger, described, result.Detail);
+                    return StepOutcome.Stale;
+                default:
+                    activity?.SetStatus(ActivityStatusCode.Error, result.Detail);
+                    LogStepFailed(logger, result.Error, described, result.Detail);
+                    return StepOutcome.Failed;
+            }
+        }
+        return StepOutcome.Success;
+    }
+
+    private static string Label(PlanIntent intent) => intent == PlanIntent.Evacuate ? "evacuate" : "restore";
+
+    [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; kill switch engaged: {KillSwitch}")]
+    private static partial void LogMode(ILogger logger, string mode, string allowed, bool killSwitch);
+
+    [LoggerMessage(EventId = EventIds.PlanMade, Level = LogLevel.Information,
+        Message = "Plan to {Intent} {Az}: {Verdict} — {Reason}; {Steps} step(s); findings: {Findings} (alert {AlertName}, fingerprint {Fingerprint})")]
+    private static partial void LogPlan(ILogger logger, string intent, string az, string verdict, string reason, int steps, string findings, string alertName, string fingerprint);
+
+    [LoggerMessage(EventId = EventIds.StepNotActed, Level = LogLevel.Warning, Message = "{Mode}: would {Step}")]
+    private static partial void LogNotActed(ILogger logger, string mode, string step);
+
+    [LoggerMessage(EventId = EventIds.StepActed, Level = LogLevel.Warning, Message = "Acted: {Step} ({Detail})")]
+    private static partial void LogActed(ILogger logger, string step, string detail);
+
+    [LoggerMessage(EventId = EventIds.StepAlreadyDone, Level = LogLevel.Information, Message = "Already done: {Step} ({Detail})")]
+    private static partial void LogAlreadyDone(ILogger logger, string step, string detail);
+
+    [LoggerMessage(EventId = EventIds.StepStale, Level = LogLevel.Warning, Message = "Not done, the state changed under the plan: {Step} ({Detail}); planning again")]
+    private static partial void LogStale(ILogger logger, string step, string detail);
+
+    [LoggerMessage(EventId = EventIds.StepRefused, Level = LogLevel.Warning, Message = "Refused by a guardrail: {Step} — {Reason}; the rest of the plan is not carried out, a human decides")]
+    private static partial void LogRefused(ILogger logger, string step, string reason);
+
+    [LoggerMessage(EventId = EventIds.StepFailed, Level = LogLevel.Error, Message = "Failed: {Step} ({Detail}); the rest of the plan is not carried out: a human must finish it")]
+    private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);
+
+    [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Az} after {Attempts} plans: the state kept changing under them; a human must decide")]
+    private static partial void LogGaveUp(ILogger logger, string az, int attempts);
+
+    [LoggerMessage(EventId = EventIds.HandlingFailed, Level = LogLevel.Error, Message = "Handling {AlertName} (fingerprint {Fingerprint}) failed unexpectedly; it is not retried")]
+    private static partial void LogHandlingFailed(ILogger logger, Exception exception, string alertName, string fingerprint);
+
+    [LoggerMessage(EventId = EventIds.InventoryLate, Level = LogLevel.Warning, Message = "The inventory is not complete after {Seconds:F0} s; acting on what it has (every plan checks the zone first)")]
+    private static partial void LogInventoryLate(ILogger logger, double seconds);
+}

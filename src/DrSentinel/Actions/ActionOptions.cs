@@ -1,0 +1,37 @@
+namespace DrSentinel.Actions;
+
+/// <summary>What the action engine may do (section <c>Actions</c>). Everything defaults to doing nothing.</summary>
+public sealed class ActionOptions
+{
+    public const string Section = "Actions";
+
+    /// <summary>Plan, log and export, change nothing. On until the operator turns it off.</summary>
+    public bool DryRun { get; set; } = true;
+
+    /// <summary>Stop every mutating call (also switchable at runtime through the kill-switch endpoint).</summary>
+    public bool KillSwitch { get; set; }
+
+    /// <summary>Auto Scaling group names or EKS node group names DrSentinel may change; empty: none.</summary>
+    public List<string> AllowedNodeGroups { get; set; } = [];
+
+    public bool AllowSecondZone { get; set; }
+
+    /// <summary>Above this share of NotReady nodes nothing is evacuated (cluster-autoscaler halts above 45 %).</summary>
+    public double HaltAboveUnreadyShare { get; set; } = 0.45;
+
+    /// <summary>No second evacuation step on a resource within this time of the last.</summary>
+    public TimeSpan Cooldown { get; set; } = TimeSpan.FromMinutes(15);
+
+    public int MaxActionsPerHour { get; set; } = 30;
+
+    /// <summary>Attempts of one mutating call before a human is asked to finish.</summary>
+    public int MaxAttempts { get; set; } = 4;
+
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Times a plan is made again when the state it was made from has changed under it.</summary>
+    public int MaxReplans { get; set; } = 3;
+
+    /// <summary>How long the engine waits for the first inventory before it acts on anything.</summary>
+    public TimeSpan InventoryWait { get; set; } = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Actions;
+
+public sealed class ActionOptionsValidator : IValidateOptions<ActionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ActionOptions o)
+    {
+        List<string> errors = [];
+        if (o.HaltAboveUnreadyShare is <= 0 or > 1) errors.Add($"Actions:HaltAboveUnreadyShare must be in (0, 1], not {o.HaltAboveUnreadyShare}");
+        if (o.Cooldown < TimeSpan.Zero) errors.Add($"Actions:Cooldown must not be negative, not {o.Cooldown}");
+        if (o.MaxActionsPerHour < 1) errors.Add($"Actions:MaxActionsPerHour must be at least 1, not {o.MaxActionsPerHour}");
+        if (o.MaxAttempts is < 1 or > 10) errors.Add($"Actions:MaxAttempts must be between 1 and 10, not {o.MaxAttempts}");
+        if (o.MaxReplans is < 1 or > 10) errors.Add($"Actions:MaxReplans must be between 1 and 10, not {o.MaxReplans}");
+        if (o.RetryBaseDelay <= TimeSpan.Zero || o.RetryBaseDelay > TimeSpan.FromSeconds(10))
+            errors.Add($"Actions:RetryBaseDelay must be above 0 and at most 10 s, not {o.RetryBaseDelay}");
+        if (o.AllowedNodeGroups.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedNodeGroups has an empty name (an empty entry never means \"all\")");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

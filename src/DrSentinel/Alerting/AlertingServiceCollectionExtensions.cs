@@ -1,0 +1,27 @@
+using DrSentinel.Actions;
+using DrSentinel.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Alerting;
+
+public static class AlertingServiceCollectionExtensions
+{
+    /// <summary>The webhook receiver, its durable inbox and the engine that acts on it; nothing is served unless Receiver:Enabled.</summary>
+    public static IServiceCollection AddActions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ReceiverOptions>().Bind(configuration.GetSection(ReceiverOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ReceiverOptions>, ReceiverOptionsValidator>();
+        services.AddOptions<ActionOptions>().Bind(configuration.GetSection(ActionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ActionOptions>, ActionOptionsValidator>();
+        services.AddSingleton<ActionMetrics>();
+        var receiver = configuration.GetSection(ReceiverOptions.Section).Get<ReceiverOptions>() ?? new ReceiverOptions();
+        if (!receiver.Enabled) return services;
+        services.AddSingleton<WebhookAuthenticator>();
+        services.AddSingleton<AlertInbox>();
+        services.AddSingleton<ActionHistory>();
+        services.AddSingleton<KillSwitch>();
+        services.AddSingleton<StepExecutor>();
+        services.AddHostedService<ActionEngine>();
+        return services;
+    }
+}

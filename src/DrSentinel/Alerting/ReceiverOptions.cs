@@ -1,0 +1,34 @@
+namespace DrSentinel.Alerting;
+
+/// <summary>The Alertmanager webhook receiver (section <c>Receiver</c>).</summary>
+public sealed class ReceiverOptions
+{
+    public const string Section = "Receiver";
+
+    /// <summary>Serve the webhook. Off, DrSentinel only exports.</summary>
+    public bool Enabled { get; set; }
+
+    public string Path { get; set; } = "/alertmanager/webhook";
+
+    /// <summary>A file holding the token Alertmanager sends as <c>Authorization: Bearer</c> (http_config.authorization.credentials_file).</summary>
+    public string? BearerTokenFile { get; set; }
+
+    /// <summary>Basic auth as http_config.basic_auth sends it: this user name, the password in <see cref="BasicAuthPasswordFile"/>.</summary>
+    public string? BasicAuthUsername { get; set; }
+
+    public string? BasicAuthPasswordFile { get; set; }
+
+    /// <summary>Accept unauthenticated notifications. Only for a loopback-only development run.</summary>
+    public bool AllowUnauthenticated { get; set; }
+
+    /// <summary>Bodies above this size are answered 413 (Alertmanager's default max_alerts is unlimited: a big group is big).</summary>
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Where accepted alerts wait until acted on, and how long a handled alert is remembered as a duplicate.</summary>
+    public string StateDirectory { get; set; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "drsentinel");
+
+    public TimeSpan DuplicateMemory { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Alerts waiting to be acted on; beyond this the webhook answers 503 and Alertmanager sends again later.</summary>
+    public int QueueCapacity { get; set; } = 1000;
+}

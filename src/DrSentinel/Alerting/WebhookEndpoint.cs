@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using DrSentinel.Inventory;
+using DrSentinel.Planning;
+using DrSentinel.Metrics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Alerting;
+
+/// <summary>What the webhook answers: how many alerts it took, and why it left the others.</summary>
+public sealed record WebhookAnswer(int Accepted, int Duplicates, int Ignored, string? Error = null);
+
+[JsonSerializable(typeof(WebhookAnswer))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+internal sealed partial class WebhookJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The Alertmanager webhook. Status codes follow Alertmanager's retries (5xx and transport errors are sent again, 4xx
+/// never): a malformed or unauthenticated body is 4xx and changes nothing; a full queue or a disk that will not take
+/// the alert is 503. 202 means every actionable alert in the body is on disk; acting happens after the answer.
+/// </summary>
+public static partial class WebhookEndpoint
+{
+    public static IEndpointRouteBuilder MapAlertmanagerWebhook(this IEndpointRouteBuilder app)
+    {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<ReceiverOptions>>().Value;
+        if (!options.Enabled) return app;
+        app.MapPost(options.Path, async context => await (await HandleAsync(context)).ExecuteAsync(context));
+        if (app.ServiceProvider.GetRequiredService<WebhookAuthenticator>().Scheme is null)
+            LogInsecure(app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint).FullName!), options.Path);
+        return app;
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var authenticator = services.GetRequiredService<WebhookAuthenticator>();
+        var inbox = services.GetRequiredService<AlertInbox>();
+        var metrics = services.GetRequiredService<ActionMetrics>();
+        var receiverOptions = services.GetRequiredService<IOptions<ReceiverOptions>>();
+        var inventoryOptions = services.GetRequiredService<IOptions<InventoryOptions>>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint).FullName!);
+        var options = receiverOptions.Value;
+        if (!authenticator.Accepts(context.Request.Headers.Authorization))
+        {
+            if (authenticator.Scheme is { } scheme) context.Response.Headers.WWWAuthenticate = $"{scheme} realm=\"drsentinel\"";
+            return Answer(metrics, logger, StatusCodes.Status401Unauthorized, "missing or wrong credential");
+        }
+        if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return Answer(metrics, logger, StatusCodes.Status415UnsupportedMediaType, $"Content-Type must be application/json, not '{context.Request.ContentType}'");
+        if (context.Request.ContentLength > options.MaxBodyBytes) return Answer(metrics, logger, StatusCodes.Status413PayloadTooLarge, $"the body is over {options.MaxBodyBytes} bytes");
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.MaxBodyBytes;
+
+        Notification notification;
+        try
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+            notification = NotificationParser.Parse(body.GetBuffer().AsSpan(0, (int)body.Length));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Answer(metrics, logger, StatusCodes.Status413PayloadTooLarge, $"the body is over {options.MaxBodyBytes} bytes");
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Answer(metrics, logger, StatusCodes.Status400BadRequest, $"the body could not be read: {e.Message}");
+        }
+        catch (FormatException e)
+        {
+            return Answer(metrics, logger, StatusCodes.Status400BadRequest, e.Message);
+        }
+        if (notification.TruncatedAlerts > 0) LogTruncated(logger, notification.GroupKey, notification.TruncatedAlerts);
+
+        int accepted = 0, duplicates = 0, ignored = 0;
+        var traceParent = Activity.Current?.Id;
+        try
+        {
+            foreach (var alert in notification.Alerts)
+            {
+                var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+                if (!route.Actionable)
+                {
+                    ignored++;
+                    metrics.AlertReceived(route.Playbook, alert.Firing, route.IgnoredBecause!);
+                    continue;
+                }
+                var outcome = await inbox.AcceptAsync(alert, traceParent, context.RequestAborted);
+                if (outcome == AcceptOutcome.Accepted) accepted++;
+                else duplicates++;
+                metrics.AlertReceived(route.Playbook, alert.Firing, outcome == AcceptOutcome.Accepted ? "accepted" : "duplicate");
+                if (outcome == AcceptOutcome.Accepted) LogAccepted(logger, alert.Name, alert.Firing ? "firing" : "resolved", route.Zone!, alert.Fingerprint);
+            }
+        }
+        catch (InboxFullException e)
+        {
+            return Answer(metrics, logger, StatusCodes.Status503ServiceUnavailable, e.Message, accepted, duplicates, ignored);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogNotDurable(logger, e);
+            return Answer(metrics, logger, StatusCodes.Status503ServiceUnavailable, "the alert could not be stored; send it again", accepted, duplicates, ignored);
+        }
+        metrics.WebhookAnswered(StatusCodes.Status202Accepted);
+        return Results.Json(new WebhookAnswer(accepted, duplicates, ignored), WebhookJsonContext.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static IResult Answer(ActionMetrics metrics, ILogger logger, int status, string error, int accepted = 0, int duplicates = 0, int ignored = 0)
+    {
+        metrics.WebhookAnswered(status);
+        LogRefused(logger, status, error);
+        return Results.Json(new WebhookAnswer(accepted, duplicates, ignored, error), WebhookJsonContext.Default.WebhookAnswer, statusCode: status);
+    }
+
+    [LoggerMessage(EventId = EventIds.ReceiverInsecure, Level = LogLevel.Warning,
+        Message = "The webhook {Path} accepts notifications without a credential (Receiver:AllowUnauthenticated): keep it on loopback")]
+    private static partial void LogInsecure(ILogger logger, string path);
+
+    [LoggerMessage(EventId = EventIds.WebhookRefused, Level = LogLevel.Warning, Message = "Webhook answered {Status}: {Error}")]
+    private static partial void LogRefused(ILogger logger, int status, string error);
+
+    [LoggerMessage(EventId = EventIds.WebhookAccepted, Level = LogLevel.Information, Message = "Accepted {AlertName} ({AlertStatus}) for {Az}, fingerprint {Fingerprint}")]
+    private static partial void LogAccepted(ILogger logger, string alertName, string alertStatus, string az, string fingerprint);
+
+    [LoggerMessage(EventId = EventIds.WebhookTruncated, Level = LogLevel.Warning, Message = "Alertmanager left {Count} alert(s) out of group {GroupKey} (max_alerts): DrSentinel cannot act on what it was not sent")]
+    private static partial void LogTruncated(ILogger logger, string groupKey, int count);
+
+    [LoggerMessage(EventId = EventIds.WebhookNotDurable, Level = LogLevel.Error, Message = "An alert could not be written to the state directory; answered 503 so Alertmanager sends it again")]
+    private static partial void LogNotDurable(ILogger logger, Exception exception);
+}

@@ -1,0 +1,57 @@
+using Prometheus;
+
+namespace DrSentinel.Metrics;
+
+/// <summary>What the receiver took and what the engine did with it: every decision is counted with its outcome.</summary>
+public sealed class ActionMetrics(IMetricFactory factory)
+{
+    private readonly Counter _requests = factory.CreateCounter("drsentinel_webhook_requests_total",
+        "Alertmanager webhook requests, by the HTTP status DrSentinel answered.", new CounterConfiguration { LabelNames = ["code"] });
+
+    private readonly Counter _alerts = factory.CreateCounter("drsentinel_webhook_alerts_total",
+        "Alerts received on the webhook, by the playbook they start (none), their status and what became of them "
+        + "(accepted, duplicate, not-actionable, other-cluster, no-az-label).",
+        new CounterConfiguration { LabelNames = ["playbook", "status", "outcome"] });
+
+    private readonly Counter _plans = factory.CreateCounter("drsentinel_plans_total",
+        "Plans made for accepted alerts, by playbook, intent (evacuate, restore) and verdict (act, noop, refused).",
+        new CounterConfiguration { LabelNames = ["playbook", "intent", "verdict"] });
+
+    private readonly Counter _actions = factory.CreateCounter("drsentinel_actions_total",
+        "Plan steps, by playbook, action and outcome (success, already-done, dry-run, killed, refused, stale, failed).",
+        new CounterConfiguration { LabelNames = ["playbook", "action", "outcome"] });
+
+    private readonly Gauge _inFlight = factory.CreateGauge("drsentinel_actions_in_flight", "Plan steps being carried out now.");
+
+    private readonly Gauge _lastAction = factory.CreateGauge("drsentinel_last_action_timestamp_seconds",
+        "When a step of this playbook and action last changed something.", new GaugeConfiguration { LabelNames = ["playbook", "action"] });
+
+    private readonly Histogram _firstCall = factory.CreateHistogram("drsentinel_alert_to_first_call_seconds",
+        "Time from an alert's arrival at the webhook to the first mutating API call made for it.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+
+    public void WebhookAnswered(int status) => _requests.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+
+    public void AlertReceived(string playbook, bool firing, string outcome) => _alerts.WithLabels(playbook, firing ? "firing" : "resolved", outcome).Inc();
+
+    public void Planned(string playbook, string intent, string verdict) => _plans.WithLabels(playbook, intent, verdict).Inc();
+
+    public void Acted(string playbook, string action, string outcome, DateTimeOffset at)
+    {
+        _actions.WithLabels(playbook, action, outcome).Inc();
+        if (outcome == "success") _lastAction.WithLabels(playbook, action).Set(at.ToUnixTimeMilliseconds() / 1000.0);
+    }
+
+    public IDisposable InFlight()
+    {
+        _inFlight.Inc();
+        return new Release(_inFlight);
+    }
+
+    public void FirstCall(TimeSpan sinceArrival) => _firstCall.Observe(sinceArrival.TotalSeconds);
+
+    private sealed class Release(Gauge gauge) : IDisposable
+    {
+        public void Dispose() => gauge.Dec();
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using DrSentinel.IntegrationTests.Alerts;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+using DrSentinel.Sandbox.Region;
+using Xunit.Abstractions;
+
+namespace DrSentinel.IntegrationTests.Actions;
+
+/// <summary>
+/// The whole chain with real servers: the sandbox fails a zone, DrSentinel exports it, real Prometheus evaluates
+/// alerts/drsentinel.rules.yml and fires, real Alertmanager (alerts/alertmanager.example.yml) calls DrSentinel's webhook
+/// with its bearer token from a file, and DrSentinel cordons the zone and makes its capacity up in the others; on
+/// recovery the resolved notification restores everything it changed.
+/// </summary>
+public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Zone = "eu-central-1a";
+    private readonly List<IAsyncDisposable> _servers = [];
+
+    protected abstract Task<SandboxServer> StartSandboxAsync();
+
+    protected abstract string[] HostSettings(SandboxServer sandbox);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _servers.Count - 1; i >= 0; i--) await _servers[i].DisposeAsync();
+    }
+
+    private T Own<T>(T server) where T : IAsyncDisposable
+    {
+        _servers.Add(server);
+        return server;
+    }
+
+    /// <summary>Fails the zone as <paramref name="mode"/>; <paramref name="alert"/> must fire after <paramref name="forDuration"/> and the plan follow.</summary>
+    protected async Task RunAsync(string mode, string alert, TimeSpan forDuration, string[] allowedGroups)
+    {
+        var sandbox = Own(await StartSandboxAsync());
+        var state = Webhooks.NewStateDirectory();
+        var host = Own(await DrSentinelHost.StartAsync(sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false, allowedGroups), .. HostSettings(sandbox)]));
+        var alertmanager = Own(await AlertmanagerServer.StartAsync(host.Address, Path.Combine(state, "..", "state.token")));
+        var prometheus = Own(await PrometheusServer.StartAsync(host.Address, RuleFile.Path, alertmanager.Address, sandbox.Region.Topology.ClusterName));
+        await Poll.UntilAsync(() => prometheus.QueryAsync("drsentinel_az_status"), r => r.Count == 9, TimeSpan.FromSeconds(60), "zones scraped");
+        var before = Webhooks.ChangeableState(sandbox);
+        var nodesInZone = sandbox.State(r => r.Cluster.Nodes.Count(n => n.AvailabilityZone == Zone));
+        using var control = new HttpClient { BaseAddress = sandbox.Endpoint };
+
+        (await control.PostAsync($"sandbox/zones/{Zone}/fail?mode={mode}", null)).EnsureSuccessStatusCode();
+        var verdict = alert == "DrSentinelAzUnavailable" ? "drsentinel:az_unavailable:bool" : "drsentinel:az_unreachable:bool";
+        await Poll.UntilAsync(() => prometheus.QueryAsync($"{verdict}{{az=\"{Zone}\"}} == 1"), r => r.Count == 1, TimeSpan.FromSeconds(60), "the verdict recorded");
+        var detected = Stopwatch.StartNew();
+        await Poll.UntilAsync(() => sandbox.State(r => r.Cluster.Nodes.Count(n => n.AvailabilityZone == Zone && n.Unschedulable)) == nodesInZone,
+            forDuration + TimeSpan.FromSeconds(60), "the zone's nodes cordoned");
+        var acted = detected.Elapsed;
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) >= 1, TimeSpan.FromSeconds(30), "plan counted");
+        output.WriteLine($"{mode} failure of {Zone}: verdict recorded to first action {acted.TotalSeconds:F1} s (floor: for {forDuration.TotalSeconds:F0} s + one evaluation + group_wait 0 s)");
+        Assert.True(acted >= forDuration - TimeSpan.FromSeconds(2), $"acted after {acted}, before the alert's for: {forDuration} had elapsed");
+        var groups = sandbox.State(r => r.ScalingGroups.Values.Select(g => (g.Name, g.DesiredCapacity, Tagged: g.Tags.ContainsKey("drsentinel.io/evacuated-zone"))).ToList());
+        Assert.Contains(groups, g => g.Tagged);
+        var samples = await host.ScrapeAsync();
+        Assert.True(samples.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) >= 1, "a group was raised");
+        Assert.Equal(1, samples.Value("drsentinel_az_evacuated", ("az", Zone)));
+
+        (await control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(sandbox) == before, TimeSpan.FromSeconds(90), "everything DrSentinel changed restored");
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "act")) >= 1, TimeSpan.FromSeconds(30), "restore counted");
+    }
+}
+
+/// <summary>Hard failure, one Auto Scaling group per zone: the siblings in the other zones take the capacity.</summary>
+public sealed class EndToEndPerZoneHardFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
+{
+    protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartAsync(speed: 100, topology: Webhooks.PerZoneTopology());
+
+    protected override string[] HostSettings(SandboxServer sandbox) => [];
+
+    [Fact]
+    public Task HardZoneFailure_AlertFires_WebhookCordonsAndRaisesSiblings_RecoveryRestores() =>
+        RunAsync("hard", "DrSentinelAzUnavailable", TimeSpan.FromMinutes(2), ["workers"]);
+}
+
+/// <summary>Gray failure (nodes Ready, databases unreachable), groups spanning the zones: subnets out, AZRebalance held, desired up.</summary>
+public sealed class EndToEndSpanningGrayFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
+{
+    protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartWithDataPlaneAsync(speed: 100);
+
+    protected override string[] HostSettings(SandboxServer sandbox) => ["--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true"];
+
+    [Fact]
+    public Task GrayZoneFailure_AlertFires_WebhookCordonsAndRaisesTheSpanningGroups_RecoveryRestores() =>
+        RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromMinutes(1), ["primary", "critical"]);
+}

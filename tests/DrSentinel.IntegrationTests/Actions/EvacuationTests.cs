@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Http.Json;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+
+namespace DrSentinel.IntegrationTests.Actions;
+
+/// <summary>The node-capacity playbook acting on the sandbox through the real APIs: once, under faults, across a restart.</summary>
+public sealed class EvacuationTests : IAsyncLifetime
+{
+    private const string Zone = "eu-central-1a";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private SandboxServer _sandbox = null!;
+    private HttpClient _control = null!;
+    private readonly List<DrSentinelHost> _hosts = [];
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartAsync(topology: Webhooks.PerZoneTopology(perZone: 3, maxPerZone: 6));
+        _control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts) await host.DisposeAsync();
+        _control.Dispose();
+        await _sandbox.DisposeAsync();
+    }
+
+    private async Task<DrSentinelHost> StartAsync(string state, bool dryRun = false, params string[] more)
+    {
+        var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun, "workers"), .. more]);
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>Fails the zone and waits until DrSentinel itself judges it unavailable, as it would before the alert fires.</summary>
+    private async Task FailZoneAsync(DrSentinelHost host)
+    {
+        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable in DrSentinel");
+    }
+
+    private async Task RecoverZoneAsync(DrSentinelHost host)
+    {
+        (await _control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "healthy")) == 1, Deadline, "zone healthy in DrSentinel");
+    }
+
+    private (int Desired, int Min)[] Siblings() => _sandbox.State(r => r.ScalingGroups.Values
+        .Where(g => !g.SubnetIds.Any(s => r.SubnetZones[s] == Zone)).OrderBy(g => g.Name, StringComparer.Ordinal)
+        .Select(g => (g.DesiredCapacity, g.MinSize)).ToArray());
+
+    private int CordonedInZone() => _sandbox.State(r => r.Cluster.Nodes.Count(n => n.AvailabilityZone == Zone && n.Unschedulable));
+
+    private int NodesInZone() => _sandbox.State(r => r.Cluster.Nodes.Count(n => n.AvailabilityZone == Zone));
+
+    private Task EvacuatedAsync() => Poll.UntilAsync(() => Siblings().Sum(s => s.Desired) == 6 + 3 && CordonedInZone() == NodesInZone(),
+        Deadline, "siblings raised by the zone's 3 instances and the zone cordoned");
+
+    [Fact]
+    public async Task ThousandConcurrentDuplicatesFromThreePeers_OneSetOfActions_ThenResolvedRestoresEverything()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        var before = Webhooks.ChangeableState(_sandbox);
+        var siblingsBefore = Siblings();
+        await FailZoneAsync(host);
+        var zoneNodes = NodesInZone();
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(60) };
+        var answers = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async i =>
+        {
+            var body = Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone));
+            body["receiver"] = $"peer-{i % 3}"; // three Alertmanager peers send the same alert
+            using var response = await Webhooks.PostAsync(http, body);
+            return response.StatusCode;
+        }));
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Accepted, a));
+        await EvacuatedAsync();
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) == 1,
+            Deadline, "one plan carried out");
+        Assert.Equal(1, samples.Value("drsentinel_webhook_alerts_total", ("status", "firing"), ("outcome", "accepted")));
+        Assert.Equal(999, samples.Value("drsentinel_webhook_alerts_total", ("status", "firing"), ("outcome", "duplicate")));
+        Assert.Equal(2, _sandbox.Calls("autoscaling:UpdateAutoScalingGroup"));
+        Assert.Equal(2, _sandbox.Calls("autoscaling:CreateOrUpdateTags"));
+        Assert.Equal(zoneNodes, _sandbox.Calls("kubernetes:patch-node"));
+        Assert.All(Siblings(), s => Assert.Equal(s.Desired, s.Min)); // cluster-autoscaler groups: MinSize raised with desired
+        Assert.Equal(siblingsBefore.Sum(s => s.Desired) + 3, Siblings().Sum(s => s.Desired));
+
+        await RecoverZoneAsync(host);
+        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
+            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "everything as it was before the evacuation");
+    }
+
+    [Fact]
+    public async Task DryRun_PlansLogsAndCounts_MutatesNothing()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: true);
+        await FailZoneAsync(host);
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        using var response = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "dry-run")) == 2,
+            Deadline, "the two sibling updates counted as dry-run");
+        Assert.Equal(1, samples.Value("drsentinel_actions_total", ("action", "cordon"), ("outcome", "dry-run")));
+        Assert.Contains("dry-run: would", host.Log, StringComparison.Ordinal);
+        foreach (var call in new[] { "autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:SuspendProcesses", "kubernetes:patch-node" })
+            Assert.Equal(0, _sandbox.Calls(call));
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+    }
+
+    [Fact]
+    public async Task ThrottlingAndServerErrorsOnTheMutatingCalls_RetriedAfterReadingAgain_StillOneEffect()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        var siblingsBefore = Siblings();
+        await FailZoneAsync(host);
+        foreach (var (operation, code) in new[] { ("UpdateAutoScalingGroup", "Throttling"), ("UpdateAutoScalingGroup", "InternalFailure"), ("CreateOrUpdateTags", "InternalFailure") })
+            (await _control.PostAsJsonAsync("sandbox/faults", new { service = "autoscaling", operation, errorCode = code, probability = 1.0, count = 2 })).EnsureSuccessStatusCode();
+        (await _control.PostAsJsonAsync("sandbox/faults", new { service = "autoscaling", operation = "UpdateAutoScalingGroup", latencyMs = 150, probability = 1.0, count = 2 })).EnsureSuccessStatusCode();
+
+        using var response = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await EvacuatedAsync();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 2, Deadline, "both updates done");
+        Assert.Equal(siblingsBefore.Sum(s => s.Desired) + 3, Siblings().Sum(s => s.Desired));
+        Assert.True(_sandbox.Calls("autoscaling:UpdateAutoScalingGroup") > 2, "the faults made DrSentinel retry");
+    }
+
+    [Fact]
+    public async Task RestartInTheMiddleOfAPlan_NeitherRepeatsNorForgets()
+    {
+        var state = Webhooks.NewStateDirectory();
+        var first = await StartAsync(state);
+        var siblingsBefore = Siblings();
+        await FailZoneAsync(first);
+        var zoneNodes = NodesInZone();
+        // Slow the group updates, so that the process can be killed between the first group's ledger and its update.
+        (await _control.PostAsJsonAsync("sandbox/faults", new { service = "autoscaling", operation = "UpdateAutoScalingGroup", latencyMs = 300, probability = 1.0, count = 1 })).EnsureSuccessStatusCode();
+
+        using (var response = await Webhooks.PostAsync(first.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Poll.UntilAsync(() => _sandbox.Calls("autoscaling:UpdateAutoScalingGroup") >= 1, Deadline, "the first group update in flight");
+        await first.DisposeAsync(); // killed, mid-call
+        Assert.Equal(siblingsBefore.Sum(s => s.Desired), Siblings().Sum(s => s.Desired));
+
+        var second = await StartAsync(state);
+
+        await EvacuatedAsync();
+        await second.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) == 1, Deadline, "the plan finished after the restart");
+        Assert.Contains("queued again", second.Log, StringComparison.Ordinal);
+        Assert.Equal(siblingsBefore.Sum(s => s.Desired) + 3, Siblings().Sum(s => s.Desired));
+        Assert.Equal(2, _sandbox.Calls("autoscaling:CreateOrUpdateTags")); // each group's ledger written once
+        Assert.Equal(zoneNodes, _sandbox.Calls("kubernetes:patch-node")); // each node cordoned once
+        // And the same alert delivered again is a duplicate, remembered across the restart.
+        using var again = await Webhooks.PostAsync(second.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)));
+        Assert.Contains("\"duplicates\":1", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KillSwitchInConfiguration_NothingMutates()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:KillSwitch=true");
+        await FailZoneAsync(host);
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        using var response = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)));
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "cordon"), ("outcome", "killed")) == 1, Deadline, "cordon stopped by the kill switch");
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DrSentinel.Sandbox;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.IntegrationTests.Infrastructure;
+
+/// <summary>Alertmanager webhook bodies (version 4, as Alertmanager 0.25 sends them) and a DrSentinel set up to receive them.</summary>
+public static class Webhooks
+{
+    public const string Token = "s3cret-token-for-tests";
+
+    /// <summary>Receiver on with a bearer token file and a state directory of its own, acting live on the allowed groups.</summary>
+    public static string[] ReceiverSettings(string stateDirectory, bool dryRun = false, params string[] allowedGroups)
+    {
+        Directory.CreateDirectory(stateDirectory);
+        var tokenFile = Path.Combine(stateDirectory, "..", Path.GetFileName(stateDirectory) + ".token");
+        File.WriteAllText(tokenFile, Token + "\n");
+        return
+        [
+            "--Receiver:Enabled=true",
+            $"--Receiver:BearerTokenFile={tokenFile}",
+            $"--Receiver:StateDirectory={stateDirectory}",
+            $"--Actions:DryRun={(dryRun ? "true" : "false")}",
+            "--Actions:RetryBaseDelay=00:00:00.050",
+            .. allowedGroups.Select((g, i) => $"--Actions:AllowedNodeGroups:{i}={g}"),
+        ];
+    }
+
+    public static string NewStateDirectory() => Path.Combine(Directory.CreateTempSubdirectory("drsentinel-receiver-").FullName, "state");
+
+    /// <summary>One alert as Alertmanager renders it; <paramref name="fingerprint"/> is what it hashes from the labels.</summary>
+    public static JsonObject Alert(string name, string az, bool firing = true, string cluster = "pyairtable", string fingerprint = "a1b2c3d4e5f60718",
+        DateTimeOffset? startsAt = null) => new()
+    {
+        ["status"] = firing ? "firing" : "resolved",
+        ["labels"] = new JsonObject { ["alertname"] = name, ["az"] = az, ["cluster"] = cluster, ["region"] = "eu-central-1", ["severity"] = "critical" },
+        ["annotations"] = new JsonObject { ["summary"] = $"{name} in {az}" },
+        ["startsAt"] = (startsAt ?? new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero)).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+        ["endsAt"] = firing ? "0001-01-01T00:00:00Z" : "2026-11-25T03:30:00Z",
+        ["generatorURL"] = "http://prometheus:9090/graph",
+        ["fingerprint"] = fingerprint,
+    };
+
+    public static JsonObject Notification(params JsonObject[] alerts) => new()
+    {
+        ["receiver"] = "drsentinel",
+        ["status"] = alerts.Any(a => (string?)a["status"] == "firing") ? "firing" : "resolved",
+        ["alerts"] = new JsonArray([.. alerts]),
+        ["groupLabels"] = new JsonObject { ["alertname"] = (string?)alerts.FirstOrDefault()?["labels"]?["alertname"] },
+        ["commonLabels"] = new JsonObject(),
+        ["commonAnnotations"] = new JsonObject(),
+        ["externalURL"] = "http://alertmanager:9093",
+        ["version"] = "4",
+        ["groupKey"] = "{}:{alertname=\"DrSentinelAzUnavailable\"}",
+        ["truncatedAlerts"] = 0,
+    };
+
+    public static Task<HttpResponseMessage> PostAsync(HttpClient http, string body, string? token = Token, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "alertmanager/webhook") { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http.SendAsync(request);
+    }
+
+    public static Task<HttpResponseMessage> PostAsync(HttpClient http, JsonObject notification) => PostAsync(http, notification.ToJsonString());
+
+    /// <summary>Three zones, one Auto Scaling group per zone for the "workers" node group (cluster-autoscaler's layout).</summary>
+    public static Topology PerZoneTopology(int perZone = 3, int maxPerZone = 6) => Topology.Default() with
+    {
+        NodeGroups =
+        [
+            new NodeGroupSpec
+            {
+                Name = "workers", InstanceTypes = ["m5.large"], MinSize = 3, MaxSize = 3 * maxPerZone, DesiredSize = 3 * perZone,
+                Subnets = [.. Topology.Default().Subnets.Select(s => s.Id)], AutoScalingGroupPerAz = true,
+            },
+        ],
+    };
+
+    /// <summary>One Auto Scaling group across the three zones.</summary>
+    public static Topology SpanningTopology(int perZone = 3, int max = 18) => Topology.Default() with
+    {
+        NodeGroups =
+        [
+            new NodeGroupSpec
+            {
+                Name = "workers", InstanceTypes = ["m5.large"], MinSize = 3, MaxSize = max, DesiredSize = 3 * perZone,
+                Subnets = [.. Topology.Default().Subnets.Select(s => s.Id)],
+            },
+        ],
+    };
+
+    /// <summary>What an evacuation changes, as one comparable value: every group's bounds, subnets, processes and tags, and every cordon.</summary>
+    public static string ChangeableState(SandboxServer sandbox) => sandbox.State(r => JsonSerializer.Serialize(new
+    {
+        groups = r.ScalingGroups.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => new
+        {
+            g.Name, g.MinSize, g.MaxSize, g.DesiredCapacity, subnets = string.Join(",", g.SubnetIds),
+            suspended = string.Join(",", g.SuspendedProcesses.Keys.Order(StringComparer.Ordinal)),
+            tags = string.Join(",", g.Tags.Keys.Order(StringComparer.Ordinal)),
+        }),
+        cordoned = r.Cluster.Nodes.Where(n => n.Unschedulable).Select(n => n.Name).Order(StringComparer.Ordinal),
+    }));
+
+    public static long Calls(this SandboxServer sandbox, string key) => sandbox.State(r => r.ApiCalls.GetValueOrDefault(key));
+}
