@@ -27,6 +27,7 @@ try
     builder.Services.AddKubernetes(builder.Configuration);
     builder.Services.AddInventory(builder.Configuration);
     builder.Services.AddActions(builder.Configuration);
+    builder.Services.AddDrSentinelTracing(builder.Configuration);
     builder.Services.AddHealth();
 
     var app = builder.Build();

@@ -47,7 +47,7 @@ public sealed record UpdateGroup(string Group, GroupSettings From, GroupSettings
 {
     public override string Action => "update-group";
     public override string Describe() =>
-        $"{Group}: min {From.MinSize} -> {To.MinSize}, desired {From.DesiredCapacity} -> {To.DesiredCapacity}, subnets [{string.Join(",", From.Subnets)}] -> [{string.Join(",", To.Subnets)}]";
+        $"{Group}: min {From.MinSize} to {To.MinSize}, desired {From.DesiredCapacity} to {To.DesiredCapacity}, subnets [{string.Join(",", From.Subnets)}] to [{string.Join(",", To.Subnets)}]";
 }
 
 public sealed record ResumeProcesses(string Group, ImmutableArray<string> Processes) : PlanStep(Group)

@@ -16,7 +16,7 @@ namespace DrSentinel.Actions;
 /// made from the ledger on the resources, lists only what is left.
 /// </summary>
 public sealed partial class ActionEngine(
-    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor,
+    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor, ActionEvents events,
     ActionHistory history, KillSwitch killSwitch, ActionMetrics metrics, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
@@ -99,7 +99,8 @@ public sealed partial class ActionEngine(
         for (var attempt = 1; ; attempt++)
         {
             var live = !options.DryRun && !killSwitch.Engaged;
-            var plan = await PlanAsync(route, policy, refresh: live, stop).ConfigureAwait(false);
+            var plan = await PlanWithRetriesAsync(route, policy, refresh: live, stop).ConfigureAwait(false);
+            if (plan is null) return;
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             metrics.Planned(plan.Playbook, intent, verdict);
             LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
@@ -121,6 +122,32 @@ public sealed partial class ActionEngine(
             {
                 LogGaveUp(logger, plan.Zone, attempt);
                 return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Plans, retrying with backoff when re-reading the groups fails (throttled, 5xx, unreachable): a transient AWS
+    /// error must not drop an alert that Alertmanager will not send again. Null after the last attempt: a human decides.
+    /// </summary>
+    private async Task<Plan?> PlanWithRetriesAsync(AlertRoute route, ActionPolicy policy, bool refresh, CancellationToken stop)
+    {
+        var o = actionOptions.Value;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await PlanAsync(route, policy, refresh, stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Aws.AwsServiceException or HttpRequestException or IOException
+                                          or OperationCanceledException && !stop.IsCancellationRequested)
+            {
+                if (attempt >= o.MaxAttempts)
+                {
+                    LogPlanFailed(logger, e, route.Zone!, attempt);
+                    return null;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(o.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt)), time, stop).ConfigureAwait(false);
             }
         }
     }
@@ -173,6 +200,8 @@ public sealed partial class ActionEngine(
                 case StepOutcome.Success:
                     history.Add(new ActionRecord(now, plan.Intent, step.Resource, step.Action, episode));
                     LogActed(logger, described, result.Detail);
+                    if (step is not (CordonNodes or UncordonNodes))
+                        await events.GroupAsync(step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
                     break;
                 case StepOutcome.AlreadyDone:
                     LogAlreadyDone(logger, described, result.Detail);
@@ -183,6 +212,8 @@ public sealed partial class ActionEngine(
                 default:
                     activity?.SetStatus(ActivityStatusCode.Error, result.Detail);
                     LogStepFailed(logger, result.Error, described, result.Detail);
+                    if (step is not (CordonNodes or UncordonNodes))
+                        await events.GroupAsync(step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
                     return StepOutcome.Failed;
             }
         }
@@ -190,6 +221,8 @@ public sealed partial class ActionEngine(
     }
 
     private static string Label(PlanIntent intent) => intent == PlanIntent.Evacuate ? "evacuate" : "restore";
+
+    private static string Reason(PlanIntent intent) => intent == PlanIntent.Evacuate ? "ZoneEvacuation" : "ZoneRestore";
 
     [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; kill switch engaged: {KillSwitch}")]
     private static partial void LogMode(ILogger logger, string mode, string allowed, bool killSwitch);
@@ -215,6 +248,10 @@ public sealed partial class ActionEngine(
 
     [LoggerMessage(EventId = EventIds.StepFailed, Level = LogLevel.Error, Message = "Failed: {Step} ({Detail}); the rest of the plan is not carried out: a human must finish it")]
     private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);
+
+    [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
+        Message = "Could not read the Auto Scaling groups to plan for {Az} after {Attempts} attempts; nothing was changed, a human must decide")]
+    private static partial void LogPlanFailed(ILogger logger, Exception exception, string az, int attempts);
 
     [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Az} after {Attempts} plans: the state kept changing under them; a human must decide")]
     private static partial void LogGaveUp(ILogger logger, string az, int attempts);

@@ -32,6 +32,9 @@ public sealed class ActionOptions
     /// <summary>Times a plan is made again when the state it was made from has changed under it.</summary>
     public int MaxReplans { get; set; } = 3;
 
+    /// <summary>Where the Events about Auto Scaling groups go (node Events go where Kubernetes keeps them, "default").</summary>
+    public string EventNamespace { get; set; } = "default";
+
     /// <summary>How long the engine waits for the first inventory before it acts on anything.</summary>
     public TimeSpan InventoryWait { get; set; } = TimeSpan.FromMinutes(2);
 }

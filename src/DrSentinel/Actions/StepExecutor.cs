@@ -30,7 +30,7 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
 /// answer was lost is not sent twice.
 /// </summary>
 public sealed partial class StepExecutor(
-    IAutoScalingClient autoScaling, k8s.Kubernetes kubernetes, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
+    IAutoScalingClient autoScaling, k8s.Kubernetes kubernetes, ActionEvents events, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
 {
     private const int NodeParallelism = 8;
 
@@ -164,6 +164,8 @@ public sealed partial class StepExecutor(
         for (var conflicts = 0; ; conflicts++)
         {
             V1Node node;
+            using var activity = Observability.Source.StartActivity($"kubernetes {(cordon ? "cordon" : "uncordon")} node", System.Diagnostics.ActivityKind.Client);
+            activity?.SetTag("k8s.node.name", name);
             try
             {
                 node = await kubernetes.CoreV1.ReadNodeAsync(name, cancellationToken: cancel).ConfigureAwait(false);
@@ -189,6 +191,10 @@ public sealed partial class StepExecutor(
             {
                 calling();
                 await kubernetes.CoreV1.PatchNodeAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, cancellationToken: cancel).ConfigureAwait(false);
+                await events.NodeAsync(name, cordon ? "ZoneEvacuationCordon" : "ZoneRestoreUncordon",
+                    cordon ? $"DrSentinel cordoned this node: {zone} is impaired (not evicted; pods stay until they move)"
+                        : unschedulable ? $"DrSentinel uncordoned this node: {zone} recovered" : $"DrSentinel forgot its cordon: someone uncordoned this node while {zone} was evacuated",
+                    cancel).ConfigureAwait(false);
                 return Changed(cordon ? $"cordoned {name}" : $"uncordoned {name}");
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && conflicts < 5)

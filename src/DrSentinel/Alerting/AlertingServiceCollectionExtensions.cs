@@ -20,6 +20,7 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton<AlertInbox>();
         services.AddSingleton<ActionHistory>();
         services.AddSingleton<KillSwitch>();
+        services.AddSingleton<ActionEvents>();
         services.AddSingleton<StepExecutor>();
         services.AddHostedService<ActionEngine>();
         return services;

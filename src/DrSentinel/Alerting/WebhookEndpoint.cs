@@ -34,6 +34,11 @@ public static partial class WebhookEndpoint
 
     private static async Task<IResult> HandleAsync(HttpContext context)
     {
+        // The root of the alert's trace, which the engine continues (webhook → plan → each step → each API call): under
+        // the caller's traceparent if it sent one, never under ASP.NET Core's own unrecorded request activity.
+        ActivityContext.TryParse(context.Request.Headers["traceparent"], context.Request.Headers["tracestate"], isRemote: true, out var caller);
+        Activity.Current = null;
+        using var activity = Observability.Source.StartActivity("alertmanager webhook", ActivityKind.Server, caller);
         var services = context.RequestServices;
         var authenticator = services.GetRequiredService<WebhookAuthenticator>();
         var inbox = services.GetRequiredService<AlertInbox>();

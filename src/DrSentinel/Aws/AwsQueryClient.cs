@@ -36,6 +36,13 @@ public sealed partial class AwsQueryClient(
         for (var attempt = 1; ; attempt++)
         {
             var started = time.GetTimestamp();
+            // A span per attempt, only under a trace the engine started (the inventory's polling would be noise).
+            using var activity = System.Diagnostics.Activity.Current is null ? null
+                : Observability.Source.StartActivity($"aws {api.SigningName} {operation}", System.Diagnostics.ActivityKind.Client);
+            activity?.SetTag("rpc.system", "aws-api");
+            activity?.SetTag("rpc.service", api.SigningName);
+            activity?.SetTag("rpc.method", operation);
+            activity?.SetTag("attempt", attempt);
             try
             {
                 var result = await SendOnceAsync(api, operation, body, cancel);
@@ -44,6 +51,7 @@ public sealed partial class AwsQueryClient(
             }
             catch (AwsServiceException e) when (!cancel.IsCancellationRequested)
             {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Code);
                 var retryable = e.IsThrottling || (idempotent && (e.HttpStatus is null or >= 500));
                 recorder.Record("aws", api.SigningName, operation, e.IsThrottling ? "throttled" : "error", time.GetElapsedTime(started));
                 if (!retryable || attempt >= _options.MaxAttempts) throw;

@@ -41,4 +41,6 @@ internal static class EventIds
     public const int KillSwitchChanged = 5012;
     public const int ReceiverInsecure = 5013;
     public const int ActionMode = 5014;
+    public const int KubernetesEventFailed = 5015;
+    public const int PlanFailed = 5016;
 }

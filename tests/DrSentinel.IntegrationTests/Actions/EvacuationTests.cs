@@ -86,6 +86,11 @@ public sealed class EvacuationTests : IAsyncLifetime
         Assert.Equal(2, _sandbox.Calls("autoscaling:CreateOrUpdateTags"));
         Assert.Equal(zoneNodes, _sandbox.Calls("kubernetes:patch-node"));
         Assert.All(Siblings(), s => Assert.Equal(s.Desired, s.Min)); // cluster-autoscaler groups: MinSize raised with desired
+        // The story in Kubernetes Events too: one on each cordoned node, one per group change.
+        Assert.Equal(zoneNodes, _sandbox.State(r => r.KubernetesEvents.Count(e => (string?)e["reason"] == "ZoneEvacuationCordon"
+            && (string?)e["involvedObject"]!["kind"] == "Node")));
+        Assert.Equal(4, _sandbox.State(r => r.KubernetesEvents.Count(e => (string?)e["reason"] == "ZoneEvacuation"
+            && (string?)e["involvedObject"]!["kind"] == "AutoScalingGroup")));
         Assert.Equal(siblingsBefore.Sum(s => s.Desired) + 3, Siblings().Sum(s => s.Desired));
 
         await RecoverZoneAsync(host);

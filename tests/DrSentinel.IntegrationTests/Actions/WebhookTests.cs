@@ -99,7 +99,7 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Contains("\"ignored\":2", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var samples = await _host.ScrapeAsync();
         Assert.Equal(1, samples.Value("drsentinel_webhook_alerts_total", ("playbook", "none"), ("status", "firing"), ("outcome", "not-actionable")));
-        Assert.Equal(1, samples.Value("drsentinel_webhook_alerts_total", ("playbook", "az-capacity"), ("status", "firing"), ("outcome", "other-cluster")));
+        Assert.Equal(1, samples.Value("drsentinel_webhook_alerts_total", ("playbook", "none"), ("status", "firing"), ("outcome", "other-cluster")));
         Assert.Empty(Directory.GetFiles(Path.Combine(_state, "inbox", "pending")));
         Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
     }

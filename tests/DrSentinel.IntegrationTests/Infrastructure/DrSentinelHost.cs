@@ -31,12 +31,16 @@ public sealed class DrSentinelHost : IAsyncDisposable
     public static Task<DrSentinelHost> StartAsync(SandboxServer sandbox, IReadOnlyDictionary<string, string>? credentialEnvironment, params string[] settings) =>
         StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll")], sandbox, credentialEnvironment, settings);
 
+    /// <summary>With static keys as usual, and <paramref name="environment"/> added to the process's environment.</summary>
+    public static Task<DrSentinelHost> StartWithEnvironmentAsync(SandboxServer sandbox, IReadOnlyDictionary<string, string> environment, params string[] settings) =>
+        StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll")], sandbox, null, settings, environment);
+
     /// <summary>A published executable (the Native AOT build) instead of the JIT build under test.</summary>
     public static Task<DrSentinelHost> StartExecutableAsync(string executable, SandboxServer sandbox, params string[] settings) =>
         StartAsync(executable, [], sandbox, null, settings);
 
     private static async Task<DrSentinelHost> StartAsync(string program, string[] programArguments, SandboxServer sandbox,
-        IReadOnlyDictionary<string, string>? credentialEnvironment, string[] settings)
+        IReadOnlyDictionary<string, string>? credentialEnvironment, string[] settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort.Next();
         string[] staticKeys = credentialEnvironment is null
@@ -62,7 +66,9 @@ public sealed class DrSentinelHost : IAsyncDisposable
             "--Probes:Timeout=00:00:00.500",
             .. settings,
         ];
-        var host = new DrSentinelHost(ExternalProcess.Start(program, arguments, credentialEnvironment), new Uri($"http://127.0.0.1:{port}/"));
+        var variables = (credentialEnvironment ?? new Dictionary<string, string>()).Concat(environment ?? new Dictionary<string, string>())
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        var host = new DrSentinelHost(ExternalProcess.Start(program, arguments, variables.Count == 0 ? null : variables), new Uri($"http://127.0.0.1:{port}/"));
         try
         {
             await Poll.UntilAsync(async () =>
