@@ -30,10 +30,12 @@ public sealed class NodeInventory
 {
     public static readonly NodeInventory Empty = new(ImmutableDictionary<string, NodeState>.Empty);
     private readonly Lazy<ImmutableArray<ZoneNodeCount>> _zoneCounts;
+    private readonly Lazy<ImmutableSortedSet<string>> _cordonedFor;
 
     public NodeInventory(ImmutableDictionary<string, NodeState> nodes)
     {
         ByName = nodes;
+        _cordonedFor = new(() => nodes.Values.Select(n => n.CordonedFor).OfType<string>().ToImmutableSortedSet(StringComparer.Ordinal));
         _zoneCounts = new(() => nodes.Values
             .GroupBy(n => (Zone: n.Zone ?? "unknown", n.ReadyStatus, n.Unschedulable))
             .Select(g => new ZoneNodeCount(g.Key.Zone, g.Key.ReadyStatus, !g.Key.Unschedulable, g.Count()))
@@ -45,6 +47,9 @@ public sealed class NodeInventory
 
     /// <summary>Nodes per zone, Ready status and schedulability; computed once per node set, on first read.</summary>
     public ImmutableArray<ZoneNodeCount> ZoneCounts => _zoneCounts.Value;
+
+    /// <summary>The zones DrSentinel has cordoned nodes for (their annotation); computed once per node set, on first read.</summary>
+    public ImmutableSortedSet<string> CordonedFor => _cordonedFor.Value;
 }
 
 /// <summary>

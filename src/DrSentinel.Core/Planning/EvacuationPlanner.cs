@@ -179,8 +179,7 @@ public static class EvacuationPlanner
 
     /// <summary>The zones DrSentinel has evacuated, by the ledger on groups and nodes.</summary>
     public static ImmutableSortedSet<string> EvacuatedZones(InventorySnapshot snapshot) =>
-        snapshot.ScalingGroups.Select(g => Ledger(g)?.Zone).Concat(snapshot.Nodes.ByName.Values.Select(n => n.CordonedFor))
-            .OfType<string>().ToImmutableSortedSet(StringComparer.Ordinal);
+        snapshot.Nodes.CordonedFor.Union(snapshot.ScalingGroups.Select(g => Ledger(g)?.Zone).OfType<string>());
 
     public readonly record struct GroupLedger(string Zone, GroupSettings? Original, GroupSettings? Applied);
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The Alertmanager webhook under load, beside a bare Kestrel endpoint that reads the body and answers 202 (its floor),
+# in the same run: wrk posting bodies of 1 and of 100 alerts, every alert new (a fresh fingerprint per request, so every
+# request is written to the inbox and flushed to disk), DrSentinel in dry-run. Then, live, the time from an alert's
+# arrival to the first mutating AWS call, over BENCH_CYCLES evacuations of a failed zone (drsentinel_alert_to_first_call_seconds).
+#
+#   bench/webhook-bench.sh           # BENCH_WRK_SECONDS=20 BENCH_CYCLES=20 BENCH_DRSENTINEL=aot|jit (default aot if published)
+#
+# Prints a Markdown report on stdout (docs/benchmarks.md quotes it); logs go to $BENCH_WORK (a temp dir).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+wrk_seconds=${BENCH_WRK_SECONDS:-20}
+cycles=${BENCH_CYCLES:-20}
+work=${BENCH_WORK:-$(mktemp -d)}
+mkdir -p "$work"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install wrk curl python3" >&2; exit 2; }; done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
+sample() { curl -sf "$1" | awk -v s="$2" '$1 == s {v = $2} END {print v + 0}'; }
+poll() { for _ in $(seq 1 3000); do eval "$1" && return 0; sleep 0.02; done; echo "timed out: $2" >&2; exit 1; }
+
+dotnet build "$root/DrSentinel.sln" -c Release -v quiet -nologo >"$work/build.log"
+dotnet build "$root/bench/bare-kestrel" -c Release -v quiet -nologo -o "$work/bare" >"$work/bare-build.log"
+sandbox_bin="$root/src/DrSentinel.Sandbox/bin/Release/net10.0"
+if [ "${BENCH_DRSENTINEL:-aot}" = aot ] && [ -x "$root/.artifacts/aot/DrSentinel" ]; then
+  drsentinel=("$root/.artifacts/aot/DrSentinel"); build="Native AOT"
+else
+  drsentinel=(dotnet "$root/src/DrSentinel/bin/Release/net10.0/DrSentinel.dll"); build="JIT"
+fi
+
+sandbox_port=$(free_port); sandbox="http://127.0.0.1:$sandbox_port"
+dotnet "$sandbox_bin/DrSentinel.Sandbox.dll" --port "$sandbox_port" --speed 1000 --no-data-plane >"$work/sandbox.log" 2>&1 &
+pids+=($!)
+wait_http "$sandbox/version"
+echo -n "bench-token" >"$work/token"
+
+# start_drsentinel <dry-run true|false> <state dir>: prints its URL.
+start_drsentinel() {
+  local port; port=$(free_port)
+  "${drsentinel[@]}" --urls "http://127.0.0.1:$port" --Aws:ServiceUrl="$sandbox/" --Kubernetes:Host="$sandbox/" --Inventory:ClusterName=pyairtable \
+    --Aws:AccessKeyId=AKIASANDBOXDRSENTINEL --Aws:SecretAccessKey=sandbox/secret/access/key/for/drills0000 --Inventory:AwsRefreshInterval=00:00:01 \
+    --Receiver:Enabled=true --Receiver:BearerTokenFile="$work/token" --Receiver:StateDirectory="$2" --Receiver:QueueCapacity=1000000 \
+    --Actions:DryRun="$1" --Actions:AllowedNodeGroups:0=primary --Actions:AllowedNodeGroups:1=critical --Actions:Cooldown=00:00:00 \
+    --Actions:MaxActionsPerHour=100000 >"$work/drsentinel-$1.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$port/readyz"
+  echo "http://127.0.0.1:$port"
+}
+
+# A wrk script posting a notification of $1 alerts, each with a fingerprint never sent before.
+cat >"$work/post.lua" <<'LUA'
+local alerts = tonumber(os.getenv("ALERTS") or "1")
+local counter = 0
+local thread_id = tostring(math.random(1, 1e9))
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench-token"
+request = function()
+  local items = {}
+  for i = 1, alerts do
+    counter = counter + 1
+    items[i] = string.format('{"status":"firing","labels":{"alertname":"DrSentinelAzUnavailable","az":"eu-central-1a","cluster":"pyairtable","severity":"critical"},"annotations":{"summary":"bench"},"startsAt":"2026-11-25T03:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus/graph","fingerprint":"%x%08x"}', thread_id, counter)
+  end
+  local body = '{"receiver":"drsentinel","status":"firing","alerts":[' .. table.concat(items, ",") .. '],"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","version":"4","groupKey":"{}:{}","truncatedAlerts":0}'
+  return wrk.format(nil, "/alertmanager/webhook", nil, body)
+end
+LUA
+
+bare_port=$(free_port)
+dotnet "$work/bare/BareKestrel.dll" --urls "http://127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 300); do curl -s -o /dev/null -X POST "http://127.0.0.1:$bare_port/alertmanager/webhook" -d '{}' && break; sleep 0.1; done
+dry=$(start_drsentinel true "$work/state-dry")
+
+# row <label> <url> <alerts>: requests/s and latency for one target.
+row() {
+  ALERTS=$3 wrk -t1 -c4 -d2s -s "$work/post.lua" "$2/alertmanager/webhook" >/dev/null # warm-up
+  ALERTS=$3 wrk -t1 -c4 -d"${wrk_seconds}s" --latency -s "$work/post.lua" "$2/alertmanager/webhook" >"$work/wrk-$1-$3.txt"
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$1-$3.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-$1-$3.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$1-$3.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-$1-$3.txt")
+  echo "$rps|$p50|$p99|${non2xx:-0}"
+}
+declare -A R
+for n in 1 100; do
+  R[bare_$n]=$(row bare "http://127.0.0.1:$bare_port" "$n")
+  R[drs_$n]=$(row drsentinel "$dry" "$n")
+done
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+
+# Live: fail eu-central-1a, post a new alert, wait for the evacuation, recover, post its resolution, wait for the restore.
+live=$(start_drsentinel false "$work/state-live")
+for cycle in $(seq 1 "$cycles"); do
+  curl -sf -X POST "$sandbox/sandbox/zones/eu-central-1a/fail?mode=hard" >/dev/null
+  poll "[ \"\$(sample $live/metrics 'drsentinel_az_status{az=\"eu-central-1a\",status=\"unavailable\"}')\" = 1 ]" "zone unavailable"
+  start=$(printf '2026-11-25T03:%02d:%02dZ' $((cycle / 60)) $((cycle % 60)))
+  body() { echo "{\"version\":\"4\",\"status\":\"$1\",\"receiver\":\"drsentinel\",\"groupKey\":\"{}\",\"alerts\":[{\"status\":\"$1\",\"fingerprint\":\"beef\",\"labels\":{\"alertname\":\"DrSentinelAzUnavailable\",\"az\":\"eu-central-1a\"},\"startsAt\":\"$start\"}]}"; }
+  curl -sf -H 'content-type: application/json' -H 'authorization: Bearer bench-token' "$live/alertmanager/webhook" -d "$(body firing)" >/dev/null
+  poll "[ \"\$(sample $live/metrics 'drsentinel_az_evacuated{az=\"eu-central-1a\"}')\" = 1 ]" "zone evacuated"
+  curl -sf -X POST "$sandbox/sandbox/zones/eu-central-1a/recover" >/dev/null
+  poll "[ \"\$(sample $live/metrics 'drsentinel_az_status{az=\"eu-central-1a\",status=\"healthy\"}')\" = 1 ]" "zone healthy"
+  curl -sf -H 'content-type: application/json' -H 'authorization: Bearer bench-token' "$live/alertmanager/webhook" -d "$(body resolved)" >/dev/null
+  poll "[ \"\$(sample $live/metrics 'drsentinel_az_evacuated{az=\"eu-central-1a\"}')\" = 0 ]" "zone restored"
+done
+first_call=$(curl -sf "$live/metrics" | python3 -c '
+import sys
+buckets = []
+for line in sys.stdin:
+    if line.startswith("drsentinel_alert_to_first_call_seconds_bucket"):
+        le = line.split("le=\"")[1].split("\"")[0]
+        buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
+total = buckets[-1][1]
+def q(p):
+    return next(le for le, c in buckets if c >= p * total)
+print(f"{int(total)}|{q(0.5) * 1000:.0f}|{q(0.99) * 1000:.0f}")')
+IFS='|' read -r samples p50_first p99_first <<<"$first_call"
+
+cat <<MD
+### Webhook run of $(date -u +%Y-%m-%dT%H:%MZ)
+
+Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); DrSentinel $build, dry-run, bearer token; wrk -t1 -c4
+-d${wrk_seconds}s with a fresh fingerprint for every alert (every request is written and flushed to the inbox). Floor: a bare
+Kestrel endpoint (bench/bare-kestrel) reading the body and answering 202.
+
+| target | alerts per body | requests/s | p50 | p99 | non-2xx | requests/s vs bare Kestrel |
+|---|---|---|---|---|---|---|
+MD
+for n in 1 100; do
+  IFS='|' read -r b_rps b_50 b_99 b_bad <<<"${R[bare_$n]}"
+  IFS='|' read -r d_rps d_50 d_99 d_bad <<<"${R[drs_$n]}"
+  echo "| bare Kestrel | $n | $b_rps | $b_50 | $b_99 | $b_bad | 1.00x |"
+  echo "| DrSentinel webhook | $n | $d_rps | $d_50 | $d_99 | $d_bad | $(ratio "$d_rps" "$b_rps")x |"
+done
+cat <<MD
+
+Alert arrival to the first mutating AWS call, live, over $samples evacuations of a hard-failed zone (the
+drsentinel_alert_to_first_call_seconds histogram; bucket upper bounds): p50 ≤ ${p50_first} ms, p99 ≤ ${p99_first} ms.
+That time includes re-reading the Auto Scaling groups through the API before planning again.
+
+Reproduce: \`bench/webhook-bench.sh\` (BENCH_WRK_SECONDS, BENCH_CYCLES, BENCH_DRSENTINEL=aot|jit; logs in BENCH_WORK).
+MD
