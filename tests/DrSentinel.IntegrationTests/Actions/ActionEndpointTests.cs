@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+
+namespace DrSentinel.IntegrationTests.Actions;
+
+/// <summary>The plan preview and the runtime kill switch, behind the webhook's credential.</summary>
+public sealed class ActionEndpointTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private SandboxServer _sandbox = null!;
+    private DrSentinelHost _host = null!;
+    private string _state = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartAsync(topology: Webhooks.PerZoneTopology(perZone: 3, maxPerZone: 4));
+        _state = Webhooks.NewStateDirectory();
+        _host = await DrSentinelHost.StartAsync(_sandbox, Webhooks.ReceiverSettings(_state, dryRun: false, "workers"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _sandbox.DisposeAsync();
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token = Webhooks.Token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await _host.Http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Preview_EveryZone_PlansItsLossWithinMaxSize_AndChangesNothing()
+    {
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        using var response = await SendAsync(HttpMethod.Get, "actions/preview");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var plans = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["eu-central-1a", "eu-central-1b", "eu-central-1c"], plans.Select(p => p.GetProperty("zone").GetString()));
+        Assert.All(plans, p =>
+        {
+            Assert.Equal("act", p.GetProperty("verdict").GetString());
+            Assert.Equal(3, p.GetProperty("lostCapacity").GetInt32());
+            Assert.Equal(1, p.GetProperty("shortfall").GetInt32()); // two siblings with one instance of room each
+            Assert.Equal("cordon", p.GetProperty("steps")[0].GetProperty("action").GetString());
+        });
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+        var samples = await _host.ScrapeAsync();
+        Assert.Equal(1, samples.Value("drsentinel_az_loss_shortfall_instances", ("az", "eu-central-1b")));
+        Assert.Equal(2, samples.Value("drsentinel_az_loss_absorbable_instances", ("az", "eu-central-1b")));
+    }
+
+    [Fact]
+    public async Task KillSwitchEndpoint_EngagedAtRuntime_StopsTheNextPlanAndHoldsAcrossARestart()
+    {
+        using (var anonymous = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=true", token: null))
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using (var bad = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=maybe"))
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        using (var engaged = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=true"))
+            Assert.Contains("\"engaged\": true", await engaged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await _host.DisposeAsync();
+        _host = await DrSentinelHost.StartAsync(_sandbox, Webhooks.ReceiverSettings(_state, dryRun: false, "workers"));
+        using (var state = await SendAsync(HttpMethod.Get, "actions/kill-switch"))
+            Assert.Contains("\"atRuntime\": true", await state.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        (await control.PostAsync("sandbox/zones/eu-central-1a/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        await _host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", "eu-central-1a"), ("status", "unavailable")) == 1, Deadline, "zone unavailable");
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        using (var alert = await Webhooks.PostAsync(_host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", "eu-central-1a"))))
+            Assert.Equal(HttpStatusCode.Accepted, alert.StatusCode);
+
+        await _host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "cordon"), ("outcome", "killed")) == 1, Deadline, "stopped by the kill switch");
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+        using (var released = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=false"))
+            Assert.Contains("\"engaged\": false", await released.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
