@@ -14,13 +14,20 @@ using Microsoft.Extensions.Options;
 try
 {
     // appsettings.json sits beside the binary; find it whatever the working directory.
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    var preview = args is [PreviewCommand.Verb, ..];
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = preview ? PreviewCommand.HostArguments(args) : args,
+        ContentRootPath = AppContext.BaseDirectory,
+    });
 #if EMBEDDED_SANDBOX
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
 #else
     if (builder.Configuration.GetValue<bool>("Sandbox:Enabled"))
         throw new StartupConfigurationException("Sandbox:Enabled is true, but this build has no sandbox region: run it with `dotnet run --project src/DrSentinel`");
 #endif
+    // The preview prints its plans on stdout; its log goes to stderr.
+    if (preview) builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddDrSentinelMetrics();
     builder.Services.AddAws(builder.Configuration);
@@ -40,6 +47,7 @@ try
 #if EMBEDDED_SANDBOX
     app.LogAddressesOnStart();
 #endif
+    if (preview) return await PreviewCommand.RunAsync(app, Console.Out);
     await app.RunAsync();
     return 0;
 }

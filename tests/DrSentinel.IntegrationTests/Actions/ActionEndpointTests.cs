@@ -84,3 +84,29 @@ public sealed class ActionEndpointTests : IAsyncLifetime
             Assert.Contains("\"engaged\": false", await released.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>`DrSentinel preview`: the same plans from the command line, without a running DrSentinel, without acting.</summary>
+public sealed class PreviewCommandTests : IAsyncLifetime
+{
+    private SandboxServer _sandbox = null!;
+
+    public async Task InitializeAsync() => _sandbox = await Sandboxes.StartAsync(topology: Webhooks.PerZoneTopology(perZone: 3, maxPerZone: 4));
+
+    public async Task DisposeAsync() => await _sandbox.DisposeAsync();
+
+    [Fact]
+    public async Task PreviewVerb_OneZone_PrintsItsPlanAsJsonOnStdout_ExitsZero_ChangesNothing()
+    {
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        var result = await DrSentinelHost.RunVerbAsync(_sandbox, "preview", "--az", "eu-central-1b", "--Actions:AllowedNodeGroups:0=workers");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var plan = Assert.Single(JsonDocument.Parse(result.Output).RootElement.EnumerateArray());
+        Assert.Equal("eu-central-1b", plan.GetProperty("zone").GetString());
+        Assert.Equal("act", plan.GetProperty("verdict").GetString());
+        Assert.Equal(1, plan.GetProperty("shortfall").GetInt32());
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+        Assert.Equal(0, _sandbox.Calls("kubernetes:patch-node"));
+    }
+}

@@ -43,27 +43,11 @@ public sealed class DrSentinelHost : IAsyncDisposable
         IReadOnlyDictionary<string, string>? credentialEnvironment, string[] settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort.Next();
-        string[] staticKeys = credentialEnvironment is null
-            ? [$"--Aws:AccessKeyId={sandbox.Options.AccessKeyId}", $"--Aws:SecretAccessKey={sandbox.Options.SecretAccessKey}"]
-            : [];
         string[] arguments =
         [
             .. programArguments,
             "--urls", $"http://127.0.0.1:{port}",
-            "--Sandbox:Enabled=false",
-            $"--Aws:ServiceUrl={sandbox.Endpoint}",
-            $"--Aws:Region={sandbox.Region.Name}",
-            .. staticKeys,
-            // Every retry of a call fits in the 1 s refresh, as DrSentinel insists.
-            "--Aws:Timeout=00:00:00.400",
-            "--Aws:MaxAttempts=2",
-            "--Aws:RetryBaseDelay=00:00:00.010",
-            "--Aws:RetryMaxDelay=00:00:00.100",
-            $"--Kubernetes:Host={sandbox.Endpoint}",
-            $"--Inventory:ClusterName={sandbox.Region.Topology.ClusterName}",
-            "--Inventory:AwsRefreshInterval=00:00:01",
-            "--Probes:Interval=00:00:01",
-            "--Probes:Timeout=00:00:00.500",
+            .. SandboxArguments(sandbox, staticKeys: credentialEnvironment is null),
             .. settings,
         ];
         var variables = (credentialEnvironment ?? new Dictionary<string, string>()).Concat(environment ?? new Dictionary<string, string>())
@@ -90,6 +74,36 @@ public sealed class DrSentinelHost : IAsyncDisposable
             throw;
         }
         return host;
+    }
+
+    /// <summary>Runs DrSentinel (the JIT build) once with a verb, e.g. <c>preview</c>, against the sandbox, to its exit.</summary>
+    public static Task<ProcessResult> RunVerbAsync(SandboxServer sandbox, string verb, params string[] settings) =>
+        ExternalProcess.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll"), verb, .. SandboxArguments(sandbox, staticKeys: true), .. settings],
+            TimeSpan.FromSeconds(60));
+
+    /// <summary>The settings that point DrSentinel at <paramref name="sandbox"/>, with timings fit for tests.</summary>
+    private static string[] SandboxArguments(SandboxServer sandbox, bool staticKeys)
+    {
+        string[] keys = staticKeys
+            ? [$"--Aws:AccessKeyId={sandbox.Options.AccessKeyId}", $"--Aws:SecretAccessKey={sandbox.Options.SecretAccessKey}"]
+            : [];
+        return
+        [
+            "--Sandbox:Enabled=false",
+            $"--Aws:ServiceUrl={sandbox.Endpoint}",
+            $"--Aws:Region={sandbox.Region.Name}",
+            .. keys,
+            // Every retry of a call fits in the 1 s refresh, as DrSentinel insists.
+            "--Aws:Timeout=00:00:00.400",
+            "--Aws:MaxAttempts=2",
+            "--Aws:RetryBaseDelay=00:00:00.010",
+            "--Aws:RetryMaxDelay=00:00:00.100",
+            $"--Kubernetes:Host={sandbox.Endpoint}",
+            $"--Inventory:ClusterName={sandbox.Region.Topology.ClusterName}",
+            "--Inventory:AwsRefreshInterval=00:00:01",
+            "--Probes:Interval=00:00:01",
+            "--Probes:Timeout=00:00:00.500",
+        ];
     }
 
     public async Task<string> ScrapeTextAsync() => await _http.GetStringAsync("metrics");

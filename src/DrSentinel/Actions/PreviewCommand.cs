@@ -1,0 +1,52 @@
+using System.Text.Json;
+using DrSentinel.Inventory;
+using DrSentinel.Inventory.Kubernetes;
+using Microsoft.Extensions.Options;
+
+namespace DrSentinel.Actions;
+
+/// <summary>
+/// `DrSentinel preview [--az ZONE]`: reads the inventory once, prints the evacuation plan of each zone (or one) as if it
+/// failed now, and exits. It never acts: the receiver and the engine are not even started.
+/// </summary>
+public static class PreviewCommand
+{
+    public const string Verb = "preview";
+    private static readonly TimeSpan InventoryWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The host's arguments for a preview: no webhook, no engine, any free loopback port.</summary>
+    public static string[] HostArguments(string[] args) => [.. args.Skip(1), "--Receiver:Enabled=false", "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"];
+
+    public static async Task<int> RunAsync(WebApplication app, TextWriter output)
+    {
+        await app.StartAsync();
+        try
+        {
+            var store = app.Services.GetRequiredService<InventoryStore>();
+            var time = app.Services.GetRequiredService<TimeProvider>();
+            var names = app.Services.GetServices<IInventorySource>().Select(s => s.Name).Append(NodeInformer.SourceName).ToList();
+            var started = time.GetTimestamp();
+            while (names.Any(n => store.Current.Sources.GetValueOrDefault(n)?.LastSuccess is null))
+            {
+                if (time.GetElapsedTime(started) > InventoryWait)
+                {
+                    var missing = names.Where(n => store.Current.Sources.GetValueOrDefault(n)?.LastSuccess is null);
+                    await Console.Error.WriteLineAsync($"drsentinel preview: no complete inventory after {InventoryWait.TotalSeconds:F0} s (waiting for {string.Join(", ", missing)})");
+                    return 1;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time);
+            }
+            var snapshot = store.Current;
+            var options = app.Services.GetRequiredService<IOptions<ActionOptions>>().Value;
+            var zone = app.Configuration["az"];
+            var zones = zone is { Length: > 0 } ? [zone] : snapshot.Zones.Select(z => z.Zone).ToArray();
+            var plans = zones.Select(z => PlanView.From(ActionEndpoints.Preview(z, snapshot, options))).ToArray();
+            await output.WriteLineAsync(JsonSerializer.Serialize(plans, ActionEndpointJsonContext.Default.PlanViewArray));
+            return 0;
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+}
