@@ -157,8 +157,8 @@ public static class EvacuationPlanner
             {
                 MinSize = Restore(group.Name, "MinSize", current.MinSize, applied.MinSize, original.MinSize, findings),
                 DesiredCapacity = Restore(group.Name, "DesiredCapacity", current.DesiredCapacity, applied.DesiredCapacity, original.DesiredCapacity, findings),
-                Subnets = SameSet(current.Subnets, applied.Subnets) ? original.Subnets
-                    : SameSet(current.Subnets, original.Subnets) ? current.Subnets
+                Subnets = GroupSettings.SameSet(current.Subnets, applied.Subnets) ? original.Subnets
+                    : GroupSettings.SameSet(current.Subnets, original.Subnets) ? current.Subnets
                     : Keep(group.Name, "subnets", current.Subnets, findings),
             };
             if (!target.SameAs(current)) steps.Add(new UpdateGroup(group.Name, current, target));
@@ -211,8 +211,6 @@ public static class EvacuationPlanner
         findings.Add($"{group}: {field} changed since DrSentinel set them, left as they are");
         return current;
     }
-
-    private static bool SameSet(ImmutableArray<string> a, ImmutableArray<string> b) => a.ToHashSet(StringComparer.Ordinal).SetEquals(b);
 
     private static HashSet<string> KnownZones(InventorySnapshot snapshot) =>
         snapshot.Zones.Select(z => z.Zone).Concat(snapshot.ScalingGroups.SelectMany(g => g.Zones)).ToHashSet(StringComparer.Ordinal);

@@ -37,6 +37,7 @@ public sealed record GroupSettings(int MinSize, int DesiredCapacity, ImmutableAr
         MinSize == other.MinSize && DesiredCapacity == other.DesiredCapacity
         && SameSet(Subnets, other.Subnets) && SameSet(Suspended, other.Suspended);
 
-    private static bool SameSet(ImmutableArray<string> a, ImmutableArray<string> b) =>
+    /// <summary>Whether two lists hold the same values in any order (AWS does not keep the order of subnets).</summary>
+    internal static bool SameSet(ImmutableArray<string> a, ImmutableArray<string> b) =>
         a.Order(StringComparer.Ordinal).SequenceEqual(b.Order(StringComparer.Ordinal));
 }

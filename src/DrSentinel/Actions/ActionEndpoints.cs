@@ -68,12 +68,7 @@ public static partial class ActionEndpoints
 
     /// <summary>The evacuation plan for <paramref name="zone"/> as if it failed now, under the configured policy.</summary>
     public static Plan Preview(string zone, InventorySnapshot snapshot, ActionOptions options) =>
-        EvacuationPlanner.PlanEvacuation(zone, ZoneFailure.Simulate(snapshot, zone), new ActionPolicy
-        {
-            AllowedNodeGroups = [.. options.AllowedNodeGroups],
-            AllowSecondZone = options.AllowSecondZone,
-            HaltAboveUnreadyShare = options.HaltAboveUnreadyShare,
-        });
+        EvacuationPlanner.PlanEvacuation(zone, ZoneFailure.Simulate(snapshot, zone), options.Policy());
 
     private static KillSwitchView View(HttpContext context)
     {
@@ -83,9 +78,7 @@ public static partial class ActionEndpoints
 
     private static async Task<bool> AuthenticatedAsync(HttpContext context)
     {
-        var authenticator = context.RequestServices.GetRequiredService<WebhookAuthenticator>();
-        if (authenticator.Accepts(context.Request.Headers.Authorization)) return true;
-        if (authenticator.Scheme is { } scheme) context.Response.Headers.WWWAuthenticate = $"{scheme} realm=\"drsentinel\"";
+        if (context.RequestServices.GetRequiredService<WebhookAuthenticator>().Accepts(context)) return true;
         await Results.Json(new WebhookAnswer(0, 0, 0, "missing or wrong credential"), WebhookJsonContext.Default.WebhookAnswer, statusCode: 401).ExecuteAsync(context);
         return false;
     }

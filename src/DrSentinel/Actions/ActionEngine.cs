@@ -2,7 +2,6 @@ using System.Diagnostics;
 using DrSentinel.Alerting;
 using DrSentinel.Inventory;
 using DrSentinel.Inventory.Aws;
-using DrSentinel.Inventory.Kubernetes;
 using DrSentinel.Metrics;
 using DrSentinel.Planning;
 using Microsoft.Extensions.Options;
@@ -57,9 +56,8 @@ public sealed partial class ActionEngine(
     /// <summary>Nothing is planned from an empty inventory: the first refresh of every source comes first.</summary>
     private async Task WaitForInventoryAsync(CancellationToken stop)
     {
-        var names = sources.Select(s => s.Name).Append(NodeInformer.SourceName).ToList();
         var started = time.GetTimestamp();
-        while (names.Any(n => store.Current.Sources.GetValueOrDefault(n)?.LastSuccess is null))
+        while (store.NotYetRefreshed(sources).Count > 0)
         {
             if (time.GetElapsedTime(started) > actionOptions.Value.InventoryWait)
             {
@@ -82,12 +80,7 @@ public sealed partial class ActionEngine(
         if (!route.Actionable) return;
         activity?.SetTag("az", route.Zone);
         var options = actionOptions.Value;
-        var policy = new ActionPolicy
-        {
-            AllowedNodeGroups = [.. options.AllowedNodeGroups],
-            AllowSecondZone = options.AllowSecondZone,
-            HaltAboveUnreadyShare = options.HaltAboveUnreadyShare,
-        };
+        var policy = options.Policy();
         var firstCall = true;
         void Calling()
         {
@@ -139,15 +132,14 @@ public sealed partial class ActionEngine(
             {
                 return await PlanAsync(route, policy, refresh, stop).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is Aws.AwsServiceException or HttpRequestException or IOException
-                                          or OperationCanceledException && !stop.IsCancellationRequested)
+            catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
             {
-                if (attempt >= o.MaxAttempts)
+                if (attempt >= o.MaxAttempts || !StepExecutor.Transient(e, stop))
                 {
                     LogPlanFailed(logger, e, route.Zone!, attempt);
                     return null;
                 }
-                await Task.Delay(TimeSpan.FromMilliseconds(o.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt)), time, stop).ConfigureAwait(false);
+                await Task.Delay(o.RetryDelay(attempt), time, stop).ConfigureAwait(false);
             }
         }
     }

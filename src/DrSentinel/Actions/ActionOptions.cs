@@ -35,6 +35,17 @@ public sealed class ActionOptions
     /// <summary>Where the Events about Auto Scaling groups go (node Events go where Kubernetes keeps them, "default").</summary>
     public string EventNamespace { get; set; } = "default";
 
+    /// <summary>The planner's view of these settings.</summary>
+    public Planning.ActionPolicy Policy() => new()
+    {
+        AllowedNodeGroups = [.. AllowedNodeGroups],
+        AllowSecondZone = AllowSecondZone,
+        HaltAboveUnreadyShare = HaltAboveUnreadyShare,
+    };
+
+    /// <summary>The wait before attempt <paramref name="attempt"/> + 1: <see cref="RetryBaseDelay"/>, doubling.</summary>
+    public TimeSpan RetryDelay(int attempt) => TimeSpan.FromMilliseconds(RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+
     /// <summary>How long the engine waits for the first inventory before it acts on anything.</summary>
     public TimeSpan InventoryWait { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using DrSentinel.Inventory;
-using DrSentinel.Inventory.Kubernetes;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Actions;
@@ -24,13 +23,12 @@ public static class PreviewCommand
         {
             var store = app.Services.GetRequiredService<InventoryStore>();
             var time = app.Services.GetRequiredService<TimeProvider>();
-            var names = app.Services.GetServices<IInventorySource>().Select(s => s.Name).Append(NodeInformer.SourceName).ToList();
+            var sources = app.Services.GetServices<IInventorySource>().ToList();
             var started = time.GetTimestamp();
-            while (names.Any(n => store.Current.Sources.GetValueOrDefault(n)?.LastSuccess is null))
+            while (store.NotYetRefreshed(sources) is { Count: > 0 } missing)
             {
                 if (time.GetElapsedTime(started) > InventoryWait)
                 {
-                    var missing = names.Where(n => store.Current.Sources.GetValueOrDefault(n)?.LastSuccess is null);
                     await Console.Error.WriteLineAsync($"drsentinel preview: no complete inventory after {InventoryWait.TotalSeconds:F0} s (waiting for {string.Join(", ", missing)})");
                     return 1;
                 }

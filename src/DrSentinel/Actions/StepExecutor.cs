@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using DrSentinel.Aws;
 using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Inventory.Aws;
 using DrSentinel.Planning;
 using k8s;
 using k8s.Autorest;
@@ -55,7 +56,7 @@ public sealed partial class StepExecutor(
             }
             catch (Exception e) when (Transient(e, cancel) && n < o.MaxAttempts)
             {
-                var delay = TimeSpan.FromMilliseconds(o.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, n - 1));
+                var delay = o.RetryDelay(n);
                 LogStepRetry(logger, e, step.Action, step.Resource, n, delay.TotalMilliseconds);
                 await Task.Delay(delay, time, cancel).ConfigureAwait(false);
             }
@@ -66,7 +67,8 @@ public sealed partial class StepExecutor(
         }
     }
 
-    private static bool Transient(Exception e, CancellationToken cancel) => e switch
+    /// <summary>A failure worth another attempt after reading again: throttled, 5xx, a timeout, the connection.</summary>
+    internal static bool Transient(Exception e, CancellationToken cancel) => e switch
     {
         AwsServiceException aws => aws.IsThrottling || aws.HttpStatus is null or >= 500,
         HttpOperationException k => k.Response.StatusCode is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError,
@@ -82,7 +84,7 @@ public sealed partial class StepExecutor(
         var group = groups[0];
         var tags = group.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         var current = new GroupSettings(group.MinSize, group.DesiredCapacity,
-            [.. (group.VpcZoneIdentifier ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            [.. ScalingGroupSource.Subnets(group.VpcZoneIdentifier)],
             [.. group.SuspendedProcesses]);
         switch (step)
         {

@@ -24,6 +24,14 @@ public sealed class WebhookAuthenticator
     /// <summary>The scheme a client must use, for WWW-Authenticate; null when unauthenticated requests are allowed.</summary>
     public string? Scheme { get; }
 
+    /// <summary>Accepts the request's credential, or sets WWW-Authenticate for the 401 that follows and says no.</summary>
+    public bool Accepts(HttpContext context)
+    {
+        if (Accepts(context.Request.Headers.Authorization)) return true;
+        if (Scheme is { } scheme) context.Response.Headers.WWWAuthenticate = $"{scheme} realm=\"drsentinel\"";
+        return false;
+    }
+
     public bool Accepts(string? authorization)
     {
         if (_expected is null) return true;

@@ -47,11 +47,7 @@ public static partial class WebhookEndpoint
         var inventoryOptions = services.GetRequiredService<IOptions<InventoryOptions>>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint).FullName!);
         var options = receiverOptions.Value;
-        if (!authenticator.Accepts(context.Request.Headers.Authorization))
-        {
-            if (authenticator.Scheme is { } scheme) context.Response.Headers.WWWAuthenticate = $"{scheme} realm=\"drsentinel\"";
-            return Answer(metrics, logger, StatusCodes.Status401Unauthorized, "missing or wrong credential");
-        }
+        if (!authenticator.Accepts(context)) return Answer(metrics, logger, StatusCodes.Status401Unauthorized, "missing or wrong credential");
         if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return Answer(metrics, logger, StatusCodes.Status415UnsupportedMediaType, $"Content-Type must be application/json, not '{context.Request.ContentType}'");
         if (context.Request.ContentLength > options.MaxBodyBytes) return Answer(metrics, logger, StatusCodes.Status413PayloadTooLarge, $"the body is over {options.MaxBodyBytes} bytes");

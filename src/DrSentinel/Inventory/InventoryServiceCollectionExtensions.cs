@@ -42,9 +42,7 @@ public static class InventoryServiceCollectionExtensions
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var snapshot = store.Current;
-            var waiting = sources.Select(s => s.Name).Append(NodeInformer.SourceName)
-                .Where(name => snapshot.Sources.GetValueOrDefault(name)?.LastSuccess is null).ToList();
+            var waiting = store.NotYetRefreshed(sources);
             return Task.FromResult(waiting.Count == 0
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"waiting for the first refresh of: {string.Join(", ", waiting)}"));

@@ -23,6 +23,14 @@ public sealed class InventoryStore(IOptions<InventoryOptions> options)
         }
     }
 
+    /// <summary>The sources (and the node watch) that have not refreshed successfully yet; empty once the inventory is complete.</summary>
+    public IReadOnlyList<string> NotYetRefreshed(IEnumerable<IInventorySource> sources)
+    {
+        var snapshot = Current;
+        return [.. sources.Select(s => s.Name).Append(Kubernetes.NodeInformer.SourceName)
+            .Where(name => snapshot.Sources.GetValueOrDefault(name)?.LastSuccess is null)];
+    }
+
     public InventorySnapshot Report(string source, SourceStatus status) =>
         Update(s => s with { Sources = s.Sources.SetItem(source, status) });
 

@@ -37,6 +37,7 @@ public sealed class ScalingGroupSource(IAutoScalingClient autoScaling, IEc2Clien
         return snapshot => snapshot with { ScalingGroups = states };
     }
 
-    private static string[] Subnets(string? vpcZoneIdentifier) =>
+    /// <summary>The subnet ids of a VPCZoneIdentifier ("subnet-a, subnet-b").</summary>
+    internal static string[] Subnets(string? vpcZoneIdentifier) =>
         (vpcZoneIdentifier ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
