@@ -86,11 +86,12 @@ public sealed class EvacuationTests : IAsyncLifetime
         Assert.Equal(2, _sandbox.Calls("autoscaling:CreateOrUpdateTags"));
         Assert.Equal(zoneNodes, _sandbox.Calls("kubernetes:patch-node"));
         Assert.All(Siblings(), s => Assert.Equal(s.Desired, s.Min)); // cluster-autoscaler groups: MinSize raised with desired
-        // The story in Kubernetes Events too: one on each cordoned node, one per group change.
-        Assert.Equal(zoneNodes, _sandbox.State(r => r.KubernetesEvents.Count(e => (string?)e["reason"] == "ZoneEvacuationCordon"
-            && (string?)e["involvedObject"]!["kind"] == "Node")));
-        Assert.Equal(4, _sandbox.State(r => r.KubernetesEvents.Count(e => (string?)e["reason"] == "ZoneEvacuation"
-            && (string?)e["involvedObject"]!["kind"] == "AutoScalingGroup")));
+        // The story in Kubernetes Events too: one on each cordoned node, one per group change (each written just after
+        // its change, so awaited; one too many fails the wait as surely as one too few).
+        int Events(string reason, string kind) => _sandbox.State(r => r.KubernetesEvents.Count(e => (string?)e["reason"] == reason
+            && (string?)e["involvedObject"]!["kind"] == kind));
+        await Poll.UntilAsync(() => Events("ZoneEvacuationCordon", "Node") == zoneNodes && Events("ZoneEvacuation", "AutoScalingGroup") == 4,
+            Deadline, $"an Event on each of the {zoneNodes} cordoned nodes and on each of the 4 group changes");
         Assert.Equal(siblingsBefore.Sum(s => s.Desired) + 3, Siblings().Sum(s => s.Desired));
 
         await RecoverZoneAsync(host);
@@ -121,7 +122,8 @@ public sealed class EvacuationTests : IAsyncLifetime
     [Fact]
     public async Task ThrottlingAndServerErrorsOnTheMutatingCalls_RetriedAfterReadingAgain_StillOneEffect()
     {
-        var host = await StartAsync(Webhooks.NewStateDirectory());
+        // Four failures can meet one group's update; attempts to spare, so that a slow machine's timeout is not a fifth.
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:MaxAttempts=8");
         var siblingsBefore = Siblings();
         await FailZoneAsync(host);
         foreach (var (operation, code) in new[] { ("UpdateAutoScalingGroup", "Throttling"), ("UpdateAutoScalingGroup", "InternalFailure"), ("CreateOrUpdateTags", "InternalFailure") })
