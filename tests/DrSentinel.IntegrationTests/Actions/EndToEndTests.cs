@@ -103,6 +103,7 @@ public sealed class EndToEndPerZoneHardFailureTests(ITestOutputHelper output) : 
 }
 
 /// <summary>Gray failure (nodes Ready, databases unreachable), groups spanning the zones: subnets out, AZRebalance held, desired up.</summary>
+[Collection(DataPlaneTestGroup.Name)]
 public sealed class EndToEndSpanningGrayFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
     protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartWithDataPlaneAsync(speed: 100);

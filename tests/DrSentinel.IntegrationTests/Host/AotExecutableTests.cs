@@ -5,6 +5,7 @@ using DrSentinel.Sandbox;
 namespace DrSentinel.IntegrationTests.Host;
 
 /// <summary>The production artifact, the Native AOT executable, as a process against the sandbox region and its real servers.</summary>
+[Collection(DataPlaneTestGroup.Name)]
 public sealed class AotExecutableTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
