@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The Alertmanager webhook under load, beside a bare Kestrel endpoint that reads the body and answers 202 (its floor),
-# in the same run: wrk posting bodies of 1 and of 100 alerts, every alert new (a fresh fingerprint per request, so every
-# request is written to the inbox and flushed to disk), DrSentinel in dry-run. Then, live, the time from an alert's
-# arrival to the first mutating AWS call, over BENCH_CYCLES evacuations of a failed zone (drsentinel_alert_to_first_call_seconds).
+# in the same run: wrk posting bodies of 1 and of 100 alerts, DrSentinel in dry-run, two ways:
+#   redelivered - the same alerts again and again, as Alertmanager sends a group every group_interval and from each HA
+#                 peer: after the first request every alert is a duplicate, answered from memory;
+#   new         - every alert never seen before (a fresh fingerprint each time): each is written to the inbox journal,
+#                 flushed to the device before the answer, logged, and planned by the engine on the same cores.
+# Then, live, the time from an alert's arrival to the first mutating AWS call, over BENCH_CYCLES evacuations of a failed
+# zone (drsentinel_alert_to_first_call_seconds).
 #
 #   bench/webhook-bench.sh           # BENCH_WRK_SECONDS=20 BENCH_CYCLES=20 BENCH_DRSENTINEL=aot|jit (default aot if published)
 #
@@ -53,9 +57,10 @@ start_drsentinel() {
   echo "http://127.0.0.1:$port"
 }
 
-# A wrk script posting a notification of $1 alerts, each with a fingerprint never sent before.
+# A wrk script posting a notification of ALERTS alerts: with FRESH=1 each with a fingerprint never sent before, else the same ones.
 cat >"$work/post.lua" <<'LUA'
 local alerts = tonumber(os.getenv("ALERTS") or "1")
+local fresh = os.getenv("FRESH") == "1"
 local counter = 0
 local thread_id = tostring(math.random(1, 1e9))
 wrk.method = "POST"
@@ -64,7 +69,7 @@ wrk.headers["Authorization"] = "Bearer bench-token"
 request = function()
   local items = {}
   for i = 1, alerts do
-    counter = counter + 1
+    if fresh then counter = counter + 1 else counter = i end
     items[i] = string.format('{"status":"firing","labels":{"alertname":"DrSentinelAzUnavailable","az":"eu-central-1a","cluster":"pyairtable","severity":"critical"},"annotations":{"summary":"bench"},"startsAt":"2026-11-25T03:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus/graph","fingerprint":"%x%08x"}', thread_id, counter)
   end
   local body = '{"receiver":"drsentinel","status":"firing","alerts":[' .. table.concat(items, ",") .. '],"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","version":"4","groupKey":"{}:{}","truncatedAlerts":0}'
@@ -73,26 +78,27 @@ end
 LUA
 
 bare_port=$(free_port)
-dotnet "$work/bare/BareKestrel.dll" --urls "http://127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 &
+dotnet "$work/bare/BareKestrel.dll" --urls "http://127.0.0.1:$bare_port" --Logging:LogLevel:Microsoft.AspNetCore=Warning >"$work/bare.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do curl -s -o /dev/null -X POST "http://127.0.0.1:$bare_port/alertmanager/webhook" -d '{}' && break; sleep 0.1; done
 dry=$(start_drsentinel true "$work/state-dry")
 
-# row <label> <url> <alerts>: requests/s and latency for one target.
+# row <label> <url> <alerts> <fresh 0|1>: requests/s and latency for one target.
 row() {
-  ALERTS=$3 wrk -t1 -c4 -d2s -s "$work/post.lua" "$2/alertmanager/webhook" >/dev/null # warm-up
-  ALERTS=$3 wrk -t1 -c4 -d"${wrk_seconds}s" --latency -s "$work/post.lua" "$2/alertmanager/webhook" >"$work/wrk-$1-$3.txt"
+  ALERTS=$3 FRESH=$4 wrk -t1 -c4 -d2s -s "$work/post.lua" "$2/alertmanager/webhook" >/dev/null # warm-up
+  ALERTS=$3 FRESH=$4 wrk -t1 -c4 -d"${wrk_seconds}s" --latency -s "$work/post.lua" "$2/alertmanager/webhook" >"$work/wrk-$1-$3-$4.txt"
   local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$1-$3.txt")
-  p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-$1-$3.txt")
-  p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$1-$3.txt")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-$1-$3.txt")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$1-$3-$4.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-$1-$3-$4.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$1-$3-$4.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-$1-$3-$4.txt")
   echo "$rps|$p50|$p99|${non2xx:-0}"
 }
 declare -A R
 for n in 1 100; do
-  R[bare_$n]=$(row bare "http://127.0.0.1:$bare_port" "$n")
-  R[drs_$n]=$(row drsentinel "$dry" "$n")
+  R[bare_$n]=$(row bare "http://127.0.0.1:$bare_port" "$n" 0)
+  R[again_$n]=$(row drsentinel "$dry" "$n" 0)
+  R[new_$n]=$(row drsentinel "$dry" "$n" 1)
 done
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 
@@ -127,17 +133,22 @@ cat <<MD
 ### Webhook run of $(date -u +%Y-%m-%dT%H:%MZ)
 
 Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); DrSentinel $build, dry-run, bearer token; wrk -t1 -c4
--d${wrk_seconds}s with a fresh fingerprint for every alert (every request is written and flushed to the inbox). Floor: a bare
-Kestrel endpoint (bench/bare-kestrel) reading the body and answering 202.
+-d${wrk_seconds}s. Floor: a bare Kestrel endpoint (bench/bare-kestrel) reading the body and answering 202, logging as DrSentinel
+does (Microsoft.AspNetCore at Warning). *Redelivered*: the same alerts in every request, as Alertmanager repeats a group
+(duplicates after the first request). *New*: a fresh fingerprint for every alert (each one journalled and flushed before
+the answer, logged, and planned by the dry-run engine on the same cores).
 
-| target | alerts per body | requests/s | p50 | p99 | non-2xx | requests/s vs bare Kestrel |
-|---|---|---|---|---|---|---|
+| target | alerts per body | alerts | requests/s | p50 | p99 | non-2xx | requests/s vs bare Kestrel |
+|---|---|---|---|---|---|---|---|
 MD
 for n in 1 100; do
   IFS='|' read -r b_rps b_50 b_99 b_bad <<<"${R[bare_$n]}"
-  IFS='|' read -r d_rps d_50 d_99 d_bad <<<"${R[drs_$n]}"
-  echo "| bare Kestrel | $n | $b_rps | $b_50 | $b_99 | $b_bad | 1.00x |"
-  echo "| DrSentinel webhook | $n | $d_rps | $d_50 | $d_99 | $d_bad | $(ratio "$d_rps" "$b_rps")x |"
+  echo "| bare Kestrel | $n | - | $b_rps | $b_50 | $b_99 | $b_bad | 1.00x |"
+  for kind in again new; do
+    IFS='|' read -r d_rps d_50 d_99 d_bad <<<"${R[${kind}_$n]}"
+    label=$([ "$kind" = again ] && echo redelivered || echo new)
+    echo "| DrSentinel webhook | $n | $label | $d_rps | $d_50 | $d_99 | $d_bad | $(ratio "$d_rps" "$b_rps")x |"
+  done
 done
 cat <<MD
 

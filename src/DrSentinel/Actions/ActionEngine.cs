@@ -92,8 +92,14 @@ public sealed partial class ActionEngine(
         for (var attempt = 1; ; attempt++)
         {
             var live = !options.DryRun && !killSwitch.Engaged;
-            var plan = await PlanWithRetriesAsync(route, policy, refresh: live, stop).ConfigureAwait(false);
+            // The first plan comes from the snapshot (nodes are watched; groups are a refresh old, and updated after every
+            // plan carried out), so the first call follows the alert within milliseconds. Acting on it is safe: every
+            // mutating call reads its resource first, and a plan made from groups that changed comes back Stale. Any
+            // other verdict is believed only once the groups are read again.
+            var fresh = live && attempt > 1;
+            var plan = await PlanWithRetriesAsync(route, policy, refresh: fresh, stop).ConfigureAwait(false);
             if (plan is null) return;
+            if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             metrics.Planned(plan.Playbook, intent, verdict);
             LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
@@ -110,6 +116,7 @@ public sealed partial class ActionEngine(
                 return;
             }
             var result = await ExecuteAsync(plan, alert.Episode, Calling, stop).ConfigureAwait(false);
+            await ReadGroupsAgainAsync(stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
             if (result != StepOutcome.Stale) return;
             if (attempt >= options.MaxReplans)
             {
@@ -141,6 +148,19 @@ public sealed partial class ActionEngine(
                 }
                 await Task.Delay(o.RetryDelay(attempt), time, stop).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task ReadGroupsAgainAsync(CancellationToken stop)
+    {
+        try
+        {
+            var update = await groups.RefreshAsync(store.Current, stop).ConfigureAwait(false);
+            store.Update(update);
+        }
+        catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
+        {
+            LogGroupsNotReadAgain(logger, e); // the next plan that would act reads them itself
         }
     }
 
@@ -244,6 +264,9 @@ public sealed partial class ActionEngine(
     [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
         Message = "Could not read the Auto Scaling groups to plan for {Az} after {Attempts} attempts; nothing was changed, a human must decide")]
     private static partial void LogPlanFailed(ILogger logger, Exception exception, string az, int attempts);
+
+    [LoggerMessage(EventId = EventIds.GroupsNotReadAgain, Level = LogLevel.Warning, Message = "Could not read the Auto Scaling groups again after acting; the snapshot catches up at the next refresh")]
+    private static partial void LogGroupsNotReadAgain(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Az} after {Attempts} plans: the state kept changing under them; a human must decide")]
     private static partial void LogGaveUp(ILogger logger, string az, int attempts);

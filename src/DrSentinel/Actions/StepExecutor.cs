@@ -91,6 +91,8 @@ public sealed partial class StepExecutor(
             case RecordGroupLedger r:
                 if (tags.TryGetValue(LedgerKeys.EvacuatedZone, out var zone))
                     return zone == r.Zone ? Done("the ledger is already there") : Stale($"{r.Group} is already evacuated for {zone}");
+                if (!current.SameAs(r.Original))
+                    return Stale($"{r.Group} is at {current.Format()}, not the {r.Original.Format()} the plan would record as original");
                 calling();
                 await autoScaling.CreateOrUpdateTagsAsync(r.Group,
                 [

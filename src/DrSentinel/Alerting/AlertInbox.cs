@@ -20,21 +20,31 @@ public enum AcceptOutcome { Accepted, Duplicate }
 public sealed class InboxFullException(int capacity) : Exception($"{capacity} alerts are waiting to be acted on (Receiver:QueueCapacity)");
 
 /// <summary>
-/// The durable, deduplicating queue between the webhook and the engine. An alert is accepted once its file is on disk
-/// (written, flushed to the device, renamed into place); only then does the webhook answer 202. Every delivery of the
-/// same alert (same fingerprint, start and status) after the first is a duplicate, answered once the first is durable.
-/// A handled alert leaves a marker for <see cref="ReceiverOptions.DuplicateMemory"/>, so a restart does not act twice;
-/// an alert accepted but not handled is handled after a restart.
+/// The durable, deduplicating queue between the webhook and the engine: an append-only journal of "accepted" and
+/// "handled" records. A request's new alerts are accepted once their records are flushed to the device; only then does
+/// the webhook answer 202. Records of concurrent requests share one write and one flush (group commit), so a burst
+/// costs a flush per batch, not per alert. Every delivery of the same alert (same fingerprint, start and status) after
+/// the first is a duplicate, answered once the first is durable. A handled alert is remembered for
+/// <see cref="ReceiverOptions.DuplicateMemory"/>, so a restart does not act twice; an alert accepted and not handled
+/// is handled after a restart.
 /// </summary>
-public sealed partial class AlertInbox
+public sealed partial class AlertInbox : IDisposable
 {
+    /// <summary>The journal is rewritten with only what is still needed once it is this big and twice its last rewrite.</summary>
+    private const long CompactAboveBytes = 8 * 1024 * 1024;
+
     private readonly ConcurrentDictionary<string, Task> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InboxEntry> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _handled = new(StringComparer.Ordinal);
     private readonly Channel<InboxEntry> _ready = Channel.CreateUnbounded<InboxEntry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<JournalWrite> _writes = Channel.CreateUnbounded<JournalWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ReceiverOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<AlertInbox> _logger;
-    private readonly string _pendingDirectory;
-    private readonly string _doneDirectory;
+    private readonly string _journalPath;
+    private readonly Task _writer;
+    private FileStream _journal;
+    private long _compactedLength;
     private int _waiting;
 
     public AlertInbox(IOptions<ReceiverOptions> options, TimeProvider time, ILogger<AlertInbox> logger)
@@ -42,18 +52,19 @@ public sealed partial class AlertInbox
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _pendingDirectory = Path.Combine(_options.StateDirectory, "inbox", "pending");
-        _doneDirectory = Path.Combine(_options.StateDirectory, "inbox", "done");
+        var directory = Path.Combine(_options.StateDirectory, "inbox");
+        _journalPath = Path.Combine(directory, "journal.jsonl");
         try
         {
-            Directory.CreateDirectory(_pendingDirectory);
-            Directory.CreateDirectory(_doneDirectory);
+            Directory.CreateDirectory(directory);
+            Recover();
+            _journal = Compact();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new StartupConfigurationException($"Receiver:StateDirectory: cannot create {_pendingDirectory}: {e.Message}");
+            throw new StartupConfigurationException($"Receiver:StateDirectory: cannot keep the inbox in {directory}: {e.Message}");
         }
-        Recover();
+        _writer = Task.Run(WriteLoopAsync);
     }
 
     /// <summary>Alerts accepted and not yet handled.</summary>
@@ -61,123 +72,243 @@ public sealed partial class AlertInbox
 
     public ChannelReader<InboxEntry> Ready => _ready.Reader;
 
-    public async Task<AcceptOutcome> AcceptAsync(ReceivedAlert alert, string? traceParent, CancellationToken cancel)
+    /// <summary>
+    /// Accepts a notification's actionable alerts, all or none: returns once the new ones are on disk (and queued for the
+    /// engine) and the duplicates' first deliveries are. Throws <see cref="InboxFullException"/> or the I/O error that
+    /// kept them off the disk; then nothing of this request was accepted.
+    /// </summary>
+    public async Task<IReadOnlyList<AcceptOutcome>> AcceptAsync(IReadOnlyList<ReceivedAlert> alerts, string? traceParent, CancellationToken cancel)
     {
-        var entry = new InboxEntry(alert, _time.GetUtcNow(), traceParent);
-        if (_known.TryGetValue(entry.Hash, out var earlier))
-        {
-            await earlier.WaitAsync(cancel).ConfigureAwait(false);
-            return AcceptOutcome.Duplicate;
-        }
-        if (Waiting >= _options.QueueCapacity) throw new InboxFullException(_options.QueueCapacity);
+        var receivedAt = _time.GetUtcNow();
+        var outcomes = new AcceptOutcome[alerts.Count];
+        var earlier = new List<Task>();
+        var fresh = new List<InboxEntry>();
+        var freshHashes = new HashSet<string>(StringComparer.Ordinal);
         var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = _known.GetOrAdd(entry.Hash, durable.Task);
-        if (first != durable.Task)
+        for (var i = 0; i < alerts.Count; i++)
         {
-            // Another delivery of the same alert is being written: answer when it is durable (or fail with it).
-            await first.WaitAsync(cancel).ConfigureAwait(false);
-            return AcceptOutcome.Duplicate;
+            var entry = new InboxEntry(alerts[i], receivedAt, traceParent);
+            var first = _known.GetOrAdd(entry.Hash, durable.Task);
+            if (first == durable.Task && freshHashes.Add(entry.Hash))
+            {
+                outcomes[i] = AcceptOutcome.Accepted;
+                fresh.Add(entry);
+                continue;
+            }
+            outcomes[i] = AcceptOutcome.Duplicate; // delivered before, by another request or earlier in this one
+            if (first != durable.Task) earlier.Add(first);
         }
-        Interlocked.Increment(ref _waiting);
-        try
+        if (fresh.Count > 0)
         {
-            await WriteDurablyAsync(entry).ConfigureAwait(false);
+            if (Interlocked.Add(ref _waiting, fresh.Count) > _options.QueueCapacity)
+            {
+                var full = new InboxFullException(_options.QueueCapacity);
+                Forget(fresh, full, durable);
+                throw full;
+            }
+            foreach (var entry in fresh) _pending[entry.Hash] = entry;
+            using var buffer = new MemoryStream();
+            foreach (var entry in fresh) AppendRecord(buffer, new JournalRecord(StoredAlert.From(entry), null, null));
+            _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), fresh, durable));
+            earlier.Add(durable.Task);
         }
-        catch (Exception e)
-        {
-            _known.TryRemove(entry.Hash, out _);
-            Interlocked.Decrement(ref _waiting);
-            durable.SetException(e);
-            throw;
-        }
-        durable.SetResult();
-        _ready.Writer.TryWrite(entry);
-        return AcceptOutcome.Accepted;
+        // The answer waits for the disk, but the write goes on without it: an aborted request's alerts are still acted on.
+        await Task.WhenAll(earlier).WaitAsync(cancel).ConfigureAwait(false);
+        return outcomes;
     }
 
-    /// <summary>Marks an alert handled: its marker first, then its pending file, so a crash in between still counts it handled.</summary>
+    /// <summary>Marks an alert handled. Not flushed on its own: after a crash the engine may see it again and find nothing left to do.</summary>
     public void Complete(InboxEntry entry)
     {
-        File.WriteAllBytes(Path.Combine(_doneDirectory, entry.Hash), []);
-        File.Delete(PendingPath(entry.Hash));
+        var at = _time.GetUtcNow();
+        _handled[entry.Hash] = at;
+        _pending.TryRemove(entry.Hash, out _);
         Interlocked.Decrement(ref _waiting);
+        using var buffer = new MemoryStream();
+        AppendRecord(buffer, new JournalRecord(null, entry.Hash, at));
+        _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), [], null));
     }
 
-    /// <summary>Forgets handled alerts older than the duplicate memory.</summary>
+    /// <summary>Forgets handled alerts older than the duplicate memory; the journal drops them at its next rewrite.</summary>
     public int Prune()
     {
         var cutoff = _time.GetUtcNow() - _options.DuplicateMemory;
         var pruned = 0;
-        foreach (var marker in new DirectoryInfo(_doneDirectory).EnumerateFiles())
+        foreach (var (hash, at) in _handled)
         {
-            if (marker.LastWriteTimeUtc >= cutoff.UtcDateTime) continue;
-            marker.Delete();
-            _known.TryRemove(marker.Name, out _);
+            if (at >= cutoff || !_handled.TryRemove(hash, out _)) continue;
+            _known.TryRemove(hash, out _);
             pruned++;
         }
         return pruned;
     }
 
-    private string PendingPath(string hash) => Path.Combine(_pendingDirectory, hash + ".json");
-
-    private async Task WriteDurablyAsync(InboxEntry entry)
+    public void Dispose()
     {
-        var path = PendingPath(entry.Hash);
-        var temporary = path + ".tmp";
-        var stored = StoredAlert.From(entry);
-        await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
-        {
-            await JsonSerializer.SerializeAsync(stream, stored, InboxJsonContext.Default.StoredAlert).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
+        _writes.Writer.TryComplete();
+        _writer.Wait(TimeSpan.FromSeconds(10)); // what is queued reaches the disk before the file closes
+        _journal.Dispose();
     }
 
-    /// <summary>Loads what a previous run left: handled markers become duplicates, pending alerts are queued again.</summary>
-    private void Recover()
+    private void Forget(List<InboxEntry> entries, Exception why, TaskCompletionSource durable)
     {
-        Prune();
-        foreach (var marker in Directory.EnumerateFiles(_doneDirectory)) _known.TryAdd(Path.GetFileName(marker), Task.CompletedTask);
-        foreach (var stray in Directory.EnumerateFiles(_pendingDirectory, "*.tmp")) File.Delete(stray); // never acknowledged
-        var requeued = 0;
-        foreach (var file in Directory.EnumerateFiles(_pendingDirectory, "*.json").Order(StringComparer.Ordinal))
+        foreach (var entry in entries)
         {
-            var hash = Path.GetFileNameWithoutExtension(file);
-            if (_known.ContainsKey(hash))
-            {
-                File.Delete(file); // handled; the crash came between marker and delete
-                continue;
-            }
-            InboxEntry entry;
+            _pending.TryRemove(entry.Hash, out _);
+            _known.TryRemove(entry.Hash, out _);
+        }
+        Interlocked.Add(ref _waiting, -entries.Count);
+        durable.SetException(why);
+    }
+
+    /// <summary>The one writer: everything queued since its last flush goes out in one write and, if anyone waits for it, one flush.</summary>
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<JournalWrite>();
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (_writes.Reader.TryRead(out var write)) batch.Add(write);
+            var start = _journal.Position;
             try
             {
-                entry = (JsonSerializer.Deserialize(File.ReadAllBytes(file), InboxJsonContext.Default.StoredAlert)
-                    ?? throw new JsonException("null")).ToEntry();
+                foreach (var write in batch) _journal.Write(write.Bytes);
+                _journal.Flush(flushToDisk: batch.Exists(w => w.Durable is not null));
+            }
+            catch (Exception e) // whatever kept the batch off the disk, its requests must hear of it, not wait forever
+            {
+                LogWriteFailed(_logger, e, _journalPath);
+                TruncateTo(start);
+                foreach (var write in batch)
+                {
+                    if (write.Durable is not null) Forget(write.Entries, e, write.Durable);
+                }
+                continue;
+            }
+            foreach (var write in batch)
+            {
+                foreach (var entry in write.Entries) _ready.Writer.TryWrite(entry);
+                write.Durable?.SetResult();
+            }
+            if (_journal.Length > CompactAboveBytes && _journal.Length > 2 * _compactedLength) RewriteJournal();
+        }
+    }
+
+    /// <summary>A failed write may have left half a record: cut it off so the next record starts on a line of its own.</summary>
+    private void TruncateTo(long length)
+    {
+        try
+        {
+            _journal.SetLength(length);
+            _journal.Position = length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogWriteFailed(_logger, e, _journalPath);
+        }
+    }
+
+    private void RewriteJournal()
+    {
+        try
+        {
+            var compacted = Compact();
+            _journal.Dispose();
+            _journal = compacted;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogWriteFailed(_logger, e, _journalPath); // the journal as it is stays valid; it is only longer
+        }
+    }
+
+    /// <summary>
+    /// Writes what is still needed (waiting alerts, remembered handled ones) to a new journal, flushes it and renames it
+    /// over the old one, which stays whole until then; returns the new one, open for appending. The next flush of the
+    /// journal commits the rename with it on a journaling file system (ext4, xfs).
+    /// </summary>
+    private FileStream Compact()
+    {
+        var temporary = _journalPath + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
+        {
+            foreach (var entry in _pending.Values.OrderBy(e => e.ReceivedAt)) AppendRecord(stream, new JournalRecord(StoredAlert.From(entry), null, null));
+            foreach (var (hash, at) in _handled) AppendRecord(stream, new JournalRecord(null, hash, at));
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, _journalPath, overwrite: true);
+        var journal = new FileStream(_journalPath, FileMode.Open, FileAccess.Write, FileShare.Read, 64 * 1024);
+        _compactedLength = journal.Seek(0, SeekOrigin.End);
+        return journal;
+    }
+
+    /// <summary>Loads what a previous run left: handled alerts become duplicates, accepted and unhandled ones are queued again.</summary>
+    private void Recover()
+    {
+        File.Delete(_journalPath + ".tmp"); // a rewrite that did not finish; the journal itself is whole
+        if (!File.Exists(_journalPath)) return;
+        var accepted = new List<InboxEntry>();
+        var unreadable = new List<string>();
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(_journalPath))
+        {
+            lineNumber++;
+            if (line.Length == 0) continue;
+            try
+            {
+                var record = JsonSerializer.Deserialize(line, InboxJsonContext.Default.JournalRecord) ?? throw new JsonException("null");
+                if (record.Accepted is { } stored) accepted.Add(stored.ToEntry());
+                else if (record.Handled is { } hash && record.At is { } at) _handled[hash] = at;
+                else throw new JsonException("neither accepted nor handled");
             }
             catch (JsonException e)
             {
-                var rejected = Path.Combine(_options.StateDirectory, "inbox", "unreadable");
-                Directory.CreateDirectory(rejected);
-                File.Move(file, Path.Combine(rejected, Path.GetFileName(file)), overwrite: true);
-                LogUnreadable(_logger, e, file, rejected);
-                continue;
+                unreadable.Add(line);
+                LogUnreadable(_logger, e, _journalPath, lineNumber);
             }
-            _known.TryAdd(hash, Task.CompletedTask);
-            Interlocked.Increment(ref _waiting);
-            _ready.Writer.TryWrite(entry);
-            requeued++;
         }
-        if (requeued > 0) LogRequeued(_logger, requeued);
+        if (unreadable.Count > 0)
+        {
+            // Kept for a human: a torn last line was never acknowledged, anything else is damage worth a look.
+            var aside = Path.Combine(Path.GetDirectoryName(_journalPath)!, "unreadable", $"journal-{_time.GetUtcNow():yyyyMMddTHHmmssZ}.jsonl");
+            Directory.CreateDirectory(Path.GetDirectoryName(aside)!);
+            File.AppendAllLines(aside, unreadable);
+        }
+        foreach (var entry in accepted)
+        {
+            if (_handled.ContainsKey(entry.Hash) || !_pending.TryAdd(entry.Hash, entry)) continue;
+            _known[entry.Hash] = Task.CompletedTask;
+            _waiting++;
+            _ready.Writer.TryWrite(entry);
+        }
+        foreach (var hash in _handled.Keys) _known[hash] = Task.CompletedTask;
+        Prune();
+        if (_waiting > 0) LogRequeued(_logger, _waiting);
     }
+
+    private static void AppendRecord(Stream stream, JournalRecord record)
+    {
+        JsonSerializer.Serialize(stream, record, InboxJsonContext.Default.JournalRecord);
+        stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Bytes for the journal, the alerts they accept (queued once flushed) and who waits for the flush (none for "handled").</summary>
+    private sealed record JournalWrite(byte[] Bytes, List<InboxEntry> Entries, TaskCompletionSource? Durable);
 
     [LoggerMessage(EventId = EventIds.InboxRequeued, Level = LogLevel.Warning, Message = "{Count} alert(s) accepted before a restart and not yet handled are queued again")]
     private static partial void LogRequeued(ILogger logger, int count);
 
-    [LoggerMessage(EventId = EventIds.InboxUnreadable, Level = LogLevel.Error, Message = "Accepted alert file {File} is unreadable; moved to {Directory} for a human")]
-    private static partial void LogUnreadable(ILogger logger, Exception exception, string file, string directory);
+    [LoggerMessage(EventId = EventIds.InboxUnreadable, Level = LogLevel.Error, Message = "Line {Line} of the inbox journal {File} is unreadable; kept in inbox/unreadable for a human")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, string file, int line);
+
+    [LoggerMessage(EventId = EventIds.InboxWriteFailed, Level = LogLevel.Error, Message = "Could not write the inbox journal {File}; the alerts waiting for it are answered 503 and Alertmanager sends them again")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string file);
 }
 
-/// <summary>The file form of an <see cref="InboxEntry"/>.</summary>
+/// <summary>One line of the inbox journal: an alert accepted, or the hash of one handled and when.</summary>
+internal sealed record JournalRecord(StoredAlert? Accepted, string? Handled, DateTimeOffset? At);
+
+/// <summary>The journal form of an <see cref="InboxEntry"/>.</summary>
 internal sealed record StoredAlert(
     string Name, bool Firing, Dictionary<string, string> Labels, DateTimeOffset StartsAt, DateTimeOffset? EndsAt, string Fingerprint,
     string? GeneratorUrl, string GroupKey, DateTimeOffset ReceivedAt, string? TraceParent)
@@ -189,5 +320,6 @@ internal sealed record StoredAlert(
         Fingerprint, GeneratorUrl, GroupKey), ReceivedAt, TraceParent);
 }
 
-[JsonSerializable(typeof(StoredAlert))]
+[JsonSerializable(typeof(JournalRecord))]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 internal sealed partial class InboxJsonContext : JsonSerializerContext;

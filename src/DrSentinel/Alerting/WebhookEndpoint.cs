@@ -18,7 +18,7 @@ internal sealed partial class WebhookJsonContext : JsonSerializerContext;
 /// <summary>
 /// The Alertmanager webhook. Status codes follow Alertmanager's retries (5xx and transport errors are sent again, 4xx
 /// never): a malformed or unauthenticated body is 4xx and changes nothing; a full queue or a disk that will not take
-/// the alert is 503. 202 means every actionable alert in the body is on disk; acting happens after the answer.
+/// the alert is 503. 202 means every actionable alert in the body is on disk (all or none are taken); acting happens after the answer.
 /// </summary>
 public static partial class WebhookEndpoint
 {
@@ -74,35 +74,39 @@ public static partial class WebhookEndpoint
         }
         if (notification.TruncatedAlerts > 0) LogTruncated(logger, notification.GroupKey, notification.TruncatedAlerts);
 
-        int accepted = 0, duplicates = 0, ignored = 0;
-        var traceParent = Activity.Current?.Id;
+        var actionable = new List<(ReceivedAlert Alert, AlertRoute Route)>(notification.Alerts.Length);
+        foreach (var alert in notification.Alerts)
+        {
+            var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+            if (route.Actionable) actionable.Add((alert, route));
+            else metrics.AlertReceived(route.Playbook, alert.Firing, route.IgnoredBecause!);
+        }
+        var ignored = notification.Alerts.Length - actionable.Count;
+        IReadOnlyList<AcceptOutcome> outcomes;
         try
         {
-            foreach (var alert in notification.Alerts)
-            {
-                var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
-                if (!route.Actionable)
-                {
-                    ignored++;
-                    metrics.AlertReceived(route.Playbook, alert.Firing, route.IgnoredBecause!);
-                    continue;
-                }
-                var outcome = await inbox.AcceptAsync(alert, traceParent, context.RequestAborted);
-                if (outcome == AcceptOutcome.Accepted) accepted++;
-                else duplicates++;
-                metrics.AlertReceived(route.Playbook, alert.Firing, outcome == AcceptOutcome.Accepted ? "accepted" : "duplicate");
-                if (outcome == AcceptOutcome.Accepted) LogAccepted(logger, alert.Name, alert.Firing ? "firing" : "resolved", route.Zone!, alert.Fingerprint);
-            }
+            outcomes = actionable.Count == 0 ? [] : await inbox.AcceptAsync(actionable.ConvertAll(a => a.Alert), Activity.Current?.Id, context.RequestAborted);
         }
         catch (InboxFullException e)
         {
-            return Answer(metrics, logger, StatusCodes.Status503ServiceUnavailable, e.Message, accepted, duplicates, ignored);
+            return Answer(metrics, logger, StatusCodes.Status503ServiceUnavailable, e.Message, ignored: ignored);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             LogNotDurable(logger, e);
-            return Answer(metrics, logger, StatusCodes.Status503ServiceUnavailable, "the alert could not be stored; send it again", accepted, duplicates, ignored);
+            return Answer(metrics, logger, StatusCodes.Status503ServiceUnavailable, "the alerts could not be stored; send them again", ignored: ignored);
         }
+        var accepted = 0;
+        for (var i = 0; i < actionable.Count; i++)
+        {
+            var (alert, route) = actionable[i];
+            var taken = outcomes[i] == AcceptOutcome.Accepted;
+            metrics.AlertReceived(route.Playbook, alert.Firing, taken ? "accepted" : "duplicate");
+            if (!taken) continue;
+            accepted++;
+            LogAccepted(logger, alert.Name, alert.Firing ? "firing" : "resolved", route.Zone!, alert.Fingerprint);
+        }
+        var duplicates = actionable.Count - accepted;
         metrics.WebhookAnswered(StatusCodes.Status202Accepted);
         return Results.Json(new WebhookAnswer(accepted, duplicates, ignored), WebhookJsonContext.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
     }

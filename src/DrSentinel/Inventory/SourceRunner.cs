@@ -14,21 +14,29 @@ public interface IInventorySource
 
 /// <summary>
 /// Refreshes one source on its own timer. A refresh that fails or times out keeps the source's last values, reports it
-/// down and keeps its last success time; the other sources and the scrape never wait on it.
+/// down and keeps its last success time; the other sources and the scrape never wait on it. After a failure the next
+/// refresh comes sooner (1 s, 2 s, 4 s … up to the interval), so one failed start does not leave the source empty for a
+/// whole interval.
 /// </summary>
 public sealed partial class SourceRunner(IInventorySource source, InventoryStore store, TimeProvider time, ILogger<SourceRunner> logger) : BackgroundService
 {
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(source.Interval, time);
-        do
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await RefreshOnceAsync(stoppingToken);
-        } while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+            var started = time.GetTimestamp();
+            failures = await RefreshOnceAsync(stoppingToken).ConfigureAwait(false) ? 0 : failures + 1;
+            var wait = failures == 0 ? source.Interval : TimeSpan.FromTicks(Math.Min(source.Interval.Ticks, FirstRetry.Ticks << Math.Min(failures - 1, 20)));
+            var left = wait - time.GetElapsedTime(started);
+            if (left > TimeSpan.Zero) await Task.Delay(left, time, stoppingToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>One refresh, bounded by the source's interval so a hung call cannot stall the next one.</summary>
-    private async Task RefreshOnceAsync(CancellationToken stoppingToken)
+    private async Task<bool> RefreshOnceAsync(CancellationToken stoppingToken)
     {
         var started = time.GetTimestamp();
         using var timeout = new CancellationTokenSource(source.Interval, time);
@@ -42,6 +50,7 @@ public sealed partial class SourceRunner(IInventorySource source, InventoryStore
                 var next = apply(s);
                 return next with { Sources = next.Sources.SetItem(source.Name, status) };
             });
+            return true;
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
@@ -52,6 +61,7 @@ public sealed partial class SourceRunner(IInventorySource source, InventoryStore
                     time.GetElapsedTime(started), errorType)),
             });
             LogRefreshFailed(logger, e, source.Name, errorType);
+            return false;
         }
     }
 

@@ -26,6 +26,7 @@ internal static class EventIds
     public const int WebhookNotDurable = 4004;
     public const int InboxRequeued = 4005;
     public const int InboxUnreadable = 4006;
+    public const int InboxWriteFailed = 4007;
 
     public const int PlanMade = 5001;
     public const int StepNotActed = 5002;
@@ -43,4 +44,5 @@ internal static class EventIds
     public const int ActionMode = 5014;
     public const int KubernetesEventFailed = 5015;
     public const int PlanFailed = 5016;
+    public const int GroupsNotReadAgain = 5017;
 }

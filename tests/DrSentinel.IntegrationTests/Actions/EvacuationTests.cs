@@ -170,6 +170,27 @@ public sealed class EvacuationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GroupChangedSinceTheLastRead_PlanFromTheSnapshotComesBackStale_ActsOnAFreshRead()
+    {
+        // Groups are read every ten minutes here, so the snapshot the first plan is made from misses the change below.
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Inventory:AwsRefreshInterval=00:10:00");
+        var sibling = _sandbox.State(r => r.ScalingGroups.Values.Where(g => !g.SubnetIds.Any(s => r.SubnetZones[s] == Zone))
+            .OrderBy(g => g.Name, StringComparer.Ordinal).First().Name);
+        _sandbox.Region.Write(r => r.SetDesiredCapacity(sibling, 4)); // someone scaled it by hand: 3 -> 4
+        await FailZoneAsync(host);
+
+        using var response = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Poll.UntilAsync(() => Siblings().Sum(s => s.Desired) == 6 + 1 + 3 && CordonedInZone() == NodesInZone(), Deadline,
+            "siblings raised from what they are now, not from the snapshot");
+        var samples = await host.ScrapeAsync();
+        Assert.Equal(1, samples.Value("drsentinel_actions_total", ("action", "record-ledger"), ("outcome", "stale")));
+        var original = _sandbox.State(r => r.ScalingGroups[sibling].Tags["drsentinel.io/original"].Value);
+        Assert.Contains("desired=4;", original, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KillSwitchInConfiguration_NothingMutates()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:KillSwitch=true");

@@ -68,6 +68,11 @@ public sealed class DrSentinelHost : IAsyncDisposable
                 }
             }, ready => ready, TimeSpan.FromSeconds(30), "DrSentinel ready");
         }
+        catch (TimeoutException e)
+        {
+            await host.DisposeAsync();
+            throw new TimeoutException($"{e.Message}; its log:\n{host.Log}", e);
+        }
         catch
         {
             await host.DisposeAsync();

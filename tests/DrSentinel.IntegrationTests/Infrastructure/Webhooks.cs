@@ -30,6 +30,13 @@ public static class Webhooks
         ];
     }
 
+    /// <summary>Alerts the receiver's inbox journal holds as accepted (durably taken), read from its file.</summary>
+    public static int AcceptedInInbox(string stateDirectory)
+    {
+        var journal = Path.Combine(stateDirectory, "inbox", "journal.jsonl");
+        return File.Exists(journal) ? File.ReadLines(journal).Count(line => line.StartsWith("{\"Accepted\"", StringComparison.Ordinal)) : 0;
+    }
+
     public static string NewStateDirectory() => Path.Combine(Directory.CreateTempSubdirectory("drsentinel-receiver-").FullName, "state");
 
     /// <summary>One alert as Alertmanager renders it; <paramref name="fingerprint"/> is what it hashes from the labels.</summary>

@@ -83,6 +83,30 @@ public sealed class SourceRunnerTests
     }
 
     [Fact]
+    public async Task Refresh_FailsAtStart_TriedAgainAfterOneThenTwoSeconds_ThenOnTheInterval()
+    {
+        var source = new ScriptedSource();
+        source.Script.Enqueue(_ => throw new HttpRequestException("refused"));
+        source.Script.Enqueue(_ => throw new HttpRequestException("refused"));
+        source.Script.Enqueue(Sets("db-1"));
+        source.Script.Enqueue(Sets("db-2"));
+        using var runner = await StartAsync(source);
+        await PollAsync(() => _store.Current.Sources.TryGetValue("scripted", out var s) && !s.Up, "first failure reported");
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await PollAsync(() => source.Refreshes == 2, "retried after 1 s");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, source.Refreshes);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await PollAsync(() => _store.Current.Sources["scripted"].Up, "retried after 2 s more, and up");
+        _time.Advance(source.Interval - TimeSpan.FromSeconds(1));
+        Assert.Equal(3, source.Refreshes);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await PollAsync(() => source.Refreshes == 4, "then on the interval");
+        await runner.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Refresh_HangsPastItsInterval_IsCutOffAndReportedAsTimeout()
     {
         var source = new ScriptedSource();
