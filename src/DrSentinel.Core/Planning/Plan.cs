@@ -19,6 +19,9 @@ public sealed record Plan(
 
     public static Plan Refuse(PlanIntent intent, string zone, string reason, ImmutableArray<string> findings = default) =>
         new(CapacityPlaybook, intent, zone, PlanVerdict.Refused, reason, [], findings.IsDefault ? [] : findings, 0, 0);
+
+    /// <summary>Refused only because of how the zone looks now (not impaired yet, or still impaired): worth planning again later.</summary>
+    public bool WaitsForZone { get; init; }
 }
 
 /// <summary>One change to one resource. <see cref="Action"/> is the bounded label value of drsentinel_actions_total.</summary>

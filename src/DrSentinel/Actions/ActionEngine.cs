@@ -10,9 +10,11 @@ namespace DrSentinel.Actions;
 
 /// <summary>
 /// Takes accepted alerts one at a time: plans from the inventory, and unless in dry-run or stopped by the kill switch,
-/// reads the Auto Scaling groups again, plans again from what it read, and carries the steps out under the guardrails.
+/// carries the steps out under the guardrails (a plan that would not act is made again from a fresh read first).
 /// An alert is marked handled only when that is over, so one interrupted by a restart is handled again, and the plan,
-/// made from the ledger on the resources, lists only what is left.
+/// made from the ledger on the resources, lists only what is left. A plan refused only because of how the zone looks
+/// now stays waiting and is made again every <see cref="ActionOptions.RecheckEvery"/> until it acts or the opposite
+/// alert (the resolution of a firing one, a new firing of a resolved one) has been handled.
 /// </summary>
 public sealed partial class ActionEngine(
     AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor, ActionEvents events,
@@ -20,6 +22,8 @@ public sealed partial class ActionEngine(
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+    private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _lastHandled = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,8 +36,20 @@ public sealed partial class ActionEngine(
         {
             try
             {
-                await HandleAsync(entry, stoppingToken).ConfigureAwait(false);
-                inbox.Complete(entry);
+                if (Superseded(entry))
+                {
+                    LogSuperseded(logger, entry.Alert.Name, entry.Alert.Firing ? "firing" : "resolved", entry.Alert.Fingerprint);
+                    Finish(entry);
+                }
+                else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Hash), stoppingToken).ConfigureAwait(false))
+                {
+                    _waitingSince.TryAdd(entry.Hash, time.GetUtcNow());
+                    _ = LookAgainLaterAsync(entry, stoppingToken);
+                }
+                else
+                {
+                    Finish(entry);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -43,13 +59,40 @@ public sealed partial class ActionEngine(
             {
                 // Unexpected: say so with the alert, and do not take it again in a loop; a human reads the log.
                 LogHandlingFailed(logger, e, entry.Alert.Name, entry.Alert.Fingerprint);
-                inbox.Complete(entry);
+                Finish(entry);
             }
             if (time.GetElapsedTime(pruned) > PruneEvery)
             {
                 inbox.Prune();
                 pruned = time.GetTimestamp();
             }
+        }
+    }
+
+    /// <summary>The key of an alert's kind: its name, zone and status; the opposite status ends a wait.</summary>
+    private static string Kind(ReceivedAlert alert, bool firing) => $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{firing}";
+
+    private bool Superseded(InboxEntry entry) =>
+        _waitingSince.TryGetValue(entry.Hash, out var since)
+        && _lastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since;
+
+    private void Finish(InboxEntry entry)
+    {
+        _waitingSince.Remove(entry.Hash);
+        _lastHandled[Kind(entry.Alert, entry.Alert.Firing)] = time.GetUtcNow();
+        inbox.Complete(entry);
+    }
+
+    /// <summary>Still pending in the inbox meanwhile: a restart plans it again at once.</summary>
+    private async Task LookAgainLaterAsync(InboxEntry entry, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(actionOptions.Value.RecheckEvery, time, stop).ConfigureAwait(false);
+            inbox.Requeue(entry);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -68,7 +111,8 @@ public sealed partial class ActionEngine(
         }
     }
 
-    private async Task HandleAsync(InboxEntry entry, CancellationToken stop)
+    /// <summary>Plans for one alert and carries the plan out; true when it was refused only because of how the zone looks now.</summary>
+    private async Task<bool> HandleAsync(InboxEntry entry, bool rechecking, CancellationToken stop)
     {
         var alert = entry.Alert;
         ActivityContext.TryParse(entry.TraceParent, null, out var parent);
@@ -77,14 +121,15 @@ public sealed partial class ActionEngine(
         activity?.SetTag("alert.status", alert.Firing ? "firing" : "resolved");
         activity?.SetTag("alert.fingerprint", alert.Fingerprint);
         var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
-        if (!route.Actionable) return;
+        if (!route.Actionable) return false;
         activity?.SetTag("az", route.Zone);
+        activity?.SetTag("recheck", rechecking);
         var options = actionOptions.Value;
         var policy = options.Policy();
         var firstCall = true;
         void Calling()
         {
-            if (!firstCall) return;
+            if (!firstCall || rechecking) return; // arrival to first call: a wait for the zone is not the engine's latency
             firstCall = false;
             metrics.FirstCall(time.GetUtcNow() - entry.ReceivedAt);
         }
@@ -98,12 +143,19 @@ public sealed partial class ActionEngine(
             // other verdict is believed only once the groups are read again.
             var fresh = live && attempt > 1;
             var plan = await PlanWithRetriesAsync(route, policy, refresh: fresh, stop).ConfigureAwait(false);
-            if (plan is null) return;
+            if (plan is null) return false;
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
+            var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
+            if (waits && rechecking) return true; // said once when the wait began
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             metrics.Planned(plan.Playbook, intent, verdict);
             LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
-            if (plan.Verdict != PlanVerdict.Act) return;
+            if (waits)
+            {
+                LogWaiting(logger, intent, plan.Zone, options.RecheckEvery.TotalSeconds, alert.Firing ? "resolved" : "firing again");
+                return true;
+            }
+            if (plan.Verdict != PlanVerdict.Act) return false;
             if (options.DryRun || killSwitch.Engaged)
             {
                 var outcome = options.DryRun ? "dry-run" : "killed";
@@ -113,15 +165,15 @@ public sealed partial class ActionEngine(
                     var described = step.Describe();
                     LogNotActed(logger, outcome, described);
                 }
-                return;
+                return false;
             }
             var result = await ExecuteAsync(plan, alert.Episode, Calling, stop).ConfigureAwait(false);
             await ReadGroupsAgainAsync(stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
-            if (result != StepOutcome.Stale) return;
+            if (result != StepOutcome.Stale) return false;
             if (attempt >= options.MaxReplans)
             {
                 LogGaveUp(logger, plan.Zone, attempt);
-                return;
+                return false;
             }
         }
     }
@@ -267,6 +319,14 @@ public sealed partial class ActionEngine(
 
     [LoggerMessage(EventId = EventIds.GroupsNotReadAgain, Level = LogLevel.Warning, Message = "Could not read the Auto Scaling groups again after acting; the snapshot catches up at the next refresh")]
     private static partial void LogGroupsNotReadAgain(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = EventIds.PlanWaitsForZone, Level = LogLevel.Information,
+        Message = "Will plan to {Intent} {Az} again every {Seconds:F0} s until it acts or the alert is {Until} (Actions:RecheckEvery)")]
+    private static partial void LogWaiting(ILogger logger, string intent, string az, double seconds, string until);
+
+    [LoggerMessage(EventId = EventIds.PlanWaitEnded, Level = LogLevel.Information,
+        Message = "Stopped waiting to act on {AlertName} ({AlertStatus}, fingerprint {Fingerprint}): the opposite alert for the zone has been handled since")]
+    private static partial void LogSuperseded(ILogger logger, string alertName, string alertStatus, string fingerprint);
 
     [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Az} after {Attempts} plans: the state kept changing under them; a human must decide")]
     private static partial void LogGaveUp(ILogger logger, string az, int attempts);

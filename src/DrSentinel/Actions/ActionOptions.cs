@@ -32,6 +32,12 @@ public sealed class ActionOptions
     /// <summary>Times a plan is made again when the state it was made from has changed under it.</summary>
     public int MaxReplans { get; set; } = 3;
 
+    /// <summary>
+    /// A plan refused only because of how the zone looks now (an evacuation of a zone that looks healthy, a restore of one
+    /// that still looks impaired) is made again this often, until it acts or the opposite alert for the zone arrives.
+    /// </summary>
+    public TimeSpan RecheckEvery { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Where the Events about Auto Scaling groups go (node Events go where Kubernetes keeps them, "default").</summary>
     public string EventNamespace { get; set; } = "default";
 

@@ -14,6 +14,8 @@ public sealed class ActionOptionsValidator : IValidateOptions<ActionOptions>
         if (o.MaxReplans is < 1 or > 10) errors.Add($"Actions:MaxReplans must be between 1 and 10, not {o.MaxReplans}");
         if (o.RetryBaseDelay <= TimeSpan.Zero || o.RetryBaseDelay > TimeSpan.FromSeconds(10))
             errors.Add($"Actions:RetryBaseDelay must be above 0 and at most 10 s, not {o.RetryBaseDelay}");
+        if (o.RecheckEvery < TimeSpan.FromSeconds(1) || o.RecheckEvery > TimeSpan.FromHours(1))
+            errors.Add($"Actions:RecheckEvery must be between 1 s and 1 h, not {o.RecheckEvery}");
         if (o.AllowedNodeGroups.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedNodeGroups has an empty name (an empty entry never means \"all\")");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -117,6 +117,9 @@ public sealed partial class AlertInbox : IDisposable
         return outcomes;
     }
 
+    /// <summary>Offers an accepted alert, still pending, to the engine again.</summary>
+    public void Requeue(InboxEntry entry) => _ready.Writer.TryWrite(entry);
+
     /// <summary>Marks an alert handled. Not flushed on its own: after a crash the engine may see it again and find nothing left to do.</summary>
     public void Complete(InboxEntry entry)
     {

@@ -45,4 +45,6 @@ internal static class EventIds
     public const int KubernetesEventFailed = 5015;
     public const int PlanFailed = 5016;
     public const int GroupsNotReadAgain = 5017;
+    public const int PlanWaitsForZone = 5018;
+    public const int PlanWaitEnded = 5019;
 }

@@ -191,6 +191,52 @@ public sealed class EvacuationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FiringWhileTheZoneLooksHealthy_WaitsAndEvacuatesOnceItFails_ResolvedWhileImpaired_RestoresOnceItHeals()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:RecheckEvery=00:00:01");
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        // The alert arrives while DrSentinel sees the zone healthy (it recovered for a moment, say): refused, not forgotten.
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused")) == 1, Deadline, "refused at first");
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+        await FailZoneAsync(host);
+        await EvacuatedAsync();
+
+        // The resolution arrives while the zone still looks impaired: nothing restored until it heals, then everything.
+        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
+            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "refused")) == 1, Deadline, "restore refused at first");
+        Assert.Equal(NodesInZone(), CordonedInZone());
+        await RecoverZoneAsync(host);
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "everything as it was once the zone healed");
+        var samples = await host.ScrapeAsync();
+        Assert.Equal(1, samples.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")));
+        Assert.Equal(1, samples.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "act")));
+        Assert.Equal(1, samples.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused"))); // said once, not per look
+    }
+
+    [Fact]
+    public async Task FiringWhileTheZoneLooksHealthy_ThenResolved_StopsWaiting_ALaterFailureIsLeftToItsOwnAlert()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:RecheckEvery=00:00:01");
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused")) == 1, Deadline, "refused at first");
+
+        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
+            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        await Poll.UntilAsync(() => host.Log.Contains("Stopped waiting to act on DrSentinelAzUnavailable", StringComparison.Ordinal), Deadline, "the wait ended by the resolution");
+        var before = Webhooks.ChangeableState(_sandbox);
+        await FailZoneAsync(host);
+
+        // Nothing is left to look again: the entry was finished when the wait ended, so no later look can act.
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+        Assert.Null((await host.ScrapeAsync()).Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")));
+    }
+
+    [Fact]
     public async Task KillSwitchInConfiguration_NothingMutates()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:KillSwitch=true");

@@ -109,6 +109,7 @@ public sealed class EvacuationPlannerTests
         Assert.Equal(PlanVerdict.Refused, plan.Verdict);
         Assert.Empty(plan.Steps);
         Assert.Contains("AllowedNodeGroups", plan.Reason, StringComparison.Ordinal);
+        Assert.False(plan.WaitsForZone); // no wait makes it act: a human changes the configuration
     }
 
     [Fact]
@@ -154,6 +155,7 @@ public sealed class EvacuationPlannerTests
 
         Assert.Equal(PlanVerdict.Refused, plan.Verdict);
         Assert.Contains("stale", plan.Reason, StringComparison.Ordinal);
+        Assert.True(plan.WaitsForZone); // may act once the zone looks impaired
     }
 
     [Fact]
@@ -313,7 +315,7 @@ public sealed class EvacuationPlannerTests
     }
 
     [Fact]
-    public void PlanRestore_ZoneStillImpaired_IsRefused()
+    public void PlanRestore_ZoneStillImpaired_IsRefusedUntilItHeals()
     {
         var snapshot = PerZone(downZone: A);
         var policy = AllowAll(snapshot);
@@ -323,6 +325,7 @@ public sealed class EvacuationPlannerTests
 
         Assert.Equal(PlanVerdict.Refused, plan.Verdict);
         Assert.Empty(plan.Steps);
+        Assert.True(plan.WaitsForZone);
     }
 
     [Fact]
