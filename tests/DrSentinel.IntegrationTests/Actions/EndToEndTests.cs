@@ -114,3 +114,28 @@ public sealed class EndToEndSpanningGrayFailureTests(ITestOutputHelper output) :
     public Task GrayZoneFailure_AlertFires_WebhookCordonsAndRaisesTheSpanningGroups_RecoveryRestores() =>
         RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromMinutes(1), ["primary", "critical"]);
 }
+
+/// <summary>Gray failure, one Auto Scaling group per zone: the probes see it, the siblings take the capacity.</summary>
+[Collection(DataPlaneTestGroup.Name)]
+public sealed class EndToEndPerZoneGrayFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
+{
+    protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartWithDataPlaneAsync(speed: 100, topology: Webhooks.PerZoneTopology());
+
+    protected override string[] HostSettings(SandboxServer sandbox) => ["--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true"];
+
+    [Fact]
+    public Task GrayZoneFailure_AlertFires_WebhookCordonsAndRaisesSiblings_RecoveryRestores() =>
+        RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromMinutes(1), ["workers"]);
+}
+
+/// <summary>Hard failure, groups spanning the zones: subnets out, AZRebalance held, desired up.</summary>
+public sealed class EndToEndSpanningHardFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
+{
+    protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartAsync(speed: 100);
+
+    protected override string[] HostSettings(SandboxServer sandbox) => [];
+
+    [Fact]
+    public Task HardZoneFailure_AlertFires_WebhookCordonsAndRaisesTheSpanningGroups_RecoveryRestores() =>
+        RunAsync("hard", "DrSentinelAzUnavailable", TimeSpan.FromMinutes(2), ["primary", "critical"]);
+}

@@ -12,11 +12,11 @@ public static class Sandboxes
         SandboxServer.StartAsync(new SandboxOptions { Speed = speed, Topology = topology, WatchBookmarkInterval = TimeSpan.FromMilliseconds(200) });
 
     /// <summary>With real PostgreSQL and Redis behind every endpoint, once they all run and replicate.</summary>
-    public static async Task<SandboxServer> StartWithDataPlaneAsync(double speed = 100)
+    public static async Task<SandboxServer> StartWithDataPlaneAsync(double speed = 100, Topology? topology = null)
     {
         var sandbox = await SandboxServer.StartAsync(new SandboxOptions
         {
-            Speed = speed, WatchBookmarkInterval = TimeSpan.FromMilliseconds(200), DataPlane = true,
+            Speed = speed, Topology = topology, WatchBookmarkInterval = TimeSpan.FromMilliseconds(200), DataPlane = true,
         });
         try
         {
