@@ -41,9 +41,9 @@ public sealed partial class ActionEngine(
                     LogSuperseded(logger, entry.Alert.Name, entry.Alert.Firing ? "firing" : "resolved", entry.Alert.Fingerprint);
                     Finish(entry);
                 }
-                else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Hash), stoppingToken).ConfigureAwait(false))
+                else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Key), stoppingToken).ConfigureAwait(false))
                 {
-                    _waitingSince.TryAdd(entry.Hash, time.GetUtcNow());
+                    _waitingSince.TryAdd(entry.Key, time.GetUtcNow());
                     _ = LookAgainLaterAsync(entry, stoppingToken);
                 }
                 else
@@ -73,12 +73,12 @@ public sealed partial class ActionEngine(
     private static string Kind(ReceivedAlert alert, bool firing) => $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{firing}";
 
     private bool Superseded(InboxEntry entry) =>
-        _waitingSince.TryGetValue(entry.Hash, out var since)
+        _waitingSince.TryGetValue(entry.Key, out var since)
         && _lastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since;
 
     private void Finish(InboxEntry entry)
     {
-        _waitingSince.Remove(entry.Hash);
+        _waitingSince.Remove(entry.Key);
         _lastHandled[Kind(entry.Alert, entry.Alert.Firing)] = time.GetUtcNow();
         inbox.Complete(entry);
     }

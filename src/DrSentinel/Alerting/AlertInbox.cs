@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
@@ -12,7 +10,8 @@ namespace DrSentinel.Alerting;
 /// <summary>An accepted alert waiting to be acted on, with the trace context of the request that brought it.</summary>
 public sealed record InboxEntry(ReceivedAlert Alert, DateTimeOffset ReceivedAt, string? TraceParent)
 {
-    public string Hash { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Alert.DedupKey)));
+    /// <summary>Its <see cref="ReceivedAlert.DedupKey"/>: what the inbox knows it by.</summary>
+    public string Key { get; } = Alert.DedupKey;
 }
 
 public enum AcceptOutcome { Accepted, Duplicate }
@@ -81,39 +80,44 @@ public sealed partial class AlertInbox : IDisposable
     {
         var receivedAt = _time.GetUtcNow();
         var outcomes = new AcceptOutcome[alerts.Count];
-        var earlier = new List<Task>();
-        var fresh = new List<InboxEntry>();
-        var freshHashes = new HashSet<string>(StringComparer.Ordinal);
-        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // What Alertmanager sends most is a group it sent before: known, on disk, answered without allocating for the rest.
+        List<Task>? earlier = null;
+        List<InboxEntry>? fresh = null;
+        TaskCompletionSource? durable = null;
         for (var i = 0; i < alerts.Count; i++)
         {
-            var entry = new InboxEntry(alerts[i], receivedAt, traceParent);
-            var first = _known.GetOrAdd(entry.Hash, durable.Task);
-            if (first == durable.Task && freshHashes.Add(entry.Hash))
+            var key = alerts[i].DedupKey;
+            if (!_known.TryGetValue(key, out var first))
             {
-                outcomes[i] = AcceptOutcome.Accepted;
-                fresh.Add(entry);
-                continue;
+                durable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                first = _known.GetOrAdd(key, durable.Task);
+                if (first == durable.Task)
+                {
+                    outcomes[i] = AcceptOutcome.Accepted;
+                    (fresh ??= []).Add(new InboxEntry(alerts[i], receivedAt, traceParent));
+                    continue;
+                }
             }
-            outcomes[i] = AcceptOutcome.Duplicate; // delivered before, by another request or earlier in this one
-            if (first != durable.Task) earlier.Add(first);
+            // Delivered before, by another request or earlier in this one; if that is still being written, wait for it.
+            outcomes[i] = AcceptOutcome.Duplicate;
+            if (first != durable?.Task && !first.IsCompletedSuccessfully) (earlier ??= []).Add(first);
         }
-        if (fresh.Count > 0)
+        if (fresh is not null)
         {
             if (Interlocked.Add(ref _waiting, fresh.Count) > _options.QueueCapacity)
             {
                 var full = new InboxFullException(_options.QueueCapacity);
-                Forget(fresh, full, durable);
+                Forget(fresh, full, durable!);
                 throw full;
             }
-            foreach (var entry in fresh) _pending[entry.Hash] = entry;
+            foreach (var entry in fresh) _pending[entry.Key] = entry;
             using var buffer = new MemoryStream();
             foreach (var entry in fresh) AppendRecord(buffer, new JournalRecord(StoredAlert.From(entry), null, null));
-            _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), fresh, durable));
-            earlier.Add(durable.Task);
+            _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), fresh, durable!));
+            (earlier ??= []).Add(durable!.Task);
         }
         // The answer waits for the disk, but the write goes on without it: an aborted request's alerts are still acted on.
-        await Task.WhenAll(earlier).WaitAsync(cancel).ConfigureAwait(false);
+        if (earlier is not null) await Task.WhenAll(earlier).WaitAsync(cancel).ConfigureAwait(false);
         return outcomes;
     }
 
@@ -124,11 +128,11 @@ public sealed partial class AlertInbox : IDisposable
     public void Complete(InboxEntry entry)
     {
         var at = _time.GetUtcNow();
-        _handled[entry.Hash] = at;
-        _pending.TryRemove(entry.Hash, out _);
+        _handled[entry.Key] = at;
+        _pending.TryRemove(entry.Key, out _);
         Interlocked.Decrement(ref _waiting);
         using var buffer = new MemoryStream();
-        AppendRecord(buffer, new JournalRecord(null, entry.Hash, at));
+        AppendRecord(buffer, new JournalRecord(null, entry.Key, at));
         _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), [], null));
     }
 
@@ -137,10 +141,10 @@ public sealed partial class AlertInbox : IDisposable
     {
         var cutoff = _time.GetUtcNow() - _options.DuplicateMemory;
         var pruned = 0;
-        foreach (var (hash, at) in _handled)
+        foreach (var (key, at) in _handled)
         {
-            if (at >= cutoff || !_handled.TryRemove(hash, out _)) continue;
-            _known.TryRemove(hash, out _);
+            if (at >= cutoff || !_handled.TryRemove(key, out _)) continue;
+            _known.TryRemove(key, out _);
             pruned++;
         }
         return pruned;
@@ -157,8 +161,8 @@ public sealed partial class AlertInbox : IDisposable
     {
         foreach (var entry in entries)
         {
-            _pending.TryRemove(entry.Hash, out _);
-            _known.TryRemove(entry.Hash, out _);
+            _pending.TryRemove(entry.Key, out _);
+            _known.TryRemove(entry.Key, out _);
         }
         Interlocked.Add(ref _waiting, -entries.Count);
         durable.SetException(why);
@@ -236,7 +240,7 @@ public sealed partial class AlertInbox : IDisposable
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
         {
             foreach (var entry in _pending.Values.OrderBy(e => e.ReceivedAt)) AppendRecord(stream, new JournalRecord(StoredAlert.From(entry), null, null));
-            foreach (var (hash, at) in _handled) AppendRecord(stream, new JournalRecord(null, hash, at));
+            foreach (var (key, at) in _handled) AppendRecord(stream, new JournalRecord(null, key, at));
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, _journalPath, overwrite: true);
@@ -261,7 +265,7 @@ public sealed partial class AlertInbox : IDisposable
             {
                 var record = JsonSerializer.Deserialize(line, InboxJsonContext.Default.JournalRecord) ?? throw new JsonException("null");
                 if (record.Accepted is { } stored) accepted.Add(stored.ToEntry());
-                else if (record.Handled is { } hash && record.At is { } at) _handled[hash] = at;
+                else if (record.Handled is { } key && record.At is { } at) _handled[key] = at;
                 else throw new JsonException("neither accepted nor handled");
             }
             catch (JsonException e)
@@ -279,12 +283,12 @@ public sealed partial class AlertInbox : IDisposable
         }
         foreach (var entry in accepted)
         {
-            if (_handled.ContainsKey(entry.Hash) || !_pending.TryAdd(entry.Hash, entry)) continue;
-            _known[entry.Hash] = Task.CompletedTask;
+            if (_handled.ContainsKey(entry.Key) || !_pending.TryAdd(entry.Key, entry)) continue;
+            _known[entry.Key] = Task.CompletedTask;
             _waiting++;
             _ready.Writer.TryWrite(entry);
         }
-        foreach (var hash in _handled.Keys) _known[hash] = Task.CompletedTask;
+        foreach (var key in _handled.Keys) _known[key] = Task.CompletedTask;
         Prune();
         if (_waiting > 0) LogRequeued(_logger, _waiting);
     }
@@ -308,7 +312,7 @@ public sealed partial class AlertInbox : IDisposable
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string file);
 }
 
-/// <summary>One line of the inbox journal: an alert accepted, or the hash of one handled and when.</summary>
+/// <summary>One line of the inbox journal: an alert accepted, or the key of one handled and when.</summary>
 internal sealed record JournalRecord(StoredAlert? Accepted, string? Handled, DateTimeOffset? At);
 
 /// <summary>The journal form of an <see cref="InboxEntry"/>.</summary>
@@ -319,7 +323,7 @@ internal sealed record StoredAlert(
     public static StoredAlert From(InboxEntry e) => new(e.Alert.Name, e.Alert.Firing, new(e.Alert.Labels, StringComparer.Ordinal), e.Alert.StartsAt,
         e.Alert.EndsAt, e.Alert.Fingerprint, e.Alert.GeneratorUrl, e.Alert.GroupKey, e.ReceivedAt, e.TraceParent);
 
-    public InboxEntry ToEntry() => new(new ReceivedAlert(Name, Firing, Labels.ToImmutableSortedDictionary(StringComparer.Ordinal), StartsAt, EndsAt,
+    public InboxEntry ToEntry() => new(new ReceivedAlert(Name, Firing, Labels, StartsAt, EndsAt,
         Fingerprint, GeneratorUrl, GroupKey), ReceivedAt, TraceParent);
 }
 

@@ -56,9 +56,22 @@ public static partial class WebhookEndpoint
         Notification notification;
         try
         {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-            notification = NotificationParser.Parse(body.GetBuffer().AsSpan(0, (int)body.Length));
+            // The whole body, as the pipe holds it: no copy (Kestrel stops it at MaxBodyBytes with a 413).
+            var pipe = context.Request.BodyReader;
+            var read = await pipe.ReadAsync(context.RequestAborted);
+            while (!read.IsCompleted)
+            {
+                pipe.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                read = await pipe.ReadAsync(context.RequestAborted);
+            }
+            try
+            {
+                notification = NotificationParser.Parse(read.Buffer);
+            }
+            finally
+            {
+                pipe.AdvanceTo(read.Buffer.End);
+            }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -74,14 +87,19 @@ public static partial class WebhookEndpoint
         }
         if (notification.TruncatedAlerts > 0) LogTruncated(logger, notification.GroupKey, notification.TruncatedAlerts);
 
+        // Counted per kind once per request: a group of a hundred alerts Alertmanager repeats is one increment, not a hundred.
+        var counts = new Dictionary<(string Playbook, bool Firing, string Outcome), int>();
+        void Count(AlertRoute route, bool firing, string outcome) => counts[(route.Playbook, firing, outcome)] = counts.GetValueOrDefault((route.Playbook, firing, outcome)) + 1;
         var actionable = new List<(ReceivedAlert Alert, AlertRoute Route)>(notification.Alerts.Length);
         foreach (var alert in notification.Alerts)
         {
             var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
             if (route.Actionable) actionable.Add((alert, route));
-            else metrics.AlertReceived(route.Playbook, alert.Firing, route.IgnoredBecause!);
+            else Count(route, alert.Firing, route.IgnoredBecause!);
         }
         var ignored = notification.Alerts.Length - actionable.Count;
+        foreach (var ((playbook, firing, outcome), count) in counts) metrics.AlertsReceived(playbook, firing, outcome, count);
+        counts.Clear();
         IReadOnlyList<AcceptOutcome> outcomes;
         try
         {
@@ -101,11 +119,12 @@ public static partial class WebhookEndpoint
         {
             var (alert, route) = actionable[i];
             var taken = outcomes[i] == AcceptOutcome.Accepted;
-            metrics.AlertReceived(route.Playbook, alert.Firing, taken ? "accepted" : "duplicate");
+            Count(route, alert.Firing, taken ? "accepted" : "duplicate");
             if (!taken) continue;
             accepted++;
             LogAccepted(logger, alert.Name, alert.Firing ? "firing" : "resolved", route.Zone!, alert.Fingerprint);
         }
+        foreach (var ((playbook, firing, outcome), count) in counts) metrics.AlertsReceived(playbook, firing, outcome, count);
         var duplicates = actionable.Count - accepted;
         metrics.WebhookAnswered(StatusCodes.Status202Accepted);
         return Results.Json(new WebhookAnswer(accepted, duplicates, ignored), WebhookJsonContext.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);

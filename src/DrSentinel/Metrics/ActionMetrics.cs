@@ -32,7 +32,7 @@ public sealed class ActionMetrics(IMetricFactory factory)
 
     public void WebhookAnswered(int status) => _requests.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
 
-    public void AlertReceived(string playbook, bool firing, string outcome) => _alerts.WithLabels(playbook, firing ? "firing" : "resolved", outcome).Inc();
+    public void AlertsReceived(string playbook, bool firing, string outcome, int count) => _alerts.WithLabels(playbook, firing ? "firing" : "resolved", outcome).Inc(count);
 
     public void Planned(string playbook, string intent, string verdict) => _plans.WithLabels(playbook, intent, verdict).Inc();
 

@@ -19,7 +19,7 @@ public sealed class AlertInboxTests : IDisposable
         new(Options.Create(new ReceiverOptions { StateDirectory = _state, QueueCapacity = capacity }), _time, NullLogger<AlertInbox>.Instance);
 
     private static ReceivedAlert Alert(string fingerprint, bool firing = true) => new("DrSentinelAzUnavailable", firing,
-        ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>("az", "eu-central-1a")]),
+        new Dictionary<string, string>(StringComparer.Ordinal) { ["az"] = "eu-central-1a" },
         new DateTimeOffset(2026, 11, 25, 2, 59, 0, TimeSpan.Zero), null, fingerprint, null, "{}:{}");
 
     private static async Task<List<InboxEntry>> TakeAsync(AlertInbox inbox, int count)
