@@ -139,6 +139,13 @@ public static class EvacuationPlanner
 
         var findings = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<PlanStep>();
+        // The zone's nodes take pods again before the other zones shrink, so the restore never dips below the capacity it had.
+        if (nodes.Count > 0)
+        {
+            var cordoned = nodes.Where(n => n.Unschedulable).Select(n => n.Name).ToImmutableArray();
+            var uncordonedBySomeone = nodes.Where(n => !n.Unschedulable).Select(n => n.Name).ToImmutableArray();
+            steps.Add(new UncordonNodes(zone, cordoned, uncordonedBySomeone));
+        }
         foreach (var group in groups)
         {
             if (!policy.Allows(Ref(group)))
@@ -165,12 +172,6 @@ public static class EvacuationPlanner
             var resume = applied.Suspended.Except(original.Suspended).Intersect(current.Suspended).ToImmutableArray();
             if (!resume.IsEmpty) steps.Add(new ResumeProcesses(group.Name, resume));
             steps.Add(new ClearGroupLedger(group.Name));
-        }
-        if (nodes.Count > 0)
-        {
-            var cordoned = nodes.Where(n => n.Unschedulable).Select(n => n.Name).ToImmutableArray();
-            var uncordonedBySomeone = nodes.Where(n => !n.Unschedulable).Select(n => n.Name).ToImmutableArray();
-            steps.Add(new UncordonNodes(zone, cordoned, uncordonedBySomeone));
         }
         var verdict = steps.Count > 0 ? PlanVerdict.Act : PlanVerdict.NoOp;
         return new Plan(Plan.CapacityPlaybook, intent, zone, verdict, $"{impairment.Explanation}; undo what DrSentinel changed for {zone}",

@@ -34,6 +34,7 @@ public sealed partial class ActionEngine(
         var pruned = time.GetTimestamp();
         await foreach (var entry in inbox.Ready.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
+            if (!inbox.IsPending(entry)) continue; // withdrawn: its write failed and Alertmanager sends it again
             try
             {
                 if (Superseded(entry))
@@ -126,11 +127,10 @@ public sealed partial class ActionEngine(
         activity?.SetTag("recheck", rechecking);
         var options = actionOptions.Value;
         var policy = options.Policy();
-        var firstCall = true;
-        void Calling()
+        var called = 0;
+        void Calling() // from the node steps' parallel calls too
         {
-            if (!firstCall || rechecking) return; // arrival to first call: a wait for the zone is not the engine's latency
-            firstCall = false;
+            if (Interlocked.Exchange(ref called, 1) == 1 || rechecking) return; // a wait for the zone is not the engine's latency
             metrics.FirstCall(time.GetUtcNow() - entry.ReceivedAt);
         }
 

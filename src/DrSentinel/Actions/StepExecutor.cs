@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using DrSentinel.Aws;
 using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Inventory;
 using DrSentinel.Inventory.Aws;
 using DrSentinel.Planning;
 using k8s;
@@ -31,7 +32,7 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
 /// answer was lost is not sent twice.
 /// </summary>
 public sealed partial class StepExecutor(
-    IAutoScalingClient autoScaling, k8s.Kubernetes kubernetes, ActionEvents events, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
+    IAutoScalingClient autoScaling, k8s.Kubernetes kubernetes, InventoryStore store, ActionEvents events, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
 {
     private const int NodeParallelism = 8;
 
@@ -100,19 +101,19 @@ public sealed partial class StepExecutor(
                     new(LedgerKeys.Applied, r.Applied.Format(), false),
                     new(LedgerKeys.EvacuatedZone, r.Zone, false), // last: a group with the zone tag always has the values
                 ], cancel).ConfigureAwait(false);
-                return Changed(r.Describe());
+                return Changed("the API took it");
             case SuspendProcesses s:
                 var suspend = s.Processes.Except(current.Suspended).ToList();
                 if (suspend.Count == 0) return Done("already suspended");
                 calling();
                 await autoScaling.SuspendProcessesAsync(s.Group, suspend, cancel).ConfigureAwait(false);
-                return Changed(s.Describe());
+                return Changed("the API took it");
             case ResumeProcesses s:
                 var resume = s.Processes.Intersect(current.Suspended).ToList();
                 if (resume.Count == 0) return Done("not suspended");
                 calling();
                 await autoScaling.ResumeProcessesAsync(s.Group, resume, cancel).ConfigureAwait(false);
-                return Changed(s.Describe());
+                return Changed("the API took it");
             case UpdateGroup u:
                 var now = current with { Suspended = u.To.Suspended };
                 if (now.SameAs(u.To)) return Done("already at the target");
@@ -124,13 +125,13 @@ public sealed partial class StepExecutor(
                     DesiredCapacity: u.To.DesiredCapacity != current.DesiredCapacity ? u.To.DesiredCapacity : null,
                     VpcZoneIdentifier: now.Subnets.ToHashSet(StringComparer.Ordinal).SetEquals(u.To.Subnets) ? null : string.Join(',', u.To.Subnets)),
                     cancel).ConfigureAwait(false);
-                return Changed(u.Describe());
+                return Changed("the API took it");
             case ClearGroupLedger c:
                 var keys = new[] { LedgerKeys.EvacuatedZone, LedgerKeys.Applied, LedgerKeys.Original }.Where(tags.ContainsKey).ToList();
                 if (keys.Count == 0) return Done("no ledger left");
                 calling();
                 await autoScaling.DeleteTagsAsync(c.Group, keys, cancel).ConfigureAwait(false); // the zone tag first in the list
-                return Changed(c.Describe());
+                return Changed("the API took it");
             default:
                 throw new InvalidOperationException($"no executor for {step.GetType().Name}");
         }
@@ -165,31 +166,29 @@ public sealed partial class StepExecutor(
 
     private async Task<StepResult> NodeAsync(string name, bool cordon, string zone, Action calling, CancellationToken cancel)
     {
+        // First as the watch last saw it: the patch carries that resourceVersion, so the API server itself refuses it (409)
+        // if the node changed since, and only then is it read. The common case costs one call, not two.
+        var watched = store.Current.Nodes.ByName.GetValueOrDefault(name);
         for (var conflicts = 0; ; conflicts++)
         {
-            V1Node node;
             using var activity = Observability.Source.StartActivity($"kubernetes {(cordon ? "cordon" : "uncordon")} node", System.Diagnostics.ActivityKind.Client);
             activity?.SetTag("k8s.node.name", name);
-            try
-            {
-                node = await kubernetes.CoreV1.ReadNodeAsync(name, cancellationToken: cancel).ConfigureAwait(false);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return Done("the node is gone");
-            }
-            var ours = node.Metadata.Annotations?.TryGetValue(LedgerKeys.CordonedForZone, out var marked) == true && marked == zone;
-            var unschedulable = node.Spec?.Unschedulable ?? false;
+            var node = conflicts == 0 && watched?.ResourceVersion is { } version
+                ? (Version: version, Unschedulable: watched.Unschedulable, CordonedFor: watched.CordonedFor)
+                : await ReadNodeAsync(name, cancel).ConfigureAwait(false);
+            if (node is null) return Done("the node is gone");
+            var ours = node.Value.CordonedFor == zone;
+            var unschedulable = node.Value.Unschedulable;
             string patch;
             if (cordon)
             {
                 if (unschedulable) return Done(ours ? "already cordoned" : "cordoned by someone else: left alone");
-                patch = Patch(node.Metadata.ResourceVersion, unschedulable: true, zone);
+                patch = Patch(node.Value.Version, unschedulable: true, zone);
             }
             else
             {
                 if (!ours) return Done("not DrSentinel's cordon");
-                patch = Patch(node.Metadata.ResourceVersion, unschedulable: unschedulable ? false : null, null);
+                patch = Patch(node.Value.Version, unschedulable: unschedulable ? false : null, null);
             }
             try
             {
@@ -203,8 +202,27 @@ public sealed partial class StepExecutor(
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && conflicts < 5)
             {
-                // Changed since it was read: read it again and decide again.
+                // Changed since it was seen: read it again and decide again.
             }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return Done("the node is gone");
+            }
+        }
+    }
+
+    private async Task<(string Version, bool Unschedulable, string? CordonedFor)?> ReadNodeAsync(string name, CancellationToken cancel)
+    {
+        try
+        {
+            var node = await kubernetes.CoreV1.ReadNodeAsync(name, cancellationToken: cancel).ConfigureAwait(false);
+            string? cordonedFor = null;
+            _ = node.Metadata.Annotations?.TryGetValue(LedgerKeys.CordonedForZone, out cordonedFor);
+            return (node.Metadata.ResourceVersion, node.Spec?.Unschedulable ?? false, cordonedFor);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
         }
     }
 

@@ -22,7 +22,9 @@ public sealed class InboxFullException(int capacity) : Exception($"{capacity} al
 /// The durable, deduplicating queue between the webhook and the engine: an append-only journal of "accepted" and
 /// "handled" records. A request's new alerts are accepted once their records are flushed to the device; only then does
 /// the webhook answer 202. Records of concurrent requests share one write and one flush (group commit), so a burst
-/// costs a flush per batch, not per alert. Every delivery of the same alert (same fingerprint, start and status) after
+/// costs a flush per batch, not per alert. The engine may begin on a new alert while its flush is under way (a flush
+/// can take milliseconds on a busy disk): every plan is made from the ledger on the resources, so an alert whose flush
+/// fails (answered 503, sent again) or is lost in a crash before its 202 is at most planned twice, never acted on twice. Every delivery of the same alert (same fingerprint, start and status) after
 /// the first is a duplicate, answered once the first is durable. A handled alert is remembered for
 /// <see cref="ReceiverOptions.DuplicateMemory"/>, so a restart does not act twice; an alert accepted and not handled
 /// is handled after a restart.
@@ -72,9 +74,9 @@ public sealed partial class AlertInbox : IDisposable
     public ChannelReader<InboxEntry> Ready => _ready.Reader;
 
     /// <summary>
-    /// Accepts a notification's actionable alerts, all or none: returns once the new ones are on disk (and queued for the
-    /// engine) and the duplicates' first deliveries are. Throws <see cref="InboxFullException"/> or the I/O error that
-    /// kept them off the disk; then nothing of this request was accepted.
+    /// Accepts a notification's actionable alerts, all or none: hands the new ones to the engine and returns once they are
+    /// on disk and the duplicates' first deliveries are. Throws <see cref="InboxFullException"/> or the I/O error that kept
+    /// them off the disk; then nothing of this request was accepted (Alertmanager sends it again).
     /// </summary>
     public async Task<IReadOnlyList<AcceptOutcome>> AcceptAsync(IReadOnlyList<ReceivedAlert> alerts, string? traceParent, CancellationToken cancel)
     {
@@ -106,14 +108,17 @@ public sealed partial class AlertInbox : IDisposable
         {
             if (Interlocked.Add(ref _waiting, fresh.Count) > _options.QueueCapacity)
             {
+                Interlocked.Add(ref _waiting, -fresh.Count);
                 var full = new InboxFullException(_options.QueueCapacity);
-                Forget(fresh, full, durable!);
+                foreach (var entry in fresh) _known.TryRemove(entry.Key, out _);
+                durable!.SetException(full);
                 throw full;
             }
             foreach (var entry in fresh) _pending[entry.Key] = entry;
             using var buffer = new MemoryStream();
             foreach (var entry in fresh) AppendRecord(buffer, new JournalRecord(StoredAlert.From(entry), null, null));
             _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), fresh, durable!));
+            foreach (var entry in fresh) _ready.Writer.TryWrite(entry);
             (earlier ??= []).Add(durable!.Task);
         }
         // The answer waits for the disk, but the write goes on without it: an aborted request's alerts are still acted on.
@@ -124,13 +129,15 @@ public sealed partial class AlertInbox : IDisposable
     /// <summary>Offers an accepted alert, still pending, to the engine again.</summary>
     public void Requeue(InboxEntry entry) => _ready.Writer.TryWrite(entry);
 
+    /// <summary>Whether this entry is still waiting to be handled: not handled, and not withdrawn because its write failed.</summary>
+    public bool IsPending(InboxEntry entry) => _pending.TryGetValue(entry.Key, out var pending) && ReferenceEquals(pending, entry);
+
     /// <summary>Marks an alert handled. Not flushed on its own: after a crash the engine may see it again and find nothing left to do.</summary>
     public void Complete(InboxEntry entry)
     {
         var at = _time.GetUtcNow();
         _handled[entry.Key] = at;
-        _pending.TryRemove(entry.Key, out _);
-        Interlocked.Decrement(ref _waiting);
+        if (_pending.TryRemove(new KeyValuePair<string, InboxEntry>(entry.Key, entry))) Interlocked.Decrement(ref _waiting);
         using var buffer = new MemoryStream();
         AppendRecord(buffer, new JournalRecord(null, entry.Key, at));
         _writes.Writer.TryWrite(new JournalWrite(buffer.ToArray(), [], null));
@@ -157,14 +164,14 @@ public sealed partial class AlertInbox : IDisposable
         _journal.Dispose();
     }
 
-    private void Forget(List<InboxEntry> entries, Exception why, TaskCompletionSource durable)
+    /// <summary>Withdraws alerts whose write failed, so that Alertmanager's next delivery is taken as new and written again.</summary>
+    private void Withdraw(List<InboxEntry> entries, Exception why, TaskCompletionSource durable)
     {
         foreach (var entry in entries)
         {
-            _pending.TryRemove(entry.Key, out _);
             _known.TryRemove(entry.Key, out _);
+            if (_pending.TryRemove(new KeyValuePair<string, InboxEntry>(entry.Key, entry))) Interlocked.Decrement(ref _waiting);
         }
-        Interlocked.Add(ref _waiting, -entries.Count);
         durable.SetException(why);
     }
 
@@ -188,15 +195,11 @@ public sealed partial class AlertInbox : IDisposable
                 TruncateTo(start);
                 foreach (var write in batch)
                 {
-                    if (write.Durable is not null) Forget(write.Entries, e, write.Durable);
+                    if (write.Durable is not null) Withdraw(write.Entries, e, write.Durable);
                 }
                 continue;
             }
-            foreach (var write in batch)
-            {
-                foreach (var entry in write.Entries) _ready.Writer.TryWrite(entry);
-                write.Durable?.SetResult();
-            }
+            foreach (var write in batch) write.Durable?.SetResult();
             if (_journal.Length > CompactAboveBytes && _journal.Length > 2 * _compactedLength) RewriteJournal();
         }
     }
@@ -299,7 +302,7 @@ public sealed partial class AlertInbox : IDisposable
         stream.WriteByte((byte)'\n');
     }
 
-    /// <summary>Bytes for the journal, the alerts they accept (queued once flushed) and who waits for the flush (none for "handled").</summary>
+    /// <summary>Bytes for the journal, the alerts they accept and who waits for the flush (none for "handled").</summary>
     private sealed record JournalWrite(byte[] Bytes, List<InboxEntry> Entries, TaskCompletionSource? Durable);
 
     [LoggerMessage(EventId = EventIds.InboxRequeued, Level = LogLevel.Warning, Message = "{Count} alert(s) accepted before a restart and not yet handled are queued again")]

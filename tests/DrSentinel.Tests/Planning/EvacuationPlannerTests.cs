@@ -351,6 +351,19 @@ public sealed class EvacuationPlannerTests
     }
 
     [Fact]
+    public void PlanRestore_UncordonsBeforeTheOtherZonesShrink()
+    {
+        var snapshot = PerZone(downZone: A);
+        var policy = AllowAll(snapshot);
+        var evacuated = Recover(Apply(snapshot, EvacuationPlanner.PlanEvacuation(A, snapshot, policy)));
+
+        var plan = EvacuationPlanner.PlanRestore(A, evacuated, policy);
+
+        Assert.IsType<UncordonNodes>(plan.Steps[0]);
+        Assert.Contains(plan.Steps.Skip(1), s => s is UpdateGroup);
+    }
+
+    [Fact]
     public void PlanRestore_HalfRestored_FinishesWithoutReportingItsOwnChanges()
     {
         var snapshot = Spanning(downZone: A);
@@ -358,7 +371,8 @@ public sealed class EvacuationPlannerTests
         var evacuated = Recover(Apply(snapshot, EvacuationPlanner.PlanEvacuation(A, snapshot, policy)));
         var plan = EvacuationPlanner.PlanRestore(A, evacuated, policy);
 
-        var rest = EvacuationPlanner.PlanRestore(A, Apply(evacuated, plan with { Steps = [plan.Steps[0]] }), policy);
+        var upToTheUpdate = plan.Steps.IndexOf(plan.Steps.OfType<UpdateGroup>().First()) + 1;
+        var rest = EvacuationPlanner.PlanRestore(A, Apply(evacuated, plan with { Steps = plan.Steps[..upToTheUpdate] }), policy);
 
         Assert.Empty(rest.Findings);
         Assert.DoesNotContain(rest.Steps, s => s is UpdateGroup);
