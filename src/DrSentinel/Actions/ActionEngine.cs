@@ -24,6 +24,7 @@ public sealed partial class ActionEngine(
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastHandled = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _newestWaiting = new(StringComparer.Ordinal); // kind -> key: one look per kind
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,6 +46,7 @@ public sealed partial class ActionEngine(
                 else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Key), stoppingToken).ConfigureAwait(false))
                 {
                     _waitingSince.TryAdd(entry.Key, time.GetUtcNow());
+                    _newestWaiting[Kind(entry.Alert, entry.Alert.Firing)] = entry.Key;
                     _ = LookAgainLaterAsync(entry, stoppingToken);
                 }
                 else
@@ -73,14 +75,18 @@ public sealed partial class ActionEngine(
     /// <summary>The key of an alert's kind: its name, zone and status; the opposite status ends a wait.</summary>
     private static string Kind(ReceivedAlert alert, bool firing) => $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{firing}";
 
+    /// <summary>A waiting alert is over once the opposite alert was handled since, or a newer one of its kind waits instead.</summary>
     private bool Superseded(InboxEntry entry) =>
         _waitingSince.TryGetValue(entry.Key, out var since)
-        && _lastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since;
+        && ((_lastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since)
+            || (_newestWaiting.TryGetValue(Kind(entry.Alert, entry.Alert.Firing), out var newest) && newest != entry.Key));
 
     private void Finish(InboxEntry entry)
     {
         _waitingSince.Remove(entry.Key);
-        _lastHandled[Kind(entry.Alert, entry.Alert.Firing)] = time.GetUtcNow();
+        var kind = Kind(entry.Alert, entry.Alert.Firing);
+        if (_newestWaiting.TryGetValue(kind, out var newest) && newest == entry.Key) _newestWaiting.Remove(kind);
+        _lastHandled[kind] = time.GetUtcNow();
         inbox.Complete(entry);
     }
 
@@ -325,7 +331,7 @@ public sealed partial class ActionEngine(
     private static partial void LogWaiting(ILogger logger, string intent, string az, double seconds, string until);
 
     [LoggerMessage(EventId = EventIds.PlanWaitEnded, Level = LogLevel.Information,
-        Message = "Stopped waiting to act on {AlertName} ({AlertStatus}, fingerprint {Fingerprint}): the opposite alert for the zone has been handled since")]
+        Message = "Stopped waiting to act on {AlertName} ({AlertStatus}, fingerprint {Fingerprint}): the opposite alert for the zone has been handled since, or a newer one of its kind waits instead")]
     private static partial void LogSuperseded(ILogger logger, string alertName, string alertStatus, string fingerprint);
 
     [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Az} after {Attempts} plans: the state kept changing under them; a human must decide")]

@@ -237,6 +237,24 @@ public sealed class EvacuationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoEpisodesOfTheSameAlertWaiting_OnlyTheNewerLooksAgain_OneEvacuation()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:RecheckEvery=00:00:01");
+        var earlier = Webhooks.Alert("DrSentinelAzUnavailable", Zone, startsAt: new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero));
+        var later = Webhooks.Alert("DrSentinelAzUnavailable", Zone, startsAt: new DateTimeOffset(2026, 11, 25, 3, 10, 0, TimeSpan.Zero));
+        using (var first = await Webhooks.PostAsync(host.Http, Webhooks.Notification(earlier))) Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        using (var second = await Webhooks.PostAsync(host.Http, Webhooks.Notification(later))) Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+
+        await Poll.UntilAsync(() => host.Log.Contains("Stopped waiting to act on DrSentinelAzUnavailable", StringComparison.Ordinal), Deadline,
+            "the earlier episode's wait ended by the later one");
+        await FailZoneAsync(host);
+
+        await EvacuatedAsync();
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) == 1, Deadline, "one evacuation");
+        Assert.Equal(2, samples.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused"))); // each episode said once
+    }
+
+    [Fact]
     public async Task KillSwitchInConfiguration_NothingMutates()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:KillSwitch=true");
