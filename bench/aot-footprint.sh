@@ -9,33 +9,12 @@
 #
 # Prints a Markdown table on stdout (docs/benchmarks.md quotes the last one); logs go to $BENCH_WORK (a temp dir).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 nodes=${BENCH_NODES:-5000}
 wrk_seconds=${BENCH_WRK_SECONDS:-30}
 quiet_seconds=${BENCH_QUIET_SECONDS:-60}
-work=${BENCH_WORK:-$(mktemp -d)}
-mkdir -p "$work"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+require "redis-server wrk curl binutils" redis-server wrk curl python3 readelf
 
-for tool in redis-server wrk curl python3 readelf; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install redis-server wrk curl binutils" >&2; exit 2; }
-done
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
-# Whether process $1 still runs (a child that has exited stays a zombie until it is waited for).
-alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]; }
-wait_ms() {
-  for _ in $(seq 1 6000); do
-    curl -sf -o /dev/null "$1" && { echo $(( ($(date +%s%N) - $2) / 1000000 )); return 0; }
-    alive "$3" || { echo "process $3 exited before $1 answered" >&2; return 1; }
-    sleep 0.01
-  done
-  echo "timed out waiting for $1" >&2; return 1
-}
 rss_kib() { awk -v k="${2:-VmRSS}:" '$1 == k {print $2}' "/proc/$1/status"; }
 mib() { python3 -c "import sys; print(f'{float(sys.argv[1]) / 1024:.1f}')" "$1"; }
 sample() { curl -sf "$1" | awk -v s="$2" '$1 == s {v = $2} END {print v + 0}'; }
@@ -106,13 +85,7 @@ print(json.dumps({
 PY
 }
 
-redis_ports=()
-for i in 0 1 2; do
-  port=$(free_port); redis_ports+=("$port"); mkdir -p "$work/redis-$i"
-  replica=(); [ "$i" -gt 0 ] && replica=(--replicaof 127.0.0.1 "${redis_ports[0]}")
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work/redis-$i" "${replica[@]}" >"$work/redis-$i.log" 2>&1 &
-  pids+=($!)
-done
+start_redis_chain
 
 # Two regions side by side: $nodes nodes and the sandbox's 9-node size.
 declare -A sandbox

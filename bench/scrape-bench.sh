@@ -10,34 +10,12 @@
 #
 # Prints a Markdown report on stdout (docs/benchmarks.md holds the last one); logs go to $BENCH_WORK (a temp dir).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 nodes=${BENCH_NODES:-5000}
 wrk_seconds=${BENCH_WRK_SECONDS:-30}
 steady_seconds=${BENCH_STEADY_SECONDS:-600}
-work=${BENCH_WORK:-$(mktemp -d)}
-mkdir -p "$work"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+require "redis-server prometheus-redis-exporter prometheus-node-exporter wrk curl" redis-server prometheus-redis-exporter prometheus-node-exporter wrk curl python3
 
-for tool in redis-server prometheus-redis-exporter prometheus-node-exporter wrk curl python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install redis-server prometheus-redis-exporter prometheus-node-exporter wrk curl" >&2; exit 2; }
-done
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
-# Milliseconds from $2 (date +%s%N) until $1 answers, polled every 10 ms for at most 60 s; fails if process $3 exits.
-# Whether process $1 still runs (a child that has exited stays a zombie until it is waited for).
-alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]; }
-wait_ms() {
-  for _ in $(seq 1 6000); do
-    curl -sf -o /dev/null "$1" && { echo $(( ($(date +%s%N) - $2) / 1000000 )); return 0; }
-    alive "$3" || { echo "process $3 exited before $1 answered" >&2; return 1; }
-    sleep 0.01
-  done
-  echo "timed out waiting for $1" >&2; return 1
-}
 rss_kib() { awk -v k="${2:-VmRSS}:" '$1 == k {print $2}' "/proc/$1/status"; }
 state() { curl -sf "$sandbox/sandbox/state"; }
 calls() { state | python3 -c 'import json,sys; c=json.load(sys.stdin)["apiCalls"]; k=sys.argv[1]; print(sum(v for n,v in c.items() if n.startswith(k)))' "$1"; }
@@ -71,13 +49,7 @@ topology = {
 print(json.dumps(topology))
 PY
 
-redis_ports=()
-for i in 0 1 2; do
-  port=$(free_port); redis_ports+=("$port"); mkdir -p "$work/redis-$i"
-  replica=(); [ "$i" -gt 0 ] && replica=(--replicaof 127.0.0.1 "${redis_ports[0]}")
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work/redis-$i" "${replica[@]}" >"$work/redis-$i.log" 2>&1 &
-  pids+=($!)
-done
+start_redis_chain
 
 sandbox_port=$(free_port); sandbox="http://127.0.0.1:$sandbox_port"
 dotnet "$sandbox_bin/DrSentinel.Sandbox.dll" --port "$sandbox_port" --topology "$work/topology.json" --no-data-plane >"$work/sandbox.log" 2>&1 &

@@ -12,19 +12,11 @@
 #
 # Prints a Markdown report on stdout (docs/benchmarks.md quotes it); logs go to $BENCH_WORK (a temp dir).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 wrk_seconds=${BENCH_WRK_SECONDS:-20}
 cycles=${BENCH_CYCLES:-20}
-work=${BENCH_WORK:-$(mktemp -d)}
-mkdir -p "$work"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install wrk curl python3" >&2; exit 2; }; done
+require "wrk curl python3" wrk curl python3
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 sample() { curl -sf "$1" | awk -v s="$2" '$1 == s {v = $2} END {print v + 0}'; }
 poll() { for _ in $(seq 1 3000); do eval "$1" && return 0; sleep 0.02; done; echo "timed out: $2" >&2; exit 1; }
 

@@ -213,8 +213,7 @@ public sealed partial class ActionEngine(
     {
         try
         {
-            var update = await groups.RefreshAsync(store.Current, stop).ConfigureAwait(false);
-            store.Update(update);
+            await ReadGroupsAsync(stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
         {
@@ -222,16 +221,15 @@ public sealed partial class ActionEngine(
         }
     }
 
+    /// <summary>Reads the Auto Scaling groups through the API into the store now, ahead of their source's next refresh.</summary>
+    private async Task<InventorySnapshot> ReadGroupsAsync(CancellationToken stop) =>
+        store.Update(await groups.RefreshAsync(store.Current, stop).ConfigureAwait(false));
+
     private async Task<Plan> PlanAsync(AlertRoute route, ActionPolicy policy, bool refresh, CancellationToken stop)
     {
         using var activity = Observability.Source.StartActivity("drsentinel.plan");
-        var snapshot = store.Current;
-        if (refresh)
-        {
-            // Re-read the groups through the API: the snapshot can be a refresh interval old, and an alert older still.
-            var update = await groups.RefreshAsync(snapshot, stop).ConfigureAwait(false);
-            snapshot = store.Update(update);
-        }
+        // Read afresh when asked: the snapshot's groups can be a refresh interval old, and an alert older still.
+        var snapshot = refresh ? await ReadGroupsAsync(stop).ConfigureAwait(false) : store.Current;
         var plan = route.Intent == PlanIntent.Evacuate
             ? EvacuationPlanner.PlanEvacuation(route.Zone!, snapshot, policy)
             : EvacuationPlanner.PlanRestore(route.Zone!, snapshot, policy);

@@ -200,7 +200,8 @@ public sealed partial class AlertInbox : IDisposable
                 continue;
             }
             foreach (var write in batch) write.Durable?.SetResult();
-            if (_journal.Length > CompactAboveBytes && _journal.Length > 2 * _compactedLength) RewriteJournal();
+            var length = _journal.Position; // appended to its end: its length, without asking the file system each batch
+            if (length > CompactAboveBytes && length > 2 * _compactedLength) RewriteJournal();
         }
     }
 

@@ -90,6 +90,11 @@ public static partial class WebhookEndpoint
         // Counted per kind once per request: a group of a hundred alerts Alertmanager repeats is one increment, not a hundred.
         var counts = new Dictionary<(string Playbook, bool Firing, string Outcome), int>();
         void Count(AlertRoute route, bool firing, string outcome) => counts[(route.Playbook, firing, outcome)] = counts.GetValueOrDefault((route.Playbook, firing, outcome)) + 1;
+        void Publish()
+        {
+            foreach (var ((playbook, firing, outcome), count) in counts) metrics.AlertsReceived(playbook, firing, outcome, count);
+            counts.Clear();
+        }
         var actionable = new List<(ReceivedAlert Alert, AlertRoute Route)>(notification.Alerts.Length);
         foreach (var alert in notification.Alerts)
         {
@@ -98,8 +103,7 @@ public static partial class WebhookEndpoint
             else Count(route, alert.Firing, route.IgnoredBecause!);
         }
         var ignored = notification.Alerts.Length - actionable.Count;
-        foreach (var ((playbook, firing, outcome), count) in counts) metrics.AlertsReceived(playbook, firing, outcome, count);
-        counts.Clear();
+        Publish(); // the ignored ones, counted whatever the inbox answers
         IReadOnlyList<AcceptOutcome> outcomes;
         try
         {
@@ -124,7 +128,7 @@ public static partial class WebhookEndpoint
             accepted++;
             LogAccepted(logger, alert.Name, alert.Firing ? "firing" : "resolved", route.Zone!, alert.Fingerprint);
         }
-        foreach (var ((playbook, firing, outcome), count) in counts) metrics.AlertsReceived(playbook, firing, outcome, count);
+        Publish();
         var duplicates = actionable.Count - accepted;
         metrics.WebhookAnswered(StatusCodes.Status202Accepted);
         return Results.Json(new WebhookAnswer(accepted, duplicates, ignored), WebhookJsonContext.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);

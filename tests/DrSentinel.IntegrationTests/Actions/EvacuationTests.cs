@@ -47,9 +47,12 @@ public sealed class EvacuationTests : IAsyncLifetime
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "healthy")) == 1, Deadline, "zone healthy in DrSentinel");
     }
 
-    private (int Desired, int Min)[] Siblings() => _sandbox.State(r => r.ScalingGroups.Values
+    /// <summary>The groups outside the zone, by name.</summary>
+    private (string Name, int Desired, int Min)[] SiblingGroups() => _sandbox.State(r => r.ScalingGroups.Values
         .Where(g => !g.SubnetIds.Any(s => r.SubnetZones[s] == Zone)).OrderBy(g => g.Name, StringComparer.Ordinal)
-        .Select(g => (g.DesiredCapacity, g.MinSize)).ToArray());
+        .Select(g => (g.Name, g.DesiredCapacity, g.MinSize)).ToArray());
+
+    private (int Desired, int Min)[] Siblings() => [.. SiblingGroups().Select(g => (g.Desired, g.Min))];
 
     private int CordonedInZone() => _sandbox.State(r => r.Cluster.Nodes.Count(n => n.AvailabilityZone == Zone && n.Unschedulable));
 
@@ -174,8 +177,7 @@ public sealed class EvacuationTests : IAsyncLifetime
     {
         // Groups are read every ten minutes here, so the snapshot the first plan is made from misses the change below.
         var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Inventory:AwsRefreshInterval=00:10:00");
-        var sibling = _sandbox.State(r => r.ScalingGroups.Values.Where(g => !g.SubnetIds.Any(s => r.SubnetZones[s] == Zone))
-            .OrderBy(g => g.Name, StringComparer.Ordinal).First().Name);
+        var sibling = SiblingGroups()[0].Name;
         _sandbox.Region.Write(r => r.SetDesiredCapacity(sibling, 4)); // someone scaled it by hand: 3 -> 4
         await FailZoneAsync(host);
 
