@@ -24,22 +24,34 @@ internal static class SandboxMain
             return 2;
         }
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
-        await using var sandbox = await SandboxServer.StartAsync(options, loggers);
-        var nodes = sandbox.Region.Read(r => r.Cluster.Nodes.Count);
-        Console.WriteLine($"Sandbox region {sandbox.Region.Name} ({nodes} nodes) serves AWS, Kubernetes and /sandbox/state at {sandbox.Endpoint}; speed x{options.Speed}");
-        Console.WriteLine(sandbox.DataPlaneStatus);
-        // SIGTERM (kubectl delete, systemd, a benchmark's cleanup) and SIGINT (Ctrl-C) both stop the region cleanly: the
-        // signal is taken over from the runtime, Main disposes the sandbox and returns.
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // SIGTERM (kubectl delete, systemd, a benchmark's cleanup) and SIGINT (Ctrl-C) both stop the region cleanly, also
+        // while it is still starting: the signal is taken over from the runtime and cancels the start (initdb, server boots).
+        using var stop = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
-            stop.TrySetResult();
+            stop.Cancel();
         }
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        await stop.Task;
-        Console.WriteLine("Sandbox region stopping");
+        SandboxServer sandbox;
+        try
+        {
+            sandbox = await SandboxServer.StartAsync(options, loggers, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.WriteLine("Sandbox region stopping (before it had started)");
+            return 0;
+        }
+        await using (sandbox)
+        {
+            var nodes = sandbox.Region.Read(r => r.Cluster.Nodes.Count);
+            Console.WriteLine($"Sandbox region {sandbox.Region.Name} ({nodes} nodes) serves AWS, Kubernetes and /sandbox/state at {sandbox.Endpoint}; speed x{options.Speed}");
+            Console.WriteLine(sandbox.DataPlaneStatus);
+            await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            Console.WriteLine("Sandbox region stopping");
+        }
         return 0;
     }
 

@@ -73,7 +73,17 @@ public sealed class SandboxServer : IAsyncDisposable
         app.MapAwsQuery(region, new SigV4Verifier(credentials, TimeProvider.System), credentials);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
         app.MapSandboxControl(region, dataPlane);
-        await app.StartAsync(cancel);
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch
+        {
+            // Cancelled or failed mid-start: what was started stops with it.
+            if (dataPlane is not null) await dataPlane.DisposeAsync();
+            await app.DisposeAsync();
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SandboxServer(app, region, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), options, dataPlane, status);
     }

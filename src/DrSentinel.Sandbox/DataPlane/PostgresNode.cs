@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 
@@ -14,7 +13,7 @@ public sealed record PostgresNodeState(bool InRecovery, bool Streaming);
 public sealed class PostgresNode(string name, string zone, string binDirectory, string directory, int port) : IAsyncDisposable
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
-    private Process? _server;
+    private ServerProcess? _server;
 
     public string Name { get; } = name;
     public string Zone { get; } = zone;
@@ -22,45 +21,45 @@ public sealed class PostgresNode(string name, string zone, string binDirectory, 
     private string Data => Path.Combine(directory, "data");
     private string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false;Timeout=3;Command Timeout=5";
 
-    public async Task InitPrimaryAsync()
+    public async Task InitPrimaryAsync(CancellationToken cancel)
     {
         Directory.CreateDirectory(directory);
-        await OwnAsync();
-        await ServerProcess.RunAsync(Tool("initdb"), ["-D", Data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"], CommandTimeout, asPostgres: true);
-        await File.AppendAllTextAsync(Path.Combine(Data, "postgresql.conf"), Config(null));
-        await StartAsync();
+        await OwnAsync(cancel);
+        await ServerProcess.RunAsync(Tool("initdb"), ["-D", Data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"], CommandTimeout, cancel, asPostgres: true);
+        await File.AppendAllTextAsync(Path.Combine(Data, "postgresql.conf"), Config(null), cancel);
+        await StartAsync(cancel);
         // The user DrSentinel's probes log in as: pg_monitor reads other sessions' replication state. Replicates to every standby.
         await ExecuteAsync("CREATE ROLE drsentinel LOGIN IN ROLE pg_monitor");
     }
 
     /// <summary>A standby copied from <paramref name="sourcePort"/> (a server's own port), then streaming through <paramref name="upstreamPort"/>.</summary>
-    public async Task InitStandbyAsync(int sourcePort, int upstreamPort)
+    public async Task InitStandbyAsync(int sourcePort, int upstreamPort, CancellationToken cancel)
     {
         Directory.CreateDirectory(directory);
-        await OwnAsync();
+        await OwnAsync(cancel);
         await ServerProcess.RunAsync(Tool("pg_basebackup"), ["-h", "127.0.0.1", "-p", sourcePort.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
-            "-D", Data, "-X", "stream", "--no-sync"], CommandTimeout, asPostgres: true);
-        await File.AppendAllTextAsync(Path.Combine(Data, "postgresql.conf"), Config(upstreamPort));
-        await ServerProcess.RunAsync("touch", [Path.Combine(Data, "standby.signal")], CommandTimeout, asPostgres: true);
-        await StartAsync();
+            "-D", Data, "-X", "stream", "--no-sync"], CommandTimeout, cancel, asPostgres: true);
+        await File.AppendAllTextAsync(Path.Combine(Data, "postgresql.conf"), Config(upstreamPort), cancel);
+        await ServerProcess.RunAsync("touch", [Path.Combine(Data, "standby.signal")], CommandTimeout, cancel, asPostgres: true);
+        await StartAsync(cancel);
     }
 
     /// <summary>Throws the data away and copies it again from the current primary: how an old primary rejoins as a standby.</summary>
-    public async Task RebuildAsStandbyAsync(int sourcePort, int upstreamPort)
+    public async Task RebuildAsStandbyAsync(int sourcePort, int upstreamPort, CancellationToken cancel)
     {
         await StopAsync();
         if (Directory.Exists(Data)) Directory.Delete(Data, recursive: true);
-        await InitStandbyAsync(sourcePort, upstreamPort);
+        await InitStandbyAsync(sourcePort, upstreamPort, cancel);
     }
 
     /// <summary>False once its process has exited (killed, crashed): the data plane then starts it again.</summary>
     public bool Running => _server is { HasExited: false };
 
     /// <summary>Starts the server again on its own data, as a host that comes back does.</summary>
-    public async Task RestartAsync()
+    public async Task RestartAsync(CancellationToken cancel)
     {
         await StopAsync();
-        await StartAsync();
+        await StartAsync(cancel);
     }
 
     public Task PromoteAsync() => ExecuteAsync("SELECT pg_promote(wait => true)");
@@ -113,30 +112,36 @@ public sealed class PostgresNode(string name, string zone, string binDirectory, 
         return lines + "\n";
     }
 
-    private async Task StartAsync()
+    private async Task StartAsync(CancellationToken cancel)
     {
-        _server = ServerProcess.IsRoot
-            ? ServerProcess.Start("runuser", ["-u", "postgres", "--", Tool("postgres"), "-D", Data])
-            : ServerProcess.Start(Tool("postgres"), ["-D", Data]);
-        using var deadline = new CancellationTokenSource(CommandTimeout);
-        while (await StateAsync(deadline.Token) is null)
+        await StopAsync();
+        _server = ServerProcess.Start(Tool("postgres"), ["-D", Data], Path.Combine(directory, "server.log"), asPostgres: true);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(CommandTimeout);
+        try
         {
-            if (_server.HasExited) throw new InvalidOperationException($"PostgreSQL {Name} exited at start; see {Path.Combine(Data, "log")}");
-            await Task.Delay(100, deadline.Token);
+            while (await StateAsync(deadline.Token) is null)
+            {
+                if (_server.HasExited) throw new InvalidOperationException($"PostgreSQL {Name} exited at start ({_server.LogPath}):\n{_server.LogTail()}");
+                await Task.Delay(100, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"PostgreSQL {Name} did not answer after its start ({_server.LogPath}):\n{_server.LogTail()}");
         }
     }
 
+    /// <summary>Kills the server and all its processes at once, as a host that loses power.</summary>
     public async Task StopAsync()
     {
         if (_server is null) return;
-        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
-        await _server.WaitForExitAsync();
-        _server.Dispose();
+        await _server.DisposeAsync();
         _server = null;
     }
 
-    private Task OwnAsync() => ServerProcess.IsRoot
-        ? ServerProcess.RunAsync("chown", ["-R", "postgres:postgres", directory], CommandTimeout)
+    private Task OwnAsync(CancellationToken cancel) => ServerProcess.IsRoot
+        ? ServerProcess.RunAsync("chown", ["-R", "postgres:postgres", directory], CommandTimeout, cancel)
         : Task.CompletedTask;
 
     private string Tool(string name) => Path.Combine(binDirectory, name);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
@@ -9,25 +8,35 @@ namespace DrSentinel.Sandbox.DataPlane;
 public sealed record RedisNodeState(bool Primary, int? PrimaryPort);
 
 /// <summary>One real Redis server of the data plane (Debian's redis-server), run as a child process so it ends with the sandbox.</summary>
-public sealed class RedisNode(string name, string zone, string serverPath, int port) : IAsyncDisposable
+public sealed class RedisNode(string name, string zone, string serverPath, string directory, int port) : IAsyncDisposable
 {
-    private Process? _server;
+    private ServerProcess? _server;
 
     public string Name { get; } = name;
     public string Zone { get; } = zone;
     public int Port { get; } = port;
 
-    public async Task StartAsync(int? upstreamPort)
+    public async Task StartAsync(int? upstreamPort, CancellationToken cancel)
     {
-        _server?.Dispose();
+        if (_server is not null) await _server.DisposeAsync();
+        // Its own directory: a replica's full sync writes the primary's RDB file there, never into the caller's working directory.
+        Directory.CreateDirectory(directory);
         string[] replica = upstreamPort is { } upstream ? ["--replicaof", "127.0.0.1", upstream.ToString(CultureInfo.InvariantCulture)] : [];
         _server = ServerProcess.Start(serverPath, ["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--protected-mode", "no", "--repl-timeout", "60", .. replica]);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await StateAsync(deadline.Token) is null)
+            "--appendonly", "no", "--protected-mode", "no", "--repl-timeout", "60", "--dir", directory, .. replica], Path.Combine(directory, "server.log"));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        try
         {
-            if (_server.HasExited) throw new InvalidOperationException($"Redis {Name} exited at start");
-            await Task.Delay(50, deadline.Token);
+            while (await StateAsync(deadline.Token) is null)
+            {
+                if (_server.HasExited) throw new InvalidOperationException($"Redis {Name} exited at start ({_server.LogPath}):\n{_server.LogTail()}");
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Redis {Name} did not answer after its start ({_server.LogPath}):\n{_server.LogTail()}");
         }
     }
 
@@ -86,8 +95,7 @@ public sealed class RedisNode(string name, string zone, string serverPath, int p
     public async ValueTask DisposeAsync()
     {
         if (_server is null) return;
-        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
-        await _server.WaitForExitAsync();
-        _server.Dispose();
+        await _server.DisposeAsync();
+        _server = null;
     }
 }

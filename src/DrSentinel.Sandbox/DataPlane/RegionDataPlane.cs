@@ -89,7 +89,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
     public static async Task<RegionDataPlane> StartAsync(SandboxRegion region, ServerBinaries binaries, ILogger logger)
     {
         var plane = new RegionDataPlane(region, binaries, logger);
-        if (ServerProcess.IsRoot) await ServerProcess.RunAsync("chown", ["postgres:postgres", plane._directory], TimeSpan.FromSeconds(10));
+        if (ServerProcess.IsRoot) await ServerProcess.RunAsync("chown", ["postgres:postgres", plane._directory], TimeSpan.FromSeconds(10), CancellationToken.None);
         region.Write(plane.CreateProxies);
         plane._refreshing = plane.RefreshAsync(plane._stop.Token);
         plane._running = plane.RunAsync(plane._stop.Token);
@@ -117,7 +117,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
                 string[] zones = db.MultiAz && db.SecondaryAvailabilityZone is { } secondary ? [db.AvailabilityZone, secondary] : [db.AvailabilityZone];
                 foreach (var (zone, i) in zones.Select((z, i) => (z, i)))
                     instance.Nodes.Add(new PostgresNode(zones.Length == 1 ? db.Id : $"{db.Id}-{(char)('a' + i)}", zone, bin,
-                        Path.Combine(_directory, $"{db.Id}-{i}"), FreePort()));
+                        Path.Combine(_directory, $"{db.Id}-{i}"), ServerProcess.FreeServerPort()));
                 instance.Primary = instance.Nodes[0];
                 _postgres[db.Id] = instance;
                 var endpoint = Proxy($"rds:{db.Id}", () => _region.Read(x => InstanceRoute(x, instance)));
@@ -133,7 +133,8 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
             {
                 foreach (var member in group.Members)
                     _redis[member.CacheClusterId] = new RedisMember(group.Id, member.CacheClusterId,
-                        new RedisNode(member.CacheClusterId, member.AvailabilityZone, server, FreePort()));
+                        new RedisNode(member.CacheClusterId, member.AvailabilityZone, server, Path.Combine(_directory, member.CacheClusterId),
+                            ServerProcess.FreeServerPort()));
                 _redisPrimary[group.Id] = _redis[group.Members.Single(m => m.Primary).CacheClusterId];
                 foreach (var member in group.Members)
                 {
@@ -205,13 +206,6 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
         return proxy;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Applies the region's state to every proxy now: a zone failure cuts the network when it is declared, not a tick later.</summary>
     public void Refresh()
     {
@@ -235,7 +229,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
     {
         try
         {
-            await BootAsync();
+            await BootAsync(stop);
             Ready = true;
             var postgresServers = _postgres.Values.Sum(i => i.Nodes.Count);
             LogReady(_logger, postgresServers, _redis.Count, _directory);
@@ -275,7 +269,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
     }
 
     /// <summary>Primaries first, then standbys copied from them, then read replicas copied from their source's primary.</summary>
-    private async Task BootAsync()
+    private async Task BootAsync(CancellationToken stop)
     {
         var order = _region.Read(r => _postgres.Values.OrderBy(i => r.DbInstances[i.Id].ReplicaSourceId is null ? 0 : 1).ToList());
         foreach (var instance in order)
@@ -284,15 +278,15 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
             foreach (var node in instance.Nodes)
             {
                 var upstream = node == instance.Primary ? source : instance.Primary;
-                if (upstream is null) await node.InitPrimaryAsync();
-                else await node.InitStandbyAsync(upstream.Port, instance.Links[node].Port);
+                if (upstream is null) await node.InitPrimaryAsync(stop);
+                else await node.InitStandbyAsync(upstream.Port, instance.Links[node].Port, stop);
                 MarkStarted(node);
             }
         }
         var members = _region.Read(r => _redis.Values.Select(m => (Member: m, Primary: WantedCachePrimary(r, m.Group) == m)).OrderBy(t => t.Primary ? 0 : 1).ToList());
         foreach (var (member, primary) in members)
         {
-            await member.Node.StartAsync(primary ? null : member.Link.Port);
+            await member.Node.StartAsync(primary ? null : member.Link.Port, stop);
             MarkStarted(member.Node);
         }
     }
@@ -316,7 +310,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
             if (!node.Running)
             {
                 LogRestarting(_logger, node.Name);
-                await node.RestartAsync();
+                await node.RestartAsync(stop);
             }
             var state = await node.StateAsync(stop);
             if (state is null) continue;
@@ -339,7 +333,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
                 if (!state.InRecovery || DateTimeOffset.UtcNow - since > RebuildAfterNotStreaming)
                 {
                     LogRebuilding(_logger, node.Name, upstream.Name);
-                    await node.RebuildAsStandbyAsync(upstream.Port, instance.Links[node].Port);
+                    await node.RebuildAsStandbyAsync(upstream.Port, instance.Links[node].Port, stop);
                     instance.NotStreamingSince.Remove(node);
                 }
             }
@@ -353,7 +347,7 @@ public sealed partial class RegionDataPlane : IAsyncDisposable
         if (!member.Node.Running)
         {
             LogRestarting(_logger, member.Id);
-            await member.Node.StartAsync(primary ? null : member.Link.Port);
+            await member.Node.StartAsync(primary ? null : member.Link.Port, stop);
         }
         var state = await member.Node.StateAsync(stop);
         if (state is null) return;

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace DrSentinel.Alerting;
 
@@ -37,6 +39,8 @@ public static class NotificationParser
     /// <summary>Reads a body as the request's pipe holds it, in one or more segments.</summary>
     public static Notification Parse(ReadOnlySequence<byte> utf8)
     {
+        // All of it, skipped fields too: the reader only checks the UTF-8 of the strings it is asked for.
+        if (InvalidUtf8At(utf8) is { } at) throw new FormatException($"the body is not valid UTF-8 (byte {at})");
         try
         {
             return Read(utf8);
@@ -44,6 +48,11 @@ public static class NotificationParser
         catch (JsonException e)
         {
             throw new FormatException(Invalid(e));
+        }
+        catch (InvalidOperationException)
+        {
+            // The reader's word for a string it cannot give as text: an escaped lone surrogate such as "\ud800".
+            throw new FormatException("a string holds an escaped lone surrogate (\\uD800-\\uDFFF), not text");
         }
         catch (FormatException) when (SyntaxError(utf8) is { } syntax)
         {
@@ -85,6 +94,15 @@ public static class NotificationParser
                 reader.Read();
                 reader.Skip(); // a field DrSentinel does not use, today's or a future version's
             }
+        }
+        if (reader.TokenType != JsonTokenType.EndObject) throw new FormatException("the body ends inside the notification object");
+        try
+        {
+            if (reader.Read()) throw new FormatException($"data after the notification object (byte {reader.TokenStartIndex})");
+        }
+        catch (JsonException)
+        {
+            throw new FormatException($"data after the notification object (byte {reader.BytesConsumed})");
         }
         if (version is null) throw new FormatException("$.version is missing");
         if (version != "4") throw new FormatException($"$.version is \"{Clip(version)}\"; DrSentinel reads version \"4\" (Alertmanager 0.x webhook)");
@@ -191,17 +209,50 @@ public static class NotificationParser
         };
     }
 
+    /// <summary>An RFC 3339 time as Go writes it (Alertmanager): a date, a time and a zone; nothing less is a point in time.</summary>
     private static DateTimeOffset? Time(ref Utf8JsonReader reader, int index, string field)
     {
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null) return null;
         if (reader.TokenType != JsonTokenType.String) throw WrongType(Path(index, field));
-        if (reader.TryGetDateTimeOffset(out var time)) return time;
-        // Not ISO 8601 as System.Text.Json reads it: one more try with the general parser, still requiring a date and a time.
-        var text = reader.GetString()!;
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out time) && text.Contains('T', StringComparison.Ordinal)
-            ? time
-            : throw Bad(index, field, $"is \"{Clip(text)}\", not an RFC 3339 time");
+        if (!reader.ValueIsEscaped && IsRfc3339(reader.ValueSpan) && reader.TryGetDateTimeOffset(out var time)) return time;
+        throw Bad(index, field, $"is \"{Clip(reader.GetString()!)}\", not an RFC 3339 time with a zone (2026-01-01T00:00:00Z)");
+    }
+
+    /// <summary>YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM), by shape, upper-case T and Z as Go writes them; the values are checked by the parser after it.</summary>
+    internal static bool IsRfc3339(ReadOnlySpan<byte> text)
+    {
+        static bool Digits(ReadOnlySpan<byte> s) => s.Length > 0 && !s.ContainsAnyExceptInRange((byte)'0', (byte)'9');
+        if (text.Length < 20 || !Digits(text[..4]) || text[4] != '-' || !Digits(text[5..7]) || text[7] != '-' || !Digits(text[8..10])
+            || text[10] != 'T' || !Digits(text[11..13]) || text[13] != ':' || !Digits(text[14..16]) || text[16] != ':' || !Digits(text[17..19]))
+            return false;
+        var rest = text[19..];
+        if (rest[0] == '.')
+        {
+            var digits = rest[1..].IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+            if (digits <= 0) return false;
+            rest = rest[(1 + digits)..];
+        }
+        return rest.Length == 1 ? rest[0] == 'Z'
+            : rest.Length == 6 && rest[0] is (byte)'+' or (byte)'-' && Digits(rest[1..3]) && rest[3] == ':' && Digits(rest[4..6]);
+    }
+
+    /// <summary>Where the first byte that is not UTF-8 is, or null; a character split between two segments is read whole.</summary>
+    private static long? InvalidUtf8At(ReadOnlySequence<byte> utf8)
+    {
+        if (utf8.IsSingleSegment) return Utf8.IsValid(utf8.FirstSpan) ? null : FirstInvalid(utf8.FirstSpan);
+        var allValid = true;
+        foreach (var segment in utf8) allValid &= Utf8.IsValid(segment.Span);
+        if (allValid) return null;
+        var whole = utf8.ToArray(); // rare: only a body whose segments split a character, or a bad one
+        return Utf8.IsValid(whole) ? null : FirstInvalid(whole);
+    }
+
+    private static long FirstInvalid(ReadOnlySpan<byte> bytes)
+    {
+        var at = 0;
+        while (at < bytes.Length && Rune.DecodeFromUtf8(bytes[at..], out _, out var length) == OperationStatus.Done) at += length;
+        return at;
     }
 
     private static bool Status(string? status, int index, string field) => status switch
@@ -219,6 +270,7 @@ public static class NotificationParser
         {
             while (reader.Read())
             {
+                if (reader.CurrentDepth == 0 && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray) return null;
             }
             return null;
         }

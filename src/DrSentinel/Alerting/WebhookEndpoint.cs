@@ -48,8 +48,8 @@ public static partial class WebhookEndpoint
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint).FullName!);
         var options = receiverOptions.Value;
         if (!authenticator.Accepts(context)) return Answer(metrics, logger, StatusCodes.Status401Unauthorized, "missing or wrong credential");
-        if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            return Answer(metrics, logger, StatusCodes.Status415UnsupportedMediaType, $"Content-Type must be application/json, not '{context.Request.ContentType}'");
+        if (!IsJson(context.Request.ContentType))
+            return Answer(metrics, logger, StatusCodes.Status415UnsupportedMediaType, $"Content-Type must be application/json (charset utf-8 if any), not '{context.Request.ContentType}'");
         if (context.Request.ContentLength > options.MaxBodyBytes) return Answer(metrics, logger, StatusCodes.Status413PayloadTooLarge, $"the body is over {options.MaxBodyBytes} bytes");
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.MaxBodyBytes;
 
@@ -133,6 +133,12 @@ public static partial class WebhookEndpoint
         metrics.WebhookAnswered(StatusCodes.Status202Accepted);
         return Results.Json(new WebhookAnswer(accepted, duplicates, ignored), WebhookJsonContext.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
     }
+
+    /// <summary>Exactly application/json, as Alertmanager sends it: not application/jsonl nor application/json-patch+json.</summary>
+    internal static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (type.Charset.Length == 0 || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     private static IResult Answer(ActionMetrics metrics, ILogger logger, int status, string error, int accepted = 0, int duplicates = 0, int ignored = 0)
     {

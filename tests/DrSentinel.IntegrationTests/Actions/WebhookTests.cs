@@ -54,6 +54,16 @@ public sealed class WebhookTests : IAsyncLifetime
             { "no fingerprint", Webhooks.Token, With(n => alert0(n).Remove("fingerprint")), "application/json", HttpStatusCode.BadRequest, "$.alerts[0].fingerprint" },
             { "alert status unknown", Webhooks.Token, With(n => alert0(n)["status"] = "pending"), "application/json", HttpStatusCode.BadRequest, "$.alerts[0].status" },
             { "no alertname", Webhooks.Token, With(n => ((JsonObject)alert0(n)["labels"]!).Remove("alertname")), "application/json", HttpStatusCode.BadRequest, "alertname" },
+            { "look-alike content type jsonl", Webhooks.Token, valid.ToJsonString(), "application/jsonl", HttpStatusCode.UnsupportedMediaType, "application/json" },
+            { "look-alike content type json-patch", Webhooks.Token, valid.ToJsonString(), "application/json-patch+json", HttpStatusCode.UnsupportedMediaType, "application/json" },
+            { "a second object after it", Webhooks.Token, valid.ToJsonString() + valid.ToJsonString(), "application/json", HttpStatusCode.BadRequest, "after the notification object" },
+            { "garbage after it", Webhooks.Token, valid.ToJsonString() + "garbage", "application/json", HttpStatusCode.BadRequest, "after the notification object" },
+            { "a NUL after it", Webhooks.Token, valid.ToJsonString() + "\0", "application/json", HttpStatusCode.BadRequest, "after the notification object" },
+            { "startsAt without a zone", Webhooks.Token, With(n => alert0(n)["startsAt"] = "2026-01-01T00:00:00"), "application/json", HttpStatusCode.BadRequest, "$.alerts[0].startsAt" },
+            { "startsAt a date", Webhooks.Token, With(n => alert0(n)["startsAt"] = "2026-01-01"), "application/json", HttpStatusCode.BadRequest, "$.alerts[0].startsAt" },
+            { "startsAt an HTTP date", Webhooks.Token, With(n => alert0(n)["startsAt"] = "Thu, 01 Jan 2026 00:00:00 GMT"), "application/json", HttpStatusCode.BadRequest, "$.alerts[0].startsAt" },
+            { "latin1: invalid UTF-8 in a label value", Webhooks.Token, valid.ToJsonString().Replace("\"critical\"", "\"crit\u00ffcal\"", StringComparison.Ordinal), "application/json", HttpStatusCode.BadRequest, "UTF-8" },
+            { "latin1: invalid UTF-8 in the group key", Webhooks.Token, valid.ToJsonString().Replace("\"groupKey\":\"{}", "\"groupKey\":\"\u00e9{}", StringComparison.Ordinal), "application/json", HttpStatusCode.BadRequest, "UTF-8" },
             { "oversized", Webhooks.Token, With(n => alert0(n)["annotations"]!["description"] = new string('x', 2 * 1024 * 1024)), "application/json", HttpStatusCode.RequestEntityTooLarge, "bytes" },
         };
     }
@@ -67,7 +77,9 @@ public sealed class WebhookTests : IAsyncLifetime
         (await control.PostAsync("sandbox/zones/eu-central-1a/fail?mode=hard", null)).EnsureSuccessStatusCode();
         var before = Webhooks.ChangeableState(_sandbox);
 
-        using var response = await Webhooks.PostAsync(_host.Http, body, token, contentType);
+        // "latin1:" cases send their text as Latin-1 bytes: what a sender that does not write UTF-8 puts on the wire.
+        var bytes = name.StartsWith("latin1:", StringComparison.Ordinal) ? Encoding.Latin1.GetBytes(body) : Encoding.UTF8.GetBytes(body);
+        using var response = await Webhooks.PostAsync(_host.Http, bytes, token, contentType);
 
         var answer = await response.Content.ReadAsStringAsync();
         Assert.True(expected == response.StatusCode, $"{name}: {response.StatusCode} {answer}");

@@ -77,8 +77,19 @@ public sealed class ExternalProcess : IAsyncDisposable
         _disposed = true;
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            // SIGTERM first: a sandbox or DrSentinel stops its own servers then. Process.Kill(entireProcessTree) SIGSTOPs
+            // each process before killing it and can leave one it missed stopped for ever, so it is only the last resort.
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
         _process.Dispose();
     }

@@ -66,9 +66,13 @@ public static class Webhooks
         ["truncatedAlerts"] = 0,
     };
 
-    public static Task<HttpResponseMessage> PostAsync(HttpClient http, string body, string? token = Token, string contentType = "application/json")
+    public static Task<HttpResponseMessage> PostAsync(HttpClient http, string body, string? token = Token, string contentType = "application/json") =>
+        PostAsync(http, Encoding.UTF8.GetBytes(body), token, contentType);
+
+    /// <summary>A body as bytes, which need not be UTF-8.</summary>
+    public static Task<HttpResponseMessage> PostAsync(HttpClient http, byte[] body, string? token = Token, string contentType = "application/json")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "alertmanager/webhook") { Content = new StringContent(body, Encoding.UTF8) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "alertmanager/webhook") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http.SendAsync(request);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using DrSentinel.Alerting;
 
@@ -58,5 +59,100 @@ public sealed class NotificationParserTests
         var e = Assert.Throws<FormatException>(() => Parse(json));
 
         Assert.Contains(mentions, e.Message, StringComparison.Ordinal);
+    }
+
+    private const string OneAlert = """{"version":"4","status":"firing","receiver":"r","groupKey":"k","alerts":[{"status":"firing","labels":{"alertname":"A","az":"z"},"annotations":{"summary":"s"},"startsAt":"2026-11-25T03:00:00Z","fingerprint":"ab"}]}""";
+
+    [Theory]
+    [InlineData("\"az\":\"z\"", "\"az\":\"\xff\"")]        // a label value
+    [InlineData("\"az\":\"z\"", "\"\xc3\":\"z\"")]          // a label name
+    [InlineData("\"groupKey\":\"k\"", "\"groupKey\":\"k\xfe\"")]
+    [InlineData("\"receiver\":\"r\"", "\"receiver\":\"\xc0\xaf\"")] // an overlong encoding
+    [InlineData("\"summary\":\"s\"", "\"summary\":\"\xed\xa0\x80\"")] // a skipped field: a UTF-8 surrogate
+    public void Parse_InvalidUtf8Anywhere_IsAFormatError(string field, string latin1Replacement)
+    {
+        var body = Encoding.Latin1.GetBytes(OneAlert.Replace(field, latin1Replacement, StringComparison.Ordinal));
+
+        var e = Assert.Throws<FormatException>(() => NotificationParser.Parse(body));
+
+        Assert.Contains("not valid UTF-8", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_EscapedLoneSurrogate_IsAFormatError()
+    {
+        var e = Assert.Throws<FormatException>(() => Parse(OneAlert.Replace("\"az\":\"z\"", "\"az\":\"\\ud800\"", StringComparison.Ordinal)));
+
+        Assert.Contains("surrogate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_CharacterSplitBetweenSegments_IsRead()
+    {
+        var bytes = Encoding.UTF8.GetBytes(OneAlert.Replace("\"az\":\"z\"", "\"az\":\"zone-\u00e9\"", StringComparison.Ordinal));
+        var split = Array.IndexOf(bytes, (byte)0xc3) + 1; // between the two bytes of é
+        var first = new Segment(bytes.AsMemory(0, split));
+        var last = first.Append(bytes.AsMemory(split));
+
+        var n = NotificationParser.Parse(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length));
+
+        Assert.Equal("zone-\u00e9", n.Alerts[0].Labels["az"]);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"a\":1}")]
+    [InlineData("garbage")]
+    [InlineData("]")]
+    [InlineData("\0")]
+    [InlineData(" x")]
+    public void Parse_DataAfterTheObject_IsAFormatError(string trailing)
+    {
+        var e = Assert.Throws<FormatException>(() => Parse(OneAlert + trailing));
+
+        Assert.Contains("after the notification object", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TrailingWhitespace_IsAccepted() => Assert.Single(Parse(OneAlert + " \r\n\t").Alerts);
+
+    [Theory]
+    [InlineData("2026-01-01")]
+    [InlineData("2026-01-01T00:00:00")]
+    [InlineData("2026-01-01 00:00:00Z")]
+    [InlineData("Thu, 01 Jan 2026 00:00:00 GMT")]
+    [InlineData("2026-01-01T00:00:00.Z")]
+    [InlineData("2026-01-01T00:00:00+0100")]
+    [InlineData("2026-01-01t00:00:00z")]
+    [InlineData("2026-13-01T00:00:00Z")]
+    [InlineData("2026-01-01T00:00:00\\u005a")] // "Z" escaped: not how any Alertmanager writes it
+    public void Parse_StartsAtNotRfc3339WithAZone_IsAFormatError(string startsAt)
+    {
+        var e = Assert.Throws<FormatException>(() => Parse(OneAlert.Replace("2026-11-25T03:00:00Z", startsAt, StringComparison.Ordinal)));
+
+        Assert.Contains("$.alerts[0].startsAt", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2026-11-25T03:00:00Z")]
+    [InlineData("2026-11-25T03:00:00.123456789Z")]
+    [InlineData("2026-11-25T04:00:00+01:00")]
+    [InlineData("2026-11-25T01:30:00-01:30")]
+    public void Parse_StartsAtRfc3339_IsTheSameInstant(string startsAt)
+    {
+        var n = Parse(OneAlert.Replace("2026-11-25T03:00:00Z", startsAt, StringComparison.Ordinal));
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero), n.Alerts[0].StartsAt.AddTicks(-(n.Alerts[0].StartsAt.Ticks % TimeSpan.TicksPerSecond)));
     }
 }
