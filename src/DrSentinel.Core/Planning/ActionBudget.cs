@@ -2,29 +2,41 @@ using System.Collections.Immutable;
 
 namespace DrSentinel.Planning;
 
-/// <summary>One mutating step that changed something, for the cooldown and the hourly cap.</summary>
 /// <summary>
 /// One mutating step that changed something, for the cooldown and the hourly cap. <see cref="Episode"/> names the alert
 /// it answered (fingerprint and start): the steps of one evacuation, even replayed after a restart, never hold each other.
+/// <see cref="Subject"/> is what the playbook acted for (the zone of an evacuation); records written before it existed
+/// have none.
 /// </summary>
-public sealed record ActionRecord(DateTimeOffset At, PlanIntent Intent, string Resource, string Action, string Episode);
+public sealed record ActionRecord(DateTimeOffset At, PlanIntent Intent, string Resource, string Action, string Episode)
+{
+    public string? Subject { get; init; }
+}
 
 /// <summary>
-/// The rate guardrails, as a pure check: at most <see cref="MaxPerHour"/> mutating steps in any hour, and no evacuation
-/// step on a resource DrSentinel evacuated within <see cref="Cooldown"/> (a zone that comes and goes must not make it
-/// thrash; the flapping alert pages a human). Undoing is not held by the cooldown, only by the cap.
+/// The rate guardrails, judged on a whole plan before its first step, so a plan runs whole or not at all: at most
+/// <see cref="MaxPerHour"/> mutating steps in any hour (the plan's own steps counted in), and no second evacuation of a
+/// zone within <see cref="Cooldown"/> of the last one for another alert (a zone that comes and goes must not make
+/// DrSentinel thrash; the flapping alert pages a human). The cooldown is the zone's: a group that another zone's
+/// incident changed a minute ago is no reason to leave this zone half evacuated. Undoing is held only by the cap.
 /// </summary>
 public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
 {
-    public string? Refusal(PlanStep step, PlanIntent intent, string episode, IReadOnlyCollection<ActionRecord> history, DateTimeOffset now)
+    public PlanRefusal? Refusal(Plan plan, string episode, IReadOnlyCollection<ActionRecord> history, DateTimeOffset now)
     {
         var lastHour = history.Count(r => r.At > now - TimeSpan.FromHours(1));
-        if (lastHour >= MaxPerHour) return $"{lastHour} mutating actions in the last hour, the cap is {MaxPerHour} (Actions:MaxActionsPerHour)";
-        if (intent != PlanIntent.Evacuate) return null;
-        var recent = history.Where(r => r.Intent == PlanIntent.Evacuate && r.Resource == step.Resource && r.Episode != episode && r.At > now - Cooldown)
+        if (lastHour + plan.Steps.Length > MaxPerHour)
+            return new(RefusalCodes.HourlyCap,
+                $"{lastHour} mutating actions in the last hour and this plan's {plan.Steps.Length} would pass the cap of {MaxPerHour} (Actions:MaxActionsPerHour); nothing of it is done");
+        if (plan.Intent != PlanIntent.Evacuate) return null;
+        var resources = plan.Steps.Select(s => s.Resource).ToHashSet(StringComparer.Ordinal);
+        var recent = history
+            .Where(r => r.Intent == PlanIntent.Evacuate && r.Episode != episode && r.At > now - Cooldown
+                        && (r.Subject is null ? resources.Contains(r.Resource) : r.Subject == plan.Zone))
             .OrderByDescending(r => r.At).FirstOrDefault();
         return recent is null ? null
-            : $"{step.Resource} was changed for an evacuation {(now - recent.At).TotalMinutes:F1} min ago, cooldown {Cooldown.TotalMinutes:F0} min (Actions:Cooldown)";
+            : new(RefusalCodes.Cooldown,
+                $"{plan.Zone} was evacuated for another alert {(now - recent.At).TotalMinutes:F1} min ago, cooldown {Cooldown.TotalMinutes:F0} min (Actions:Cooldown); nothing of this plan is done");
     }
 
     /// <summary>The records still relevant at <paramref name="now"/>; older ones can be forgotten.</summary>

@@ -14,17 +14,17 @@ public static class EvacuationPlanner
     public static Plan PlanEvacuation(string zone, InventorySnapshot snapshot, ActionPolicy policy)
     {
         const PlanIntent intent = PlanIntent.Evacuate;
-        if (!KnownZones(snapshot).Contains(zone)) return Plan.Refuse(intent, zone, $"zone {zone} is unknown to this cluster: nothing is targeted");
+        if (!KnownZones(snapshot).Contains(zone)) return Plan.Refuse(intent, zone, RefusalCodes.UnknownZone, $"zone {zone} is unknown to this cluster: nothing is targeted");
         if (policy.AllowedNodeGroups.IsEmpty)
-            return Plan.Refuse(intent, zone, "no node group is allowed (Actions:AllowedNodeGroups is empty): nothing is targeted");
+            return Plan.Refuse(intent, zone, RefusalCodes.AllowList, "no node group is allowed (Actions:AllowedNodeGroups is empty): nothing is targeted");
         var impairment = ZoneImpairment.Assess(snapshot, zone);
-        if (!impairment.Impaired) return Plan.Refuse(intent, zone, $"the zone does not look impaired now ({impairment.Explanation}); the alert may be stale") with { WaitsForZone = true };
+        if (!impairment.Impaired) return Plan.Refuse(intent, zone, RefusalCodes.ZoneHealthy, $"the zone does not look impaired now ({impairment.Explanation}); the alert may be stale") with { WaitsForZone = true };
         var unready = ZoneImpairment.UnreadyShare(snapshot);
         if (unready > policy.HaltAboveUnreadyShare)
-            return Plan.Refuse(intent, zone, $"{unready:P0} of the cluster's nodes are not Ready (halt above {policy.HaltAboveUnreadyShare:P0}): more than one zone is in trouble, a human decides");
+            return Plan.Refuse(intent, zone, RefusalCodes.Halt, $"{unready:P0} of the cluster's nodes are not Ready (halt above {policy.HaltAboveUnreadyShare:P0}): more than one zone is in trouble, a human decides");
         var others = EvacuatedZones(snapshot).Where(z => z != zone).ToList();
         if (others.Count > 0 && !policy.AllowSecondZone)
-            return Plan.Refuse(intent, zone, $"{string.Join(", ", others)} is already evacuated and a second zone is not allowed (Actions:AllowSecondZone)");
+            return Plan.Refuse(intent, zone, RefusalCodes.SecondZone, $"{string.Join(", ", others)} is already evacuated and a second zone is not allowed (Actions:AllowSecondZone)");
 
         var findings = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<PlanStep>();
@@ -135,7 +135,7 @@ public static class EvacuationPlanner
         var nodes = snapshot.Nodes.ByName.Values.Where(n => n.CordonedFor == zone).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
         if (groups.Count == 0 && nodes.Count == 0)
             return new Plan(Plan.CapacityPlaybook, intent, zone, PlanVerdict.NoOp, $"DrSentinel changed nothing for {zone}", [], [], 0, 0);
-        if (impairment.Impaired) return Plan.Refuse(intent, zone, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored yet") with { WaitsForZone = true };
+        if (impairment.Impaired) return Plan.Refuse(intent, zone, RefusalCodes.ZoneImpaired, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored yet") with { WaitsForZone = true };
 
         var findings = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<PlanStep>();

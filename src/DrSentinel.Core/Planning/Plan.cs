@@ -17,8 +17,17 @@ public sealed record Plan(
 {
     public const string CapacityPlaybook = "az-capacity";
 
-    public static Plan Refuse(PlanIntent intent, string zone, string reason, ImmutableArray<string> findings = default) =>
-        new(CapacityPlaybook, intent, zone, PlanVerdict.Refused, reason, [], findings.IsDefault ? [] : findings, 0, 0);
+    public static Plan Refuse(PlanIntent intent, string zone, string code, string reason, ImmutableArray<string> findings = default) =>
+        new(CapacityPlaybook, intent, zone, PlanVerdict.Refused, reason, [], findings.IsDefault ? [] : findings, 0, 0) { ReasonCode = code };
+
+    /// <summary>
+    /// Why, as a bounded label value (drsentinel_plans_total's <c>reason</c>): <see cref="RefusalCodes"/> for a refusal,
+    /// "none" for a plan that acts or has nothing to do.
+    /// </summary>
+    public string ReasonCode { get; init; } = RefusalCodes.None;
+
+    /// <summary>This plan, refused by a guardrail before its first step: nothing of it is carried out.</summary>
+    public Plan RefusedBy(PlanRefusal refusal) => this with { Verdict = PlanVerdict.Refused, ReasonCode = refusal.Code, Reason = refusal.Reason, WaitsForZone = false };
 
     /// <summary>Refused only because of how the zone looks now (not impaired yet, or still impaired): worth planning again later.</summary>
     public bool WaitsForZone { get; init; }
@@ -77,4 +86,21 @@ public sealed record UncordonNodes(string Zone, ImmutableArray<string> Uncordon,
 {
     public override string Action => "uncordon";
     public override string Describe() => $"uncordon {Uncordon.Length} node(s) in {Zone}" + (ForgetOnly.IsEmpty ? "" : $", {ForgetOnly.Length} already uncordoned by someone");
+}
+
+/// <summary>A guardrail's "no", with its bounded code.</summary>
+public sealed record PlanRefusal(string Code, string Reason);
+
+/// <summary>The values of drsentinel_plans_total's <c>reason</c> label.</summary>
+public static class RefusalCodes
+{
+    public const string None = "none";
+    public const string UnknownZone = "unknown-zone";
+    public const string AllowList = "allow-list";
+    public const string ZoneHealthy = "zone-healthy";
+    public const string ZoneImpaired = "zone-impaired";
+    public const string Halt = "halt";
+    public const string SecondZone = "second-zone";
+    public const string Cooldown = "cooldown";
+    public const string HourlyCap = "hourly-cap";
 }

@@ -151,10 +151,13 @@ public sealed partial class ActionEngine(
             var plan = await PlanWithRetriesAsync(route, policy, refresh: fresh, stop).ConfigureAwait(false);
             if (plan is null) return false;
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
+            // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
+            if (plan.Verdict == PlanVerdict.Act && history.Budget.Refusal(plan, alert.Episode, history.Snapshot(), time.GetUtcNow()) is { } refusal)
+                plan = plan.RefusedBy(refusal);
             var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
             if (waits && rechecking) return true; // said once when the wait began
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
-            metrics.Planned(plan.Playbook, intent, verdict);
+            metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
             LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
             if (waits)
             {
@@ -240,19 +243,15 @@ public sealed partial class ActionEngine(
 
     private async Task<StepOutcome> ExecuteAsync(Plan plan, string episode, Action calling, CancellationToken stop)
     {
-        foreach (var step in plan.Steps)
+        for (var index = 0; index < plan.Steps.Length; index++)
         {
+            var step = plan.Steps[index];
             var described = step.Describe();
-            if (killSwitch.Engaged)
+            if (killSwitch.Engaged) // a human's stop, which holds even mid-plan
             {
                 metrics.Acted(plan.Playbook, step.Action, "killed", time.GetUtcNow());
                 LogNotActed(logger, "killed", described);
-                return StepOutcome.Failed;
-            }
-            if (history.Budget.Refusal(step, plan.Intent, episode, history.Snapshot(), time.GetUtcNow()) is { } refusal)
-            {
-                metrics.Acted(plan.Playbook, step.Action, "refused", time.GetUtcNow());
-                LogRefused(logger, described, refusal);
+                LogLeftUndone(logger, Label(plan.Intent), plan.Zone, LeftUndone(plan, index));
                 return StepOutcome.Failed;
             }
             using var activity = Observability.Source.StartActivity("drsentinel.step");
@@ -266,7 +265,7 @@ public sealed partial class ActionEngine(
             switch (result.Outcome)
             {
                 case StepOutcome.Success:
-                    history.Add(new ActionRecord(now, plan.Intent, step.Resource, step.Action, episode));
+                    history.Add(new ActionRecord(now, plan.Intent, step.Resource, step.Action, episode) { Subject = plan.Zone });
                     LogActed(logger, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))
                         await events.GroupAsync(step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
@@ -282,11 +281,15 @@ public sealed partial class ActionEngine(
                     LogStepFailed(logger, result.Error, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))
                         await events.GroupAsync(step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
+                    LogLeftUndone(logger, Label(plan.Intent), plan.Zone, LeftUndone(plan, index));
                     return StepOutcome.Failed;
             }
         }
         return StepOutcome.Success;
     }
+
+    /// <summary>The steps from <paramref name="index"/> on, for the line that tells a human what is left to do by hand.</summary>
+    private static string LeftUndone(Plan plan, int index) => string.Join("; ", plan.Steps.Skip(index).Select(s => s.Describe()));
 
     private static string Label(PlanIntent intent) => intent == PlanIntent.Evacuate ? "evacuate" : "restore";
 
@@ -311,8 +314,8 @@ public sealed partial class ActionEngine(
     [LoggerMessage(EventId = EventIds.StepStale, Level = LogLevel.Warning, Message = "Not done, the state changed under the plan: {Step} ({Detail}); planning again")]
     private static partial void LogStale(ILogger logger, string step, string detail);
 
-    [LoggerMessage(EventId = EventIds.StepRefused, Level = LogLevel.Warning, Message = "Refused by a guardrail: {Step} — {Reason}; the rest of the plan is not carried out, a human decides")]
-    private static partial void LogRefused(ILogger logger, string step, string reason);
+    [LoggerMessage(EventId = EventIds.PlanLeftUndone, Level = LogLevel.Error, Message = "The plan to {Intent} {Az} stopped part-way; left undone: {Steps}")]
+    private static partial void LogLeftUndone(ILogger logger, string intent, string az, string steps);
 
     [LoggerMessage(EventId = EventIds.StepFailed, Level = LogLevel.Error, Message = "Failed: {Step} ({Detail}); the rest of the plan is not carried out: a human must finish it")]
     private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);

@@ -11,7 +11,7 @@ namespace DrSentinel.Actions;
 /// The mutating steps of the last hours, for the cooldown and the hourly cap; appended to a file in the state directory
 /// so a restart does not reset the guardrails. (What was changed lives on the resources; this is only the rate.)
 /// </summary>
-public sealed class ActionHistory
+public sealed partial class ActionHistory
 {
     private readonly object _gate = new();
     private readonly string _path;
@@ -19,16 +19,23 @@ public sealed class ActionHistory
     private readonly TimeProvider _time;
     private List<ActionRecord> _records;
 
-    public ActionHistory(IOptions<ReceiverOptions> receiver, IOptions<ActionOptions> actions, TimeProvider time)
+    public ActionHistory(IOptions<ReceiverOptions> receiver, IOptions<ActionOptions> actions, TimeProvider time, ILogger<ActionHistory> logger)
     {
         _path = Path.Combine(receiver.Value.StateDirectory, "actions.jsonl");
         _budget = new ActionBudget(actions.Value.Cooldown, actions.Value.MaxActionsPerHour);
         _time = time;
-        _records = File.Exists(_path)
-            ? [.. File.ReadAllLines(_path).Select(Read).OfType<ActionRecord>()]
-            : [];
-        _records = [.. _budget.Trim(_records, time.GetUtcNow())];
+        var lines = File.Exists(_path) ? File.ReadAllLines(_path).Where(l => l.Length > 0).ToList() : [];
+        var read = lines.Select(Read).ToList();
+        var unreadable = read.Count(r => r is null);
+        // A line that cannot be read was an action: it counts against the hourly cap as if taken now, never for nothing.
+        var now = time.GetUtcNow();
+        _records = [.. _budget.Trim(read.Select(r => r ?? new ActionRecord(now, PlanIntent.Restore, "unreadable", "unreadable", "unreadable")), now)];
+        if (unreadable > 0) LogUnreadable(logger, unreadable, _path);
     }
+
+    [LoggerMessage(EventId = EventIds.HistoryUnreadable, Level = LogLevel.Warning,
+        Message = "{Count} line(s) of {Path} cannot be read; each counts against the hourly cap as an action taken now")]
+    private static partial void LogUnreadable(ILogger logger, int count, string path);
 
     public ActionBudget Budget => _budget;
 
@@ -53,7 +60,7 @@ public sealed class ActionHistory
     {
         try
         {
-            return line.Length == 0 ? null : JsonSerializer.Deserialize(line, HistoryJsonContext.Default.ActionRecord);
+            return JsonSerializer.Deserialize(line, HistoryJsonContext.Default.ActionRecord);
         }
         catch (JsonException)
         {

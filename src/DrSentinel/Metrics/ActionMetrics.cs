@@ -14,8 +14,8 @@ public sealed class ActionMetrics(IMetricFactory factory)
         new CounterConfiguration { LabelNames = ["playbook", "status", "outcome"] });
 
     private readonly Counter _plans = factory.CreateCounter("drsentinel_plans_total",
-        "Plans made for accepted alerts, by playbook, intent (evacuate, restore) and verdict (act, noop, refused).",
-        new CounterConfiguration { LabelNames = ["playbook", "intent", "verdict"] });
+        "Plans made for accepted alerts, by playbook, intent (evacuate, restore), verdict (act, noop, refused) and reason (none, or why it was refused: unknown-zone, allow-list, zone-healthy, zone-impaired, halt, second-zone, cooldown, hourly-cap).",
+        new CounterConfiguration { LabelNames = ["playbook", "intent", "verdict", "reason"] });
 
     private readonly Counter _actions = factory.CreateCounter("drsentinel_actions_total",
         "Plan steps, by playbook, action and outcome (success, already-done, dry-run, killed, refused, stale, failed).",
@@ -34,7 +34,7 @@ public sealed class ActionMetrics(IMetricFactory factory)
 
     public void AlertsReceived(string playbook, bool firing, string outcome, int count) => _alerts.WithLabels(playbook, firing ? "firing" : "resolved", outcome).Inc(count);
 
-    public void Planned(string playbook, string intent, string verdict) => _plans.WithLabels(playbook, intent, verdict).Inc();
+    public void Planned(string playbook, string intent, string verdict, string reason) => _plans.WithLabels(playbook, intent, verdict, reason).Inc();
 
     public void Acted(string playbook, string action, string outcome, DateTimeOffset at)
     {

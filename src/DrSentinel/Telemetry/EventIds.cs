@@ -33,7 +33,6 @@ internal static class EventIds
     public const int StepActed = 5003;
     public const int StepAlreadyDone = 5004;
     public const int StepStale = 5005;
-    public const int StepRefused = 5006;
     public const int StepFailed = 5007;
     public const int StepRetry = 5008;
     public const int PlanGaveUp = 5009;
@@ -47,4 +46,6 @@ internal static class EventIds
     public const int GroupsNotReadAgain = 5017;
     public const int PlanWaitsForZone = 5018;
     public const int PlanWaitEnded = 5019;
+    public const int HistoryUnreadable = 5020;
+    public const int PlanLeftUndone = 5021;
 }

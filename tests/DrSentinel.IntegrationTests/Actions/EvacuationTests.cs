@@ -257,6 +257,61 @@ public sealed class EvacuationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ZoneRestoredThenAnotherZoneFailsWithinTheCooldown_TheOtherZoneIsEvacuatedWhole()
+    {
+        const string other = "eu-central-1b";
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        var before = Webhooks.ChangeableState(_sandbox);
+        await FailZoneAsync(host);
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+        await EvacuatedAsync();
+        await RecoverZoneAsync(host);
+        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
+            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "zone a restored");
+
+        // Minutes later (well within the 15-minute cooldown) zone b is lost: the groups zone a's incident touched are needed again.
+        (await _control.PostAsync($"sandbox/zones/{other}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", other), ("status", "unavailable")) == 1, Deadline, "zone b unavailable");
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", other, fingerprint: "b0b0b0b0"))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+
+        int Desired(Func<string, bool> zone) => _sandbox.State(r => r.ScalingGroups.Values.Where(g => g.SubnetIds.All(s => zone(r.SubnetZones[s]))).Sum(g => g.DesiredCapacity));
+        await Poll.UntilAsync(() => Desired(z => z != other) == 6 + 3 && _sandbox.State(r => r.Cluster.Nodes.Where(n => n.AvailabilityZone == other).All(n => n.Unschedulable)),
+            Deadline, "zone b cordoned and its 3 instances made up in the other zones");
+        var samples = await host.ScrapeAsync();
+        Assert.Equal(2, samples.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act"), ("reason", "none")));
+        Assert.Null(samples.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused"), ("reason", "cooldown")));
+    }
+
+    [Fact]
+    public async Task SameZoneEvacuatedAgainForAnotherAlertWithinTheCooldown_RefusedWhole_NothingCordoned()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        var before = Webhooks.ChangeableState(_sandbox);
+        await FailZoneAsync(host);
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+        await EvacuatedAsync();
+        await RecoverZoneAsync(host);
+        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
+            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "zone restored whole");
+        var calls = _sandbox.Calls("kubernetes:patch-node") + _sandbox.Calls("autoscaling:UpdateAutoScalingGroup");
+
+        // The zone flaps: the same alert again, a new episode, within the cooldown.
+        await FailZoneAsync(host);
+        using (var again = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, fingerprint: "a1b2c3d4e5f60718", startsAt: DateTimeOffset.UtcNow))))
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused"), ("reason", "cooldown")) == 1,
+            Deadline, "the second evacuation refused by the cooldown, with its reason");
+        Assert.Equal(calls, _sandbox.Calls("kubernetes:patch-node") + _sandbox.Calls("autoscaling:UpdateAutoScalingGroup"));
+        Assert.Equal(0, CordonedInZone());
+    }
+
+    [Fact]
     public async Task KillSwitchInConfiguration_NothingMutates()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: false, "--Actions:KillSwitch=true");

@@ -10,27 +10,64 @@ public sealed class GuardrailTests
     private static readonly ActionBudget Budget = new(TimeSpan.FromMinutes(15), MaxPerHour: 3);
     private static readonly PlanStep Step = new UpdateGroup("ng-b", new GroupSettings(0, 3, [], []), new GroupSettings(0, 5, [], []));
 
+    private static Plan Evacuation(string zone, params PlanStep[] steps) =>
+        new(Plan.CapacityPlaybook, PlanIntent.Evacuate, zone, PlanVerdict.Act, "r", [.. steps], [], 3, 0);
+
+    private static Plan Restore(string zone, params PlanStep[] steps) => Evacuation(zone, steps) with { Intent = PlanIntent.Restore };
+
     [Fact]
-    public void Refusal_UnderTheCap_None() => Assert.Null(Budget.Refusal(Step, PlanIntent.Evacuate, "e1", [], Now));
+    public void Refusal_UnderTheCap_None() => Assert.Null(Budget.Refusal(Evacuation("eu-central-1a", Step), "e1", [], Now));
 
     [Fact]
     public void Refusal_CapReachedWithinTheHour_Refuses()
     {
         var history = Enumerable.Range(0, 3).Select(i => new ActionRecord(Now.AddMinutes(-50 + i), PlanIntent.Restore, $"r{i}", "x", "e0")).ToList();
 
-        Assert.Contains("cap", Budget.Refusal(Step, PlanIntent.Restore, "e1", history, Now), StringComparison.Ordinal);
-        Assert.Null(Budget.Refusal(Step, PlanIntent.Restore, "e1", history, Now.AddMinutes(11)));
+        Assert.Equal(RefusalCodes.HourlyCap, Budget.Refusal(Restore("eu-central-1a", Step), "e1", history, Now)?.Code);
+        Assert.Null(Budget.Refusal(Restore("eu-central-1a", Step), "e1", history, Now.AddMinutes(11)));
     }
 
     [Fact]
-    public void Refusal_SameResourceEvacuatedForAnotherAlertWithinCooldown_Refuses()
+    public void Refusal_PlanThatWouldPassTheCapPartWay_RefusedWhole()
+    {
+        ActionRecord[] history = [new(Now.AddMinutes(-5), PlanIntent.Restore, "r", "x", "e0")];
+
+        var refusal = Budget.Refusal(Evacuation("eu-central-1a", Step, Step, Step), "e1", history, Now);
+
+        Assert.Equal(RefusalCodes.HourlyCap, refusal?.Code);
+        Assert.Contains("nothing of it is done", refusal!.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refusal_SameZoneEvacuatedForAnotherAlertWithinCooldown_Refuses()
+    {
+        ActionRecord[] history = [new(Now.AddMinutes(-5), PlanIntent.Evacuate, "ng-b", "update-group", "earlier") { Subject = "eu-central-1a" }];
+
+        Assert.Equal(RefusalCodes.Cooldown, Budget.Refusal(Evacuation("eu-central-1a", Step), "now", history, Now)?.Code);
+        Assert.Null(Budget.Refusal(Evacuation("eu-central-1a", Step), "earlier", history, Now)); // the same evacuation, replayed
+        Assert.Null(Budget.Refusal(Restore("eu-central-1a", Step), "now", history, Now)); // undoing is not held
+        Assert.Null(Budget.Refusal(Evacuation("eu-central-1a", Step), "now", history, Now.AddMinutes(11)));
+    }
+
+    [Fact]
+    public void Refusal_GroupChangedForAnotherZonesIncident_NotHeldByTheCooldown()
+    {
+        // Zone a was evacuated and restored minutes ago through ng-b; now zone b fails and needs ng-b too.
+        ActionRecord[] history =
+        [
+            new(Now.AddMinutes(-8), PlanIntent.Evacuate, "ng-b", "update-group", "a-episode") { Subject = "eu-central-1a" },
+            new(Now.AddMinutes(-4), PlanIntent.Restore, "ng-b", "update-group", "a-episode") { Subject = "eu-central-1a" },
+        ];
+
+        Assert.Null(Budget.Refusal(Evacuation("eu-central-1b", Step), "b-episode", history, Now));
+    }
+
+    [Fact]
+    public void Refusal_RecordWithoutASubject_HeldByTheResourceItChanged()
     {
         ActionRecord[] history = [new(Now.AddMinutes(-5), PlanIntent.Evacuate, "ng-b", "update-group", "earlier")];
 
-        Assert.Contains("cooldown", Budget.Refusal(Step, PlanIntent.Evacuate, "now", history, Now), StringComparison.Ordinal);
-        Assert.Null(Budget.Refusal(Step, PlanIntent.Evacuate, "earlier", history, Now)); // the same evacuation, replayed
-        Assert.Null(Budget.Refusal(Step, PlanIntent.Restore, "now", history, Now)); // undoing is not held
-        Assert.Null(Budget.Refusal(Step, PlanIntent.Evacuate, "now", history, Now.AddMinutes(11)));
+        Assert.Equal(RefusalCodes.Cooldown, Budget.Refusal(Evacuation("eu-central-1b", Step), "now", history, Now)?.Code);
     }
 
     [Theory]
