@@ -430,11 +430,18 @@ READS = {
 }
 
 
+# EC2 answers an authentication failure with HTTP 401; the Query services with 403.
+def auth_status(service):
+    return 401 if service == 'ec2' else 403
+
+
 def refuses_wrong_secret(service, code):
     def check(region):
         client = region.client(service, secret_access_key=SECRET_ACCESS_KEY[::-1])
         operation, params = READS[service]
-        expect_error(code, getattr(client, operation), **params)
+        error = expect_error(code, getattr(client, operation), **params)
+        status = error.response['ResponseMetadata']['HTTPStatusCode']
+        expect(status == auth_status(service), f'expected HTTP {auth_status(service)}, got {status}')
     return f'{service}_wrong_secret_refused', check
 
 
@@ -442,7 +449,9 @@ def refuses_unknown_access_key(service, code):
     def check(region):
         client = region.client(service, access_key_id='AKIAUNKNOWNDRSENTINEL')
         operation, params = READS[service]
-        expect_error(code, getattr(client, operation), **params)
+        error = expect_error(code, getattr(client, operation), **params)
+        status = error.response['ResponseMetadata']['HTTPStatusCode']
+        expect(status == auth_status(service), f'expected HTTP {auth_status(service)}, got {status}')
     return f'{service}_unknown_access_key_refused', check
 
 

@@ -67,7 +67,8 @@ public static class AwsQueryEndpoint
         }
         catch (AwsFaultException fault)
         {
-            context.Response.StatusCode = fault.HttpStatus;
+            // EC2 answers a credential it cannot accept with 401 AuthFailure, where the Query services answer 403.
+            context.Response.StatusCode = service.IsEc2Dialect && fault.Code == "AuthFailure" ? 401 : fault.HttpStatus;
             context.Response.ContentType = "text/xml";
             await context.Response.Body.WriteAsync(RenderError(service, fault, requestId), context.RequestAborted);
         }

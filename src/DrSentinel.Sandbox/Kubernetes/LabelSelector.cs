@@ -48,6 +48,7 @@ internal sealed class LabelSelector
             var negate = words[1].StartsWith("notin", StringComparison.Ordinal);
             var set = words[1][(negate ? 5 : 2)..].Trim();
             if (!set.StartsWith('(') || !set.EndsWith(')')) throw new FormatException($"invalid set in label selector term '{term}'");
+            if (set[1..^1].Trim().Length == 0) throw new FormatException($"for 'in', 'notin' operators, values set can't be empty in '{term}'");
             var values = set[1..^1].Split(',', StringSplitOptions.TrimEntries).Select(v => Value(v, term)).ToHashSet(StringComparer.Ordinal);
             var key = Key(words[0], term);
             return negate

@@ -112,6 +112,15 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetNodes_EmptySetInLabelSelector_RefusedAsAnApiServerDoes()
+    {
+        var empty = await KubectlAsync("get", "nodes", "-l", "a in ()");
+
+        Assert.NotEqual(0, empty.ExitCode);
+        Assert.Contains("values set can't be empty", empty.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetNodesWatch_FieldSelector_ShowsANodeThatStartsMatching()
     {
         var name = _sandbox.State(r => r.Cluster.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal).Last().Name);

@@ -47,6 +47,8 @@ public sealed class BadInputTests : IAsyncLifetime
         new RawRequest("GET", "/api/v1/nodes?watch=1&resourceVersion=abc"),
         new RawRequest("GET", "/api/v1/nodes?labelSelector=zone%20in%20(a"),
         new RawRequest("GET", "/api/v1/nodes?labelSelector=bad%20key%3Dx"),
+        new RawRequest("GET", "/api/v1/nodes?labelSelector=a%20in%20()"),
+        new RawRequest("GET", "/api/v1/nodes?labelSelector=a%20notin%20(%20)"),
         new RawRequest("GET", "/api/v1/nodes?labelSelector=zone%3D%2Fnot-a-value%2F"),
         new RawRequest("GET", "/api/v1/nodes?watch=true&labelSelector=a%2C%2Cb"),
         new RawRequest("GET", "/api/v1/nodes?fieldSelector=status.phase%3DRunning"),
