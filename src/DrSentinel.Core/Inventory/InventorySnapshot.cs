@@ -99,6 +99,11 @@ public sealed record DbInstanceState(
 {
     public bool Available => Status == "available";
 
+    public string? Arn { get; init; }
+
+    /// <summary>DrSentinel's own tags on the instance (its failover ledger); other tags are not kept.</summary>
+    public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     /// <summary>The role of the instance itself: a cluster reader is a standby, a read replica a replica.</summary>
     public DbRole Role => SourceInstanceId is not null ? DbRole.Replica : IsClusterWriter is false ? DbRole.Standby : DbRole.Primary;
 
@@ -124,6 +129,8 @@ public sealed record ReplicationGroupState(
     string Id, string Status, bool AutomaticFailover, bool MultiAz, bool ClusterEnabled, ImmutableArray<CacheMemberState> Members)
 {
     public int ExpectedReplicas => Members.Count(m => m.Role != "primary");
+
+    public string? Arn { get; init; }
 }
 
 public sealed record CacheMemberState(string CacheClusterId, string NodeGroupId, string? Zone, string Role, string? EndpointAddress, int? EndpointPort);

@@ -39,10 +39,14 @@ public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
                 $"{plan.Zone} was evacuated for another alert {(now - recent.At).TotalMinutes:F1} min ago, cooldown {Cooldown.TotalMinutes:F0} min (Actions:Cooldown); nothing of this plan is done");
     }
 
-    /// <summary>The records still relevant at <paramref name="now"/>; older ones can be forgotten.</summary>
+    /// <summary>The records still relevant at <paramref name="now"/>; older ones can be forgotten. TestFailover calls count for a day.</summary>
     public ImmutableArray<ActionRecord> Trim(IEnumerable<ActionRecord> history, DateTimeOffset now)
     {
         var keep = TimeSpan.FromTicks(Math.Max(Cooldown.Ticks, TimeSpan.FromHours(1).Ticks));
-        return [.. history.Where(r => r.At > now - keep)];
+        return [.. history.Where(r => r.At > now - (r.Action == FailoverCacheGroup.TestFailoverAction ? TimeSpan.FromDays(1) : keep))];
     }
+
+    /// <summary>The TestFailover calls made in the rolling 24 hours before <paramref name="now"/>, as AWS counts its quota.</summary>
+    public static int TestFailoversLast24Hours(IEnumerable<ActionRecord> history, DateTimeOffset now) =>
+        history.Count(r => r.Action == FailoverCacheGroup.TestFailoverAction && r.At > now - TimeSpan.FromDays(1));
 }

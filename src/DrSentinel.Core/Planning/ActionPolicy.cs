@@ -14,6 +14,21 @@ public sealed record ActionPolicy
     /// <summary>Above this share of NotReady nodes in the whole cluster nothing is evacuated: the trouble is not one zone.</summary>
     public double HaltAboveUnreadyShare { get; init; } = 0.45;
 
+    /// <summary>DB instance and replication group ids DrSentinel may fail over; empty means none.</summary>
+    public ImmutableHashSet<string> AllowedDatabases { get; init; } = ImmutableHashSet<string>.Empty;
+
+    /// <summary>
+    /// How long after the alert started firing AWS gets to fail a database over by itself before DrSentinel does (RDS
+    /// Multi-AZ instances take 60–120 s, ElastiCache automatic failover less).
+    /// </summary>
+    public TimeSpan FailoverGrace { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>No second failover of the same database for another alert within this time.</summary>
+    public TimeSpan FailoverCooldown { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>TestFailover calls AWS allows per account and region in any rolling 24 hours.</summary>
+    public int TestFailoverQuota { get; init; } = 15;
+
     public bool Allows(ScalingGroupRef group) =>
         AllowedNodeGroups.Contains(group.Name) || (group.NodeGroup is { } nodeGroup && AllowedNodeGroups.Contains(nodeGroup));
 }

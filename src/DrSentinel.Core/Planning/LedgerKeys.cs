@@ -17,6 +17,9 @@ public static class LedgerKeys
     /// <summary>Group tag: the values DrSentinel set; on resolve only a group still at these is restored.</summary>
     public const string Applied = Prefix + "applied";
 
+    /// <summary>DB instance or replication group tag: the failover DrSentinel started (<see cref="FailoverLedger"/>).</summary>
+    public const string FailedOver = Prefix + "failed-over";
+
     /// <summary>Node annotation: the zone DrSentinel cordoned this node for.</summary>
     public const string CordonedForZone = Prefix + "cordoned-for-zone";
 

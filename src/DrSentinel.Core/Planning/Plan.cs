@@ -2,7 +2,8 @@ using System.Collections.Immutable;
 
 namespace DrSentinel.Planning;
 
-public enum PlanIntent { Evacuate, Restore }
+/// <summary>Evacuate a zone and restore it; move a database primary out of an impaired zone (never back by itself).</summary>
+public enum PlanIntent { Evacuate, Restore, Failover }
 
 /// <summary>Act: run the steps. NoOp: nothing to change (already done, or nothing in scope). Refused: a guardrail said no.</summary>
 public enum PlanVerdict { Act, NoOp, Refused }
@@ -16,9 +17,23 @@ public sealed record Plan(
     ImmutableArray<PlanStep> Steps, ImmutableArray<string> Findings, int LostCapacity, int Shortfall)
 {
     public const string CapacityPlaybook = "az-capacity";
+    public const string RdsFailoverPlaybook = "rds-failover";
+    public const string CacheFailoverPlaybook = "elasticache-failover";
 
     public static Plan Refuse(PlanIntent intent, string zone, string code, string reason, ImmutableArray<string> findings = default) =>
-        new(CapacityPlaybook, intent, zone, PlanVerdict.Refused, reason, [], findings.IsDefault ? [] : findings, 0, 0) { ReasonCode = code };
+        Refuse(CapacityPlaybook, intent, zone, code, reason, findings);
+
+    public static Plan Refuse(string playbook, PlanIntent intent, string zone, string code, string reason, ImmutableArray<string> findings = default) =>
+        new(playbook, intent, zone, PlanVerdict.Refused, reason, [], findings.IsDefault ? [] : findings, 0, 0) { ReasonCode = code };
+
+    public static Plan Nothing(string playbook, PlanIntent intent, string zone, string code, string reason) =>
+        new(playbook, intent, zone, PlanVerdict.NoOp, reason, [], [], 0, 0) { ReasonCode = code };
+
+    /// <summary>The resource a database playbook acts on (null for the zone's node capacity).</summary>
+    public string? Resource { get; init; }
+
+    /// <summary>For a waiting plan, when it is worth making again (the end of a grace period); null: the usual recheck.</summary>
+    public TimeSpan? RecheckAfter { get; init; }
 
     /// <summary>
     /// Why, as a bounded label value (drsentinel_plans_total's <c>reason</c>): <see cref="RefusalCodes"/> for a refusal,
@@ -37,6 +52,9 @@ public sealed record Plan(
 public abstract record PlanStep(string Resource)
 {
     public abstract string Action { get; }
+
+    /// <summary>The kind of resource, as the Kubernetes Event about the step names it.</summary>
+    public virtual string Kind => "AutoScalingGroup";
 
     public abstract string Describe();
 }
@@ -103,4 +121,44 @@ public static class RefusalCodes
     public const string SecondZone = "second-zone";
     public const string Cooldown = "cooldown";
     public const string HourlyCap = "hourly-cap";
+    public const string UnknownResource = "unknown-resource";
+    public const string NotMultiAz = "not-multi-az";
+    public const string BothZonesImpaired = "both-zones-impaired";
+    public const string GracePeriod = "grace-period";
+    public const string ResourceBusy = "resource-busy";
+    public const string QuotaSpent = "quota-spent";
+    /// <summary>Not a refusal: AWS already moved the primary out of the zone (a NoOp's reason).</summary>
+    public const string DoneByAws = "done-by-aws";
+    /// <summary>Not a refusal: DrSentinel already failed it over for this incident (a NoOp's reason).</summary>
+    public const string AlreadyFailedOver = "already-failed-over";
+    /// <summary>Not a refusal: a resolved database alert; DrSentinel never fails back by itself (a NoOp's reason).</summary>
+    public const string NoFailBack = "no-fail-back";
+}
+
+/// <summary>
+/// RebootDBInstance with ForceFailover: the Multi-AZ standby in <see cref="ToZone"/> becomes the primary. The ledger tag
+/// (<see cref="FailoverLedger"/>) is written first, so a restart finds the failover and never sends a second one.
+/// </summary>
+public sealed record FailoverDbInstance(string DbInstance, string Arn, string FromZone, string ToZone, string Episode) : PlanStep(DbInstance)
+{
+    public override string Action => "rds-force-failover";
+    public override string Kind => "DBInstance";
+    public override string Describe() => $"fail {DbInstance} over from {FromZone} to its standby in {ToZone} (RebootDBInstance, ForceFailover)";
+}
+
+/// <summary>
+/// Moves a replication group's primary out of <see cref="FromZone"/>: TestFailover on <see cref="NodeGroupId"/>, or, when
+/// AWS refuses it (blocked, quota spent) and the group is cluster-mode disabled, ModifyReplicationGroup with
+/// PrimaryClusterId = <see cref="FallbackPrimary"/>. <see cref="QuotaSpent"/>: go straight to the fallback.
+/// </summary>
+public sealed record FailoverCacheGroup(
+    string ReplicationGroup, string Arn, string NodeGroupId, string FromZone, string? FallbackPrimary, bool QuotaSpent, string Episode) : PlanStep(ReplicationGroup)
+{
+    public const string TestFailoverAction = "elasticache-test-failover";
+
+    public override string Action => QuotaSpent ? "elasticache-promote-replica" : TestFailoverAction;
+    public override string Kind => "ReplicationGroup";
+    public override string Describe() => QuotaSpent
+        ? $"promote {FallbackPrimary} to primary of {ReplicationGroup} (ModifyReplicationGroup PrimaryClusterId; the TestFailover quota is spent)"
+        : $"fail node group {NodeGroupId} of {ReplicationGroup} over out of {FromZone} (TestFailover{(FallbackPrimary is null ? "" : $", else promote {FallbackPrimary}")})";
 }

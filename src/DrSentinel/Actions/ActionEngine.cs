@@ -30,7 +30,10 @@ public sealed partial class ActionEngine(
     {
         var o = actionOptions.Value;
         var allowed = o.AllowedNodeGroups.Count == 0 ? "none (Actions:AllowedNodeGroups is empty)" : string.Join(", ", o.AllowedNodeGroups);
-        LogMode(logger, o.DryRun ? "dry-run: plans are logged and counted, nothing is changed (Actions:DryRun)" : "live", allowed, killSwitch.Engaged);
+        var databases = o.AllowedDatabases.Count == 0 ? "none (Actions:AllowedDatabases is empty)" : string.Join(", ", o.AllowedDatabases);
+        LogMode(logger, o.DryRun ? "dry-run: plans are logged and counted, nothing is changed (Actions:DryRun)" : "live", allowed, databases, killSwitch.Engaged);
+        var started = time.GetUtcNow();
+        metrics.TestFailoversRemaining(Math.Max(0, o.Policy().TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), started)));
         await WaitForInventoryAsync(stoppingToken).ConfigureAwait(false);
         var pruned = time.GetTimestamp();
         await foreach (var entry in inbox.Ready.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -43,11 +46,11 @@ public sealed partial class ActionEngine(
                     LogSuperseded(logger, entry.Alert.Name, entry.Alert.Firing ? "firing" : "resolved", entry.Alert.Fingerprint);
                     Finish(entry);
                 }
-                else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Key), stoppingToken).ConfigureAwait(false))
+                else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Key), stoppingToken).ConfigureAwait(false) is { } lookAgainIn)
                 {
                     _waitingSince.TryAdd(entry.Key, time.GetUtcNow());
                     _newestWaiting[Kind(entry.Alert, entry.Alert.Firing)] = entry.Key;
-                    _ = LookAgainLaterAsync(entry, stoppingToken);
+                    _ = LookAgainLaterAsync(entry, lookAgainIn, stoppingToken);
                 }
                 else
                 {
@@ -72,8 +75,9 @@ public sealed partial class ActionEngine(
         }
     }
 
-    /// <summary>The key of an alert's kind: its name, zone and status; the opposite status ends a wait.</summary>
-    private static string Kind(ReceivedAlert alert, bool firing) => $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{firing}";
+    /// <summary>The key of an alert's kind: its name, zone, database and status; the opposite status ends a wait.</summary>
+    private static string Kind(ReceivedAlert alert, bool firing) =>
+        $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{alert.Labels.GetValueOrDefault("db_instance") ?? alert.Labels.GetValueOrDefault("replication_group")}|{firing}";
 
     /// <summary>A waiting alert is over once the opposite alert was handled since, or a newer one of its kind waits instead.</summary>
     private bool Superseded(InboxEntry entry) =>
@@ -91,11 +95,11 @@ public sealed partial class ActionEngine(
     }
 
     /// <summary>Still pending in the inbox meanwhile: a restart plans it again at once.</summary>
-    private async Task LookAgainLaterAsync(InboxEntry entry, CancellationToken stop)
+    private async Task LookAgainLaterAsync(InboxEntry entry, TimeSpan after, CancellationToken stop)
     {
         try
         {
-            await Task.Delay(actionOptions.Value.RecheckEvery, time, stop).ConfigureAwait(false);
+            await Task.Delay(after, time, stop).ConfigureAwait(false);
             inbox.Requeue(entry);
         }
         catch (OperationCanceledException)
@@ -118,8 +122,11 @@ public sealed partial class ActionEngine(
         }
     }
 
-    /// <summary>Plans for one alert and carries the plan out; true when it was refused only because of how the zone looks now.</summary>
-    private async Task<bool> HandleAsync(InboxEntry entry, bool rechecking, CancellationToken stop)
+    /// <summary>
+    /// Plans for one alert and carries the plan out; when it was refused only because of how things look now (the zone,
+    /// a grace period), how long until it is worth planning again; null when the alert is done with.
+    /// </summary>
+    private async Task<TimeSpan?> HandleAsync(InboxEntry entry, bool rechecking, CancellationToken stop)
     {
         var alert = entry.Alert;
         ActivityContext.TryParse(entry.TraceParent, null, out var parent);
@@ -128,8 +135,10 @@ public sealed partial class ActionEngine(
         activity?.SetTag("alert.status", alert.Firing ? "firing" : "resolved");
         activity?.SetTag("alert.fingerprint", alert.Fingerprint);
         var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
-        if (!route.Actionable) return false;
+        if (!route.Actionable) return null;
         activity?.SetTag("az", route.Zone);
+        activity?.SetTag("playbook", route.Playbook);
+        if (route.Resource is not null) activity?.SetTag("resource", route.Resource);
         activity?.SetTag("recheck", rechecking);
         var options = actionOptions.Value;
         var policy = options.Policy();
@@ -148,23 +157,25 @@ public sealed partial class ActionEngine(
             // mutating call reads its resource first, and a plan made from groups that changed comes back Stale. Any
             // other verdict is believed only once the groups are read again.
             var fresh = live && attempt > 1;
-            var plan = await PlanWithRetriesAsync(route, policy, refresh: fresh, stop).ConfigureAwait(false);
-            if (plan is null) return false;
+            var plan = await PlanWithRetriesAsync(route, alert, policy, refresh: fresh, stop).ConfigureAwait(false);
+            if (plan is null) return null;
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
             if (plan.Verdict == PlanVerdict.Act && history.Budget.Refusal(plan, alert.Episode, history.Snapshot(), time.GetUtcNow()) is { } refusal)
                 plan = plan.RefusedBy(refusal);
             var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
-            if (waits && rechecking) return true; // said once when the wait began
+            var lookAgainIn = plan.RecheckAfter is { } after && after < options.RecheckEvery ? after : options.RecheckEvery;
+            if (waits && rechecking) return lookAgainIn; // said once when the wait began
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
+            var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
             metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
-            LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
+            LogPlan(logger, intent, subject, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
             if (waits)
             {
-                LogWaiting(logger, intent, plan.Zone, options.RecheckEvery.TotalSeconds, alert.Firing ? "resolved" : "firing again");
-                return true;
+                LogWaiting(logger, intent, subject, lookAgainIn.TotalSeconds, alert.Firing ? "resolved" : "firing again");
+                return lookAgainIn;
             }
-            if (plan.Verdict != PlanVerdict.Act) return false;
+            if (plan.Verdict != PlanVerdict.Act) return null;
             if (options.DryRun || killSwitch.Engaged)
             {
                 var outcome = options.DryRun ? "dry-run" : "killed";
@@ -174,15 +185,15 @@ public sealed partial class ActionEngine(
                     var described = step.Describe();
                     LogNotActed(logger, outcome, described);
                 }
-                return false;
+                return null;
             }
-            var result = await ExecuteAsync(plan, alert.Episode, Calling, stop).ConfigureAwait(false);
-            await ReadGroupsAgainAsync(stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
-            if (result != StepOutcome.Stale) return false;
+            var result = await ExecuteAsync(plan, alert.Episode, policy, Calling, stop).ConfigureAwait(false);
+            await ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
+            if (result != StepOutcome.Stale) return null;
             if (attempt >= options.MaxReplans)
             {
-                LogGaveUp(logger, plan.Zone, attempt);
-                return false;
+                LogGaveUp(logger, subject, attempt);
+                return null;
             }
         }
     }
@@ -191,20 +202,20 @@ public sealed partial class ActionEngine(
     /// Plans, retrying with backoff when re-reading the groups fails (throttled, 5xx, unreachable): a transient AWS
     /// error must not drop an alert that Alertmanager will not send again. Null after the last attempt: a human decides.
     /// </summary>
-    private async Task<Plan?> PlanWithRetriesAsync(AlertRoute route, ActionPolicy policy, bool refresh, CancellationToken stop)
+    private async Task<Plan?> PlanWithRetriesAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
     {
         var o = actionOptions.Value;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await PlanAsync(route, policy, refresh, stop).ConfigureAwait(false);
+                return await PlanAsync(route, alert, policy, refresh, stop).ConfigureAwait(false);
             }
             catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
             {
                 if (attempt >= o.MaxAttempts || !StepExecutor.Transient(e, stop))
                 {
-                    LogPlanFailed(logger, e, route.Zone!, attempt);
+                    LogPlanFailed(logger, e, route.Playbook, route.Resource ?? route.Zone!, attempt);
                     return null;
                 }
                 await Task.Delay(o.RetryDelay(attempt), time, stop).ConfigureAwait(false);
@@ -212,11 +223,11 @@ public sealed partial class ActionEngine(
         }
     }
 
-    private async Task ReadGroupsAgainAsync(CancellationToken stop)
+    private async Task ReadAgainAsync(AlertRoute route, CancellationToken stop)
     {
         try
         {
-            await ReadGroupsAsync(stop).ConfigureAwait(false);
+            await ReadAsync(route, stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
         {
@@ -224,24 +235,35 @@ public sealed partial class ActionEngine(
         }
     }
 
-    /// <summary>Reads the Auto Scaling groups through the API into the store now, ahead of their source's next refresh.</summary>
-    private async Task<InventorySnapshot> ReadGroupsAsync(CancellationToken stop) =>
-        store.Update(await groups.RefreshAsync(store.Current, stop).ConfigureAwait(false));
+    /// <summary>
+    /// Reads what the playbook acts on (the Auto Scaling groups, the RDS instances, the replication groups) through the
+    /// API into the store now, ahead of its source's next refresh.
+    /// </summary>
+    private async Task<InventorySnapshot> ReadAsync(AlertRoute route, CancellationToken stop)
+    {
+        IInventorySource source = route.Playbook switch
+        {
+            Plan.RdsFailoverPlaybook => sources.First(s => s is RdsSource),
+            Plan.CacheFailoverPlaybook => sources.First(s => s is ElastiCacheSource),
+            _ => groups,
+        };
+        return store.Update(await source.RefreshAsync(store.Current, stop).ConfigureAwait(false));
+    }
 
-    private async Task<Plan> PlanAsync(AlertRoute route, ActionPolicy policy, bool refresh, CancellationToken stop)
+    private async Task<Plan> PlanAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
     {
         using var activity = Observability.Source.StartActivity("drsentinel.plan");
-        // Read afresh when asked: the snapshot's groups can be a refresh interval old, and an alert older still.
-        var snapshot = refresh ? await ReadGroupsAsync(stop).ConfigureAwait(false) : store.Current;
-        var plan = route.Intent == PlanIntent.Evacuate
-            ? EvacuationPlanner.PlanEvacuation(route.Zone!, snapshot, policy)
-            : EvacuationPlanner.PlanRestore(route.Zone!, snapshot, policy);
+        // Read afresh when asked: the snapshot's AWS resources can be a refresh interval old, and an alert older still.
+        var snapshot = refresh ? await ReadAsync(route, stop).ConfigureAwait(false) : store.Current;
+        var now = time.GetUtcNow();
+        var plan = Playbooks.PlanFor(new PlanRequest(route, alert.Episode, alert.StartsAt, snapshot, policy, now,
+            ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
         activity?.SetTag("plan.verdict", plan.Verdict.ToString());
         activity?.SetTag("plan.steps", plan.Steps.Length);
         return plan;
     }
 
-    private async Task<StepOutcome> ExecuteAsync(Plan plan, string episode, Action calling, CancellationToken stop)
+    private async Task<StepOutcome> ExecuteAsync(Plan plan, string episode, ActionPolicy policy, Action calling, CancellationToken stop)
     {
         for (var index = 0; index < plan.Steps.Length; index++)
         {
@@ -265,10 +287,11 @@ public sealed partial class ActionEngine(
             switch (result.Outcome)
             {
                 case StepOutcome.Success:
-                    history.Add(new ActionRecord(now, plan.Intent, step.Resource, step.Action, episode) { Subject = plan.Zone });
+                    history.Add(new ActionRecord(now, plan.Intent, step.Resource, result.ActionTaken ?? step.Action, episode) { Subject = plan.Resource ?? plan.Zone });
+                    metrics.TestFailoversRemaining(Math.Max(0, policy.TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
                     LogActed(logger, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))
-                        await events.GroupAsync(step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
+                        await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
                     break;
                 case StepOutcome.AlreadyDone:
                     LogAlreadyDone(logger, described, result.Detail);
@@ -280,7 +303,7 @@ public sealed partial class ActionEngine(
                     activity?.SetStatus(ActivityStatusCode.Error, result.Detail);
                     LogStepFailed(logger, result.Error, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))
-                        await events.GroupAsync(step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
+                        await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
                     LogLeftUndone(logger, Label(plan.Intent), plan.Zone, LeftUndone(plan, index));
                     return StepOutcome.Failed;
             }
@@ -291,16 +314,26 @@ public sealed partial class ActionEngine(
     /// <summary>The steps from <paramref name="index"/> on, for the line that tells a human what is left to do by hand.</summary>
     private static string LeftUndone(Plan plan, int index) => string.Join("; ", plan.Steps.Skip(index).Select(s => s.Describe()));
 
-    private static string Label(PlanIntent intent) => intent == PlanIntent.Evacuate ? "evacuate" : "restore";
+    private static string Label(PlanIntent intent) => intent switch
+    {
+        PlanIntent.Evacuate => "evacuate",
+        PlanIntent.Failover => "failover",
+        _ => "restore",
+    };
 
-    private static string Reason(PlanIntent intent) => intent == PlanIntent.Evacuate ? "ZoneEvacuation" : "ZoneRestore";
+    private static string Reason(PlanIntent intent) => intent switch
+    {
+        PlanIntent.Evacuate => "ZoneEvacuation",
+        PlanIntent.Failover => "DatabaseFailover",
+        _ => "ZoneRestore",
+    };
 
-    [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; kill switch engaged: {KillSwitch}")]
-    private static partial void LogMode(ILogger logger, string mode, string allowed, bool killSwitch);
+    [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; databases it may fail over: {Databases}; kill switch engaged: {KillSwitch}")]
+    private static partial void LogMode(ILogger logger, string mode, string allowed, string databases, bool killSwitch);
 
     [LoggerMessage(EventId = EventIds.PlanMade, Level = LogLevel.Information,
-        Message = "Plan to {Intent} {Az}: {Verdict} — {Reason}; {Steps} step(s); findings: {Findings} (alert {AlertName}, fingerprint {Fingerprint})")]
-    private static partial void LogPlan(ILogger logger, string intent, string az, string verdict, string reason, int steps, string findings, string alertName, string fingerprint);
+        Message = "Plan to {Intent} {Subject}: {Verdict} — {Reason}; {Steps} step(s); findings: {Findings} (alert {AlertName}, fingerprint {Fingerprint})")]
+    private static partial void LogPlan(ILogger logger, string intent, string subject, string verdict, string reason, int steps, string findings, string alertName, string fingerprint);
 
     [LoggerMessage(EventId = EventIds.StepNotActed, Level = LogLevel.Warning, Message = "{Mode}: would {Step}")]
     private static partial void LogNotActed(ILogger logger, string mode, string step);
@@ -314,29 +347,29 @@ public sealed partial class ActionEngine(
     [LoggerMessage(EventId = EventIds.StepStale, Level = LogLevel.Warning, Message = "Not done, the state changed under the plan: {Step} ({Detail}); planning again")]
     private static partial void LogStale(ILogger logger, string step, string detail);
 
-    [LoggerMessage(EventId = EventIds.PlanLeftUndone, Level = LogLevel.Error, Message = "The plan to {Intent} {Az} stopped part-way; left undone: {Steps}")]
-    private static partial void LogLeftUndone(ILogger logger, string intent, string az, string steps);
+    [LoggerMessage(EventId = EventIds.PlanLeftUndone, Level = LogLevel.Error, Message = "The plan to {Intent} {Subject} stopped part-way; left undone: {Steps}")]
+    private static partial void LogLeftUndone(ILogger logger, string intent, string subject, string steps);
 
     [LoggerMessage(EventId = EventIds.StepFailed, Level = LogLevel.Error, Message = "Failed: {Step} ({Detail}); the rest of the plan is not carried out: a human must finish it")]
     private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);
 
     [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
-        Message = "Could not read the Auto Scaling groups to plan for {Az} after {Attempts} attempts; nothing was changed, a human must decide")]
-    private static partial void LogPlanFailed(ILogger logger, Exception exception, string az, int attempts);
+        Message = "Could not read what {Playbook} acts on to plan for {Subject} after {Attempts} attempts; nothing was changed, a human must decide")]
+    private static partial void LogPlanFailed(ILogger logger, Exception exception, string playbook, string subject, int attempts);
 
     [LoggerMessage(EventId = EventIds.GroupsNotReadAgain, Level = LogLevel.Warning, Message = "Could not read the Auto Scaling groups again after acting; the snapshot catches up at the next refresh")]
     private static partial void LogGroupsNotReadAgain(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = EventIds.PlanWaitsForZone, Level = LogLevel.Information,
-        Message = "Will plan to {Intent} {Az} again every {Seconds:F0} s until it acts or the alert is {Until} (Actions:RecheckEvery)")]
-    private static partial void LogWaiting(ILogger logger, string intent, string az, double seconds, string until);
+        Message = "Will plan to {Intent} {Subject} again in {Seconds:F0} s, and so on until it acts or the alert is {Until} (Actions:RecheckEvery)")]
+    private static partial void LogWaiting(ILogger logger, string intent, string subject, double seconds, string until);
 
     [LoggerMessage(EventId = EventIds.PlanWaitEnded, Level = LogLevel.Information,
         Message = "Stopped waiting to act on {AlertName} ({AlertStatus}, fingerprint {Fingerprint}): the opposite alert for the zone has been handled since, or a newer one of its kind waits instead")]
     private static partial void LogSuperseded(ILogger logger, string alertName, string alertStatus, string fingerprint);
 
-    [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Az} after {Attempts} plans: the state kept changing under them; a human must decide")]
-    private static partial void LogGaveUp(ILogger logger, string az, int attempts);
+    [LoggerMessage(EventId = EventIds.PlanGaveUp, Level = LogLevel.Error, Message = "Gave up on {Subject} after {Attempts} plans: the state kept changing under them; a human must decide")]
+    private static partial void LogGaveUp(ILogger logger, string subject, int attempts);
 
     [LoggerMessage(EventId = EventIds.HandlingFailed, Level = LogLevel.Error, Message = "Handling {AlertName} (fingerprint {Fingerprint}) failed unexpectedly; it is not retried")]
     private static partial void LogHandlingFailed(ILogger logger, Exception exception, string alertName, string fingerprint);

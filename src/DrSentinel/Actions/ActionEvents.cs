@@ -15,9 +15,17 @@ public sealed partial class ActionEvents(k8s.Kubernetes kubernetes, IOptions<Act
     public Task NodeAsync(string node, string reason, string message, CancellationToken cancel) =>
         CreateAsync(new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node, Uid = node }, "default", reason, message, "Normal", cancel);
 
-    public Task GroupAsync(string group, string reason, string message, bool warning, CancellationToken cancel) =>
-        CreateAsync(new V1ObjectReference { ApiVersion = "autoscaling.amazonaws.com/v1", Kind = "AutoScalingGroup", Name = group },
+    /// <summary>An Event about an AWS resource a step changed: an Auto Scaling group, a DB instance, a replication group.</summary>
+    public Task ResourceAsync(string kind, string name, string reason, string message, bool warning, CancellationToken cancel) =>
+        CreateAsync(new V1ObjectReference { ApiVersion = ApiVersions.GetValueOrDefault(kind, "aws.amazon.com/v1"), Kind = kind, Name = name },
             options.Value.EventNamespace, reason, message, warning ? "Warning" : "Normal", cancel);
+
+    private static readonly Dictionary<string, string> ApiVersions = new(StringComparer.Ordinal)
+    {
+        ["AutoScalingGroup"] = "autoscaling.amazonaws.com/v1",
+        ["DBInstance"] = "rds.amazonaws.com/v1",
+        ["ReplicationGroup"] = "elasticache.amazonaws.com/v1",
+    };
 
     private async Task CreateAsync(V1ObjectReference involved, string ns, string reason, string message, string type, CancellationToken cancel)
     {

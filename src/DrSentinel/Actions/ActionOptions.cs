@@ -38,6 +38,12 @@ public sealed class ActionOptions
     /// </summary>
     public TimeSpan RecheckEvery { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>DB instance and replication group ids DrSentinel may fail over; empty: none.</summary>
+    public List<string> AllowedDatabases { get; set; } = [];
+
+    /// <summary>How long after a database alert starts firing AWS gets to fail the database over by itself.</summary>
+    public TimeSpan FailoverGrace { get; set; } = TimeSpan.FromSeconds(90);
+
     /// <summary>Where the Events about Auto Scaling groups go (node Events go where Kubernetes keeps them, "default").</summary>
     public string EventNamespace { get; set; } = "default";
 
@@ -47,6 +53,9 @@ public sealed class ActionOptions
         AllowedNodeGroups = [.. AllowedNodeGroups],
         AllowSecondZone = AllowSecondZone,
         HaltAboveUnreadyShare = HaltAboveUnreadyShare,
+        AllowedDatabases = [.. AllowedDatabases],
+        FailoverGrace = FailoverGrace,
+        FailoverCooldown = Cooldown,
     };
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: <see cref="RetryBaseDelay"/>, doubling.</summary>

@@ -17,6 +17,9 @@ public sealed class ActionOptionsValidator : IValidateOptions<ActionOptions>
         if (o.RecheckEvery < TimeSpan.FromSeconds(1) || o.RecheckEvery > TimeSpan.FromHours(1))
             errors.Add($"Actions:RecheckEvery must be between 1 s and 1 h, not {o.RecheckEvery}");
         if (o.AllowedNodeGroups.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedNodeGroups has an empty name (an empty entry never means \"all\")");
+        if (o.AllowedDatabases.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedDatabases has an empty name (an empty entry never means \"all\")");
+        if (o.FailoverGrace < TimeSpan.Zero || o.FailoverGrace > TimeSpan.FromMinutes(30))
+            errors.Add($"Actions:FailoverGrace must be between 0 and 30 min, not {o.FailoverGrace}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

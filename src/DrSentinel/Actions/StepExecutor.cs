@@ -16,6 +16,9 @@ public enum StepOutcome { Success, AlreadyDone, Stale, Failed }
 
 public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? Error = null)
 {
+    /// <summary>The call that did it when a step has more than one way (TestFailover, or its fallback); null: the step's own action.</summary>
+    public string? ActionTaken { get; init; }
+
     public string Label => Outcome switch
     {
         StepOutcome.Success => "success",
@@ -32,7 +35,8 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
 /// answer was lost is not sent twice.
 /// </summary>
 public sealed partial class StepExecutor(
-    IAutoScalingClient autoScaling, k8s.Kubernetes kubernetes, InventoryStore store, ActionEvents events, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
+    IAutoScalingClient autoScaling, Aws.Rds.IRdsClient rds, Aws.ElastiCache.IElastiCacheClient elastiCache, FailoverFollower follower, k8s.Kubernetes kubernetes,
+    InventoryStore store, ActionEvents events, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
 {
     private const int NodeParallelism = 8;
 
@@ -41,6 +45,8 @@ public sealed partial class StepExecutor(
     {
         CordonNodes c => await NodesAsync(c.Nodes.Select(n => (n, true)), c.Zone, calling, cancel).ConfigureAwait(false),
         UncordonNodes u => await NodesAsync(u.Uncordon.Select(n => (n, false)).Concat(u.ForgetOnly.Select(n => (n, false))), u.Zone, calling, cancel).ConfigureAwait(false),
+        FailoverDbInstance f => await WithRetriesAsync(step, () => RdsFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
+        FailoverCacheGroup f => await WithRetriesAsync(step, () => CacheFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         _ => await WithRetriesAsync(step, () => GroupStepAsync(step, calling, cancel), cancel).ConfigureAwait(false),
     };
 

@@ -21,6 +21,7 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton<ActionHistory>();
         services.AddSingleton<KillSwitch>();
         services.AddSingleton<ActionEvents>();
+        services.AddSingleton<FailoverFollower>();
         services.AddSingleton<StepExecutor>();
         services.AddHostedService<ActionEngine>();
         return services;

@@ -20,8 +20,14 @@ public static partial class AwsServiceCollectionExtensions
         services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>(),
             AwsCredentials.Resolve(sp.GetRequiredService<IOptions<AwsOptions>>().Value), Random.Shared));
         services.AddSingleton<IRdsClient, RdsClient>();
+        services.AddSingleton<IRdsReader>(sp => sp.GetRequiredService<IRdsClient>());
+        services.AddSingleton<IRdsActions>(sp => sp.GetRequiredService<IRdsClient>());
         services.AddSingleton<IElastiCacheClient, ElastiCacheClient>();
+        services.AddSingleton<IElastiCacheReader>(sp => sp.GetRequiredService<IElastiCacheClient>());
+        services.AddSingleton<IElastiCacheActions>(sp => sp.GetRequiredService<IElastiCacheClient>());
         services.AddSingleton<IAutoScalingClient, AutoScalingClient>();
+        services.AddSingleton<IAutoScalingReader>(sp => sp.GetRequiredService<IAutoScalingClient>());
+        services.AddSingleton<IAutoScalingActions>(sp => sp.GetRequiredService<IAutoScalingClient>());
         services.AddSingleton<IEc2Client, Ec2Client>();
         return services;
     }

@@ -14,7 +14,9 @@ public sealed class ActionMetrics(IMetricFactory factory)
         new CounterConfiguration { LabelNames = ["playbook", "status", "outcome"] });
 
     private readonly Counter _plans = factory.CreateCounter("drsentinel_plans_total",
-        "Plans made for accepted alerts, by playbook, intent (evacuate, restore), verdict (act, noop, refused) and reason (none, or why it was refused: unknown-zone, allow-list, zone-healthy, zone-impaired, halt, second-zone, cooldown, hourly-cap).",
+        "Plans made for accepted alerts, by playbook, intent (evacuate, restore, failover), verdict (act, noop, refused) and reason (none; why it was refused: "
+        + "unknown-zone, unknown-resource, allow-list, zone-healthy, zone-impaired, halt, second-zone, cooldown, hourly-cap, not-multi-az, both-zones-impaired, "
+        + "grace-period, resource-busy, quota-spent; why there was nothing to do: done-by-aws, already-failed-over, no-fail-back).",
         new CounterConfiguration { LabelNames = ["playbook", "intent", "verdict", "reason"] });
 
     private readonly Counter _actions = factory.CreateCounter("drsentinel_actions_total",
@@ -29,6 +31,11 @@ public sealed class ActionMetrics(IMetricFactory factory)
     private readonly Histogram _firstCall = factory.CreateHistogram("drsentinel_alert_to_first_call_seconds",
         "Time from an alert's arrival at the webhook to the first mutating API call made for it.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+
+    private readonly Gauge _testFailoversLeft = factory.CreateGauge("drsentinel_elasticache_test_failovers_remaining",
+        "TestFailover calls left in AWS's quota (15 node groups in any rolling 24 hours, per account and region), counting the calls this DrSentinel made.");
+
+    public void TestFailoversRemaining(int remaining) => _testFailoversLeft.Set(remaining);
 
     public void WebhookAnswered(int status) => _requests.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
 

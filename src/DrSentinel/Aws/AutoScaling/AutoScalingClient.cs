@@ -19,18 +19,30 @@ public sealed record ScalingGroupFilter(string Name, IReadOnlyList<string> Value
 /// <summary>What to change with UpdateAutoScalingGroup; null leaves a field as it is. Subnets are comma-separated.</summary>
 public sealed record ScalingGroupBounds(int? MinSize = null, int? MaxSize = null, int? DesiredCapacity = null, string? VpcZoneIdentifier = null);
 
-/// <summary>Amazon EC2 Auto Scaling (API 2011-01-01): the calls DrSentinel makes.</summary>
-public interface IAutoScalingClient
+/// <summary>What DrSentinel reads from EC2 Auto Scaling (IAM: autoscaling:Describe*).</summary>
+public interface IAutoScalingReader
 {
     Task<IReadOnlyList<ScalingGroupDescription>> DescribeAutoScalingGroupsAsync(IReadOnlyList<string>? names, IReadOnlyList<ScalingGroupFilter>? filters, CancellationToken cancel);
+    Task<IReadOnlyList<ScalingActivityDescription>> DescribeScalingActivitiesAsync(string? groupName, int maxRecords, CancellationToken cancel);
+}
+
+/// <summary>
+/// What only the action engine may do to EC2 Auto Scaling (IAM: autoscaling:SetDesiredCapacity,
+/// autoscaling:UpdateAutoScalingGroup, autoscaling:CreateOrUpdateTags, autoscaling:DeleteTags,
+/// autoscaling:SuspendProcesses, autoscaling:ResumeProcesses).
+/// </summary>
+public interface IAutoScalingActions
+{
     Task SetDesiredCapacityAsync(string groupName, int desiredCapacity, CancellationToken cancel);
     Task UpdateAutoScalingGroupAsync(string groupName, ScalingGroupBounds bounds, CancellationToken cancel);
     Task CreateOrUpdateTagsAsync(string groupName, IReadOnlyList<ScalingGroupTag> tags, CancellationToken cancel);
     Task DeleteTagsAsync(string groupName, IReadOnlyList<string> keys, CancellationToken cancel);
     Task SuspendProcessesAsync(string groupName, IReadOnlyList<string> processes, CancellationToken cancel);
     Task ResumeProcessesAsync(string groupName, IReadOnlyList<string> processes, CancellationToken cancel);
-    Task<IReadOnlyList<ScalingActivityDescription>> DescribeScalingActivitiesAsync(string? groupName, int maxRecords, CancellationToken cancel);
 }
+
+/// <summary>Amazon EC2 Auto Scaling (API 2011-01-01): the calls DrSentinel makes.</summary>
+public interface IAutoScalingClient : IAutoScalingReader, IAutoScalingActions;
 
 public sealed class AutoScalingClient(AwsQueryClient query) : IAutoScalingClient
 {

@@ -7,18 +7,35 @@ public sealed record CacheNodeGroupMember(string CacheClusterId, string? Availab
 public sealed record CacheNodeGroup(string NodeGroupId, string Status, string? PrimaryEndpointAddress, int? PrimaryEndpointPort, IReadOnlyList<CacheNodeGroupMember> Members);
 
 public sealed record ReplicationGroupDescription(
-    string Id, string Status, string AutomaticFailover, string MultiAz, bool ClusterEnabled, IReadOnlyList<string> MemberClusters, IReadOnlyList<CacheNodeGroup> NodeGroups);
+    string Id, string Status, string AutomaticFailover, string MultiAz, bool ClusterEnabled, IReadOnlyList<string> MemberClusters, IReadOnlyList<CacheNodeGroup> NodeGroups)
+{
+    public string? Arn { get; init; }
+}
 
 /// <summary>The settings ModifyReplicationGroup may change here; null leaves one as it is.</summary>
 public sealed record ReplicationGroupChange(string? PrimaryClusterId = null, bool? AutomaticFailoverEnabled = null, bool? MultiAzEnabled = null, bool ApplyImmediately = true);
 
-/// <summary>Amazon ElastiCache (API 2015-02-02): the calls DrSentinel makes.</summary>
-public interface IElastiCacheClient
+/// <summary>What DrSentinel reads from Amazon ElastiCache (IAM: elasticache:Describe*, elasticache:ListTagsForResource).</summary>
+public interface IElastiCacheReader
 {
     Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel);
+    Task<IReadOnlyDictionary<string, string>> ListTagsForResourceAsync(string arn, CancellationToken cancel);
+}
+
+/// <summary>
+/// What only the action engine may do to Amazon ElastiCache (IAM: elasticache:TestFailover,
+/// elasticache:ModifyReplicationGroup, elasticache:AddTagsToResource, elasticache:RemoveTagsFromResource).
+/// </summary>
+public interface IElastiCacheActions
+{
     Task<ReplicationGroupDescription> TestFailoverAsync(string groupId, string nodeGroupId, CancellationToken cancel);
     Task<ReplicationGroupDescription> ModifyReplicationGroupAsync(string groupId, ReplicationGroupChange change, CancellationToken cancel);
+    Task AddTagsToResourceAsync(string arn, IReadOnlyList<Rds.ResourceTag> tags, CancellationToken cancel);
+    Task RemoveTagsFromResourceAsync(string arn, IReadOnlyList<string> keys, CancellationToken cancel);
 }
+
+/// <summary>Amazon ElastiCache (API 2015-02-02): the calls DrSentinel makes.</summary>
+public interface IElastiCacheClient : IElastiCacheReader, IElastiCacheActions;
 
 public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
 {
@@ -44,6 +61,16 @@ public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
         return Parse(result.Child("ReplicationGroup")!);
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> ListTagsForResourceAsync(string arn, CancellationToken cancel) =>
+        Rds.RdsClient.ParseTags(await query.SendAsync(Api, "ListTagsForResource", [new("ResourceName", arn)], idempotent: true, cancel), "TagList");
+
+    public async Task AddTagsToResourceAsync(string arn, IReadOnlyList<Rds.ResourceTag> tags, CancellationToken cancel) =>
+        await query.SendAsync(Api, "AddTagsToResource", [new("ResourceName", arn), .. Rds.RdsClient.TagParameters(tags)], idempotent: true, cancel);
+
+    public async Task RemoveTagsFromResourceAsync(string arn, IReadOnlyList<string> keys, CancellationToken cancel) =>
+        await query.SendAsync(Api, "RemoveTagsFromResource",
+            [new("ResourceName", arn), .. keys.Select((k, i) => new KeyValuePair<string, string>($"TagKeys.member.{i + 1}", k))], idempotent: true, cancel);
+
     private static ReplicationGroupDescription Parse(XElement e) => new(
         e.RequiredText("ReplicationGroupId"), e.Text("Status") ?? "", e.Text("AutomaticFailover") ?? "", e.Text("MultiAZ") ?? "", e.Bool("ClusterEnabled"),
         e.Strings("MemberClusters"),
@@ -51,5 +78,8 @@ public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
             g.RequiredText("NodeGroupId"), g.Text("Status") ?? "", g.Child("PrimaryEndpoint")?.Text("Address"), g.Child("PrimaryEndpoint")?.Int("Port"),
             g.Items("NodeGroupMembers").Select(m => new CacheNodeGroupMember(
                 m.RequiredText("CacheClusterId"), m.Text("PreferredAvailabilityZone"), m.Text("CurrentRole"), m.Child("ReadEndpoint")?.Text("Address"),
-                m.Child("ReadEndpoint")?.Int("Port"))).ToList())).ToList());
+                m.Child("ReadEndpoint")?.Int("Port"))).ToList())).ToList())
+    {
+        Arn = e.Text("ARN"),
+    };
 }

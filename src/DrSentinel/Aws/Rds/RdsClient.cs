@@ -4,7 +4,13 @@ namespace DrSentinel.Aws.Rds;
 
 public sealed record DbInstanceDescription(
     string Id, string Engine, string Status, string? AvailabilityZone, string? SecondaryAvailabilityZone, bool MultiAz,
-    string? EndpointAddress, int? EndpointPort, string? ReplicaSourceId, IReadOnlyList<string> ReplicaIds, string? ClusterId, string? Arn);
+    string? EndpointAddress, int? EndpointPort, string? ReplicaSourceId, IReadOnlyList<string> ReplicaIds, string? ClusterId, string? Arn)
+{
+    /// <summary>The instance's tags as DescribeDBInstances lists them (TagList).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
+
+public sealed record ResourceTag(string Key, string Value);
 
 public sealed record DbClusterMemberDescription(string InstanceId, bool IsWriter);
 
@@ -13,17 +19,30 @@ public sealed record DbClusterDescription(
 
 public sealed record RdsEventDescription(string SourceIdentifier, string SourceType, string Message, IReadOnlyList<string> Categories, DateTimeOffset Date);
 
-/// <summary>Amazon RDS (API 2014-10-31): the calls DrSentinel makes.</summary>
-public interface IRdsClient
+/// <summary>What DrSentinel reads from Amazon RDS (IAM: rds:Describe*).</summary>
+public interface IRdsReader
 {
     Task<IReadOnlyList<DbInstanceDescription>> DescribeDbInstancesAsync(string? instanceId, CancellationToken cancel);
     Task<IReadOnlyList<DbClusterDescription>> DescribeDbClustersAsync(string? clusterId, CancellationToken cancel);
+    Task<IReadOnlyList<RdsEventDescription>> DescribeEventsAsync(string? sourceId, string? sourceType, TimeSpan window, CancellationToken cancel);
+}
+
+/// <summary>
+/// What only the action engine may do to Amazon RDS (IAM: rds:RebootDBInstance, rds:FailoverDBCluster,
+/// rds:PromoteReadReplica, rds:AddTagsToResource, rds:RemoveTagsFromResource).
+/// </summary>
+public interface IRdsActions
+{
     /// <summary>With <paramref name="forceFailover"/>, a Multi-AZ instance's standby becomes the primary.</summary>
     Task<DbInstanceDescription> RebootDbInstanceAsync(string instanceId, bool forceFailover, CancellationToken cancel);
     Task<DbClusterDescription> FailoverDbClusterAsync(string clusterId, string? targetInstanceId, CancellationToken cancel);
     Task<DbInstanceDescription> PromoteReadReplicaAsync(string instanceId, CancellationToken cancel);
-    Task<IReadOnlyList<RdsEventDescription>> DescribeEventsAsync(string? sourceId, string? sourceType, TimeSpan window, CancellationToken cancel);
+    Task AddTagsToResourceAsync(string arn, IReadOnlyList<ResourceTag> tags, CancellationToken cancel);
+    Task RemoveTagsFromResourceAsync(string arn, IReadOnlyList<string> keys, CancellationToken cancel);
 }
+
+/// <summary>Amazon RDS (API 2014-10-31): the calls DrSentinel makes.</summary>
+public interface IRdsClient : IRdsReader, IRdsActions;
 
 public sealed class RdsClient(AwsQueryClient query) : IRdsClient
 {
@@ -64,6 +83,20 @@ public sealed class RdsClient(AwsQueryClient query) : IRdsClient
             e.RequiredText("SourceIdentifier"), e.Text("SourceType") ?? "", e.Text("Message") ?? "", e.Strings("EventCategories"), e.Time("Date") ?? default), cancel);
     }
 
+    public async Task AddTagsToResourceAsync(string arn, IReadOnlyList<ResourceTag> tags, CancellationToken cancel) =>
+        await query.SendAsync(Api, "AddTagsToResource", [new("ResourceName", arn), .. TagParameters(tags)], idempotent: true, cancel);
+
+    public async Task RemoveTagsFromResourceAsync(string arn, IReadOnlyList<string> keys, CancellationToken cancel) =>
+        await query.SendAsync(Api, "RemoveTagsFromResource",
+            [new("ResourceName", arn), .. keys.Select((k, i) => new KeyValuePair<string, string>($"TagKeys.member.{i + 1}", k))], idempotent: true, cancel);
+
+    /// <summary>Tags as RDS and ElastiCache take them: Tags.Tag.N.Key and .Value.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> TagParameters(IReadOnlyList<ResourceTag> tags) =>
+        tags.SelectMany((t, i) => new KeyValuePair<string, string>[] { new($"Tags.Tag.{i + 1}.Key", t.Key), new($"Tags.Tag.{i + 1}.Value", t.Value) });
+
+    internal static Dictionary<string, string> ParseTags(XElement e, string listName) =>
+        e.Items(listName).GroupBy(t => t.RequiredText("Key"), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Text("Value") ?? "", StringComparer.Ordinal);
+
     private static List<KeyValuePair<string, string>> Optional(string name, string? value) => value is null ? [] : [new(name, value)];
 
     private static DbInstanceDescription ParseInstance(XElement e)
@@ -72,7 +105,10 @@ public sealed class RdsClient(AwsQueryClient query) : IRdsClient
         return new DbInstanceDescription(
             e.RequiredText("DBInstanceIdentifier"), e.Text("Engine") ?? "", e.Text("DBInstanceStatus") ?? "", e.Text("AvailabilityZone"),
             e.Text("SecondaryAvailabilityZone"), e.Bool("MultiAZ"), endpoint?.Text("Address"), endpoint is null ? null : endpoint.Int("Port"),
-            e.Text("ReadReplicaSourceDBInstanceIdentifier"), e.Strings("ReadReplicaDBInstanceIdentifiers"), e.Text("DBClusterIdentifier"), e.Text("DBInstanceArn"));
+            e.Text("ReadReplicaSourceDBInstanceIdentifier"), e.Strings("ReadReplicaDBInstanceIdentifiers"), e.Text("DBClusterIdentifier"), e.Text("DBInstanceArn"))
+        {
+            Tags = ParseTags(e, "TagList"),
+        };
     }
 
     private static DbClusterDescription ParseCluster(XElement e) => new(

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace DrSentinel.Inventory.Aws;
 
 /// <summary>ElastiCache replication groups: status, failover settings, and each member's role and zone.</summary>
-public sealed class ElastiCacheSource(IElastiCacheClient elastiCache, IOptions<InventoryOptions> options) : IInventorySource
+public sealed class ElastiCacheSource(IElastiCacheReader elastiCache, IOptions<InventoryOptions> options) : IInventorySource
 {
     public string Name => "aws_elasticache";
     public TimeSpan Interval => options.Value.AwsRefreshInterval;
@@ -17,7 +17,10 @@ public sealed class ElastiCacheSource(IElastiCacheClient elastiCache, IOptions<I
         var states = groups.Where(g => wanted.Count == 0 || wanted.Contains(g.Id)).Select(g => new ReplicationGroupState(
             g.Id, g.Status, g.AutomaticFailover is "enabled", g.MultiAz is "enabled", g.ClusterEnabled,
             g.NodeGroups.SelectMany(n => n.Members.Select(m => new CacheMemberState(
-                m.CacheClusterId, n.NodeGroupId, m.AvailabilityZone, m.CurrentRole ?? "unknown", m.ReadEndpointAddress, m.ReadEndpointPort))).ToImmutableArray()))
+                m.CacheClusterId, n.NodeGroupId, m.AvailabilityZone, m.CurrentRole ?? "unknown", m.ReadEndpointAddress, m.ReadEndpointPort))).ToImmutableArray())
+            {
+                Arn = g.Arn,
+            })
             .ToImmutableArray();
         return snapshot => snapshot with { ReplicationGroups = states };
     }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace DrSentinel.Inventory.Aws;
 
 /// <summary>RDS instances and Multi-AZ DB clusters: roles, zones, status.</summary>
-public sealed class RdsSource(IRdsClient rds, IOptions<InventoryOptions> options) : IInventorySource
+public sealed class RdsSource(IRdsReader rds, IOptions<InventoryOptions> options) : IInventorySource
 {
     public string Name => "aws_rds";
     public TimeSpan Interval => options.Value.AwsRefreshInterval;
@@ -19,7 +19,11 @@ public sealed class RdsSource(IRdsClient rds, IOptions<InventoryOptions> options
         var states = instances
             .Where(i => wanted.Count == 0 || wanted.Contains(i.Id) || (i.ClusterId is not null && wanted.Contains(i.ClusterId)))
             .Select(i => new DbInstanceState(i.Id, i.Engine, i.Status, i.AvailabilityZone, i.SecondaryAvailabilityZone, i.MultiAz,
-                i.ReplicaSourceId, i.ClusterId, writers.TryGetValue(i.Id, out var writer) ? writer : null, i.EndpointAddress, i.EndpointPort))
+                i.ReplicaSourceId, i.ClusterId, writers.TryGetValue(i.Id, out var writer) ? writer : null, i.EndpointAddress, i.EndpointPort)
+            {
+                Arn = i.Arn,
+                Tags = i.Tags.Where(t => t.Key.StartsWith(Planning.LedgerKeys.Prefix, StringComparison.Ordinal)).ToImmutableDictionary(StringComparer.Ordinal),
+            })
             .ToImmutableArray();
         return snapshot => snapshot with { DbInstances = states };
     }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace DrSentinel.Inventory.Aws;
 
 /// <summary>The cluster's EC2 Auto Scaling groups (found by their kubernetes.io/cluster tag) with their instances per zone.</summary>
-public sealed class ScalingGroupSource(IAutoScalingClient autoScaling, IEc2Client ec2, IOptions<InventoryOptions> options) : IInventorySource
+public sealed class ScalingGroupSource(IAutoScalingReader autoScaling, IEc2Client ec2, IOptions<InventoryOptions> options) : IInventorySource
 {
     private ImmutableDictionary<string, string> _subnetZones = ImmutableDictionary<string, string>.Empty;
 

@@ -1,0 +1,110 @@
+using DrSentinel.Aws;
+using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Aws.Rds;
+using DrSentinel.Planning;
+
+namespace DrSentinel.Actions;
+
+// The database failover steps: read the resource again right before the call (the page may be minutes old), write the
+// ledger tag, make the one call, and leave the following to FailoverFollower so the engine is free for the next alert.
+public sealed partial class StepExecutor
+{
+    /// <summary>A TestFailover refusal that the PrimaryClusterId fallback answers.</summary>
+    private static readonly HashSet<string> TestFailoverRefusals = new(StringComparer.Ordinal)
+    {
+        "TestFailoverNotAvailableFault", "APICallRateForCustomerExceeded",
+    };
+
+    private async Task<StepResult> RdsFailoverAsync(FailoverDbInstance step, Action calling, CancellationToken cancel)
+    {
+        var found = await rds.DescribeDbInstancesAsync(step.DbInstance, cancel).ConfigureAwait(false);
+        if (found.Count == 0) return Stale($"{step.DbInstance} no longer exists");
+        var db = found[0];
+        if (db.AvailabilityZone != step.FromZone) return Done($"the primary is already in {db.AvailabilityZone}");
+        if (db.Status != "available") return Stale($"{step.DbInstance} is {db.Status}, not available");
+        if (db.SecondaryAvailabilityZone != step.ToZone) return Stale($"its standby is in {db.SecondaryAvailabilityZone ?? "no zone"} now, not {step.ToZone}");
+        if (FailoverLedger.Parse(db.Tags.GetValueOrDefault(LedgerKeys.FailedOver)) is { } ledger && ledger.Episode == step.Episode)
+        {
+            // Tagged for this incident before a restart or a lost answer: the call went out if RDS says a failover began since.
+            var events = await rds.DescribeEventsAsync(step.DbInstance, "db-instance", time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
+            if (events.Any(e => e.Date >= ledger.At.AddSeconds(-1) && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase)))
+                return Done($"a failover began at {ledger.At:HH:mm:ss} for this incident");
+        }
+        var arn = db.Arn ?? step.Arn;
+        calling();
+        await rds.AddTagsToResourceAsync(arn, [new(LedgerKeys.FailedOver, new FailoverLedger(step.FromZone, step.Episode, time.GetUtcNow()).Format())], cancel)
+            .ConfigureAwait(false);
+        await rds.RebootDbInstanceAsync(step.DbInstance, forceFailover: true, cancel).ConfigureAwait(false);
+        follower.FollowRds(step);
+        return Changed("RDS took the forced failover");
+    }
+
+    private async Task<StepResult> CacheFailoverAsync(FailoverCacheGroup step, Action calling, CancellationToken cancel)
+    {
+        var found = await elastiCache.DescribeReplicationGroupsAsync(step.ReplicationGroup, cancel).ConfigureAwait(false);
+        if (found.Count == 0) return Stale($"{step.ReplicationGroup} no longer exists");
+        var group = found[0];
+        var nodeGroup = group.NodeGroups.FirstOrDefault(n => n.NodeGroupId == step.NodeGroupId);
+        var primary = nodeGroup?.Members.FirstOrDefault(m => m.CurrentRole == "primary");
+        if (primary is null) return Stale($"node group {step.NodeGroupId} has no primary now");
+        if (primary.AvailabilityZone != step.FromZone) return Done($"the primary {primary.CacheClusterId} is already in {primary.AvailabilityZone}");
+        if (group.Status != "available") return Stale($"{step.ReplicationGroup} is {group.Status}, not available");
+        var arn = group.Arn ?? step.Arn;
+        var tags = await elastiCache.ListTagsForResourceAsync(arn, cancel).ConfigureAwait(false);
+        if (FailoverLedger.From(tags) is { } ledger && ledger.Episode == step.Episode && time.GetUtcNow() - ledger.At < FailoverFollower.CacheDeadline)
+            return Done($"a failover began at {ledger.At:HH:mm:ss} for this incident and may still be under way");
+        calling();
+        await elastiCache.AddTagsToResourceAsync(arn, [new(LedgerKeys.FailedOver, new FailoverLedger(step.FromZone, step.Episode, time.GetUtcNow()).Format())], cancel)
+            .ConfigureAwait(false);
+        if (!step.QuotaSpent)
+        {
+            try
+            {
+                await elastiCache.TestFailoverAsync(step.ReplicationGroup, step.NodeGroupId, cancel).ConfigureAwait(false);
+                follower.FollowCache(step);
+                return Changed("ElastiCache took TestFailover") with { ActionTaken = FailoverCacheGroup.TestFailoverAction };
+            }
+            catch (AwsServiceException e) when (TestFailoverRefusals.Contains(e.Code) && step.FallbackPrimary is not null)
+            {
+                LogTestFailoverRefused(logger, step.ReplicationGroup, e.Code, step.FallbackPrimary);
+            }
+        }
+        if (step.FallbackPrimary is null) return new StepResult(StepOutcome.Failed, "TestFailover refused and no PrimaryClusterId fallback (cluster mode enabled)");
+        var detail = await PromoteReplicaAsync(step.ReplicationGroup, step.FallbackPrimary, cancel).ConfigureAwait(false);
+        follower.FollowCache(step);
+        return Changed(detail) with { ActionTaken = "elasticache-promote-replica" };
+    }
+
+    /// <summary>
+    /// ModifyReplicationGroup with PrimaryClusterId. Where AWS refuses that while automatic failover is on (its answer
+    /// says so), automatic failover and Multi-AZ are turned off around the promotion and on again after it.
+    /// </summary>
+    private async Task<string> PromoteReplicaAsync(string group, string replica, CancellationToken cancel)
+    {
+        try
+        {
+            await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(PrimaryClusterId: replica), cancel).ConfigureAwait(false);
+            return $"ElastiCache took PrimaryClusterId={replica}";
+        }
+        catch (AwsServiceException e) when (e.HttpStatus is 400 && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase))
+        {
+            LogAutomaticFailoverInTheWay(logger, group, e.Code);
+        }
+        var before = (await elastiCache.DescribeReplicationGroupsAsync(group, cancel).ConfigureAwait(false))[0];
+        var multiAz = before.MultiAz == "enabled";
+        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(AutomaticFailoverEnabled: false, MultiAzEnabled: false), cancel).ConfigureAwait(false);
+        await follower.CacheAvailableAsync(group, cancel).ConfigureAwait(false);
+        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(PrimaryClusterId: replica), cancel).ConfigureAwait(false);
+        await follower.CacheAvailableAsync(group, cancel).ConfigureAwait(false);
+        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(AutomaticFailoverEnabled: true, MultiAzEnabled: multiAz), cancel).ConfigureAwait(false);
+        return $"ElastiCache took PrimaryClusterId={replica} with automatic failover off around it, then on again";
+    }
+
+    [LoggerMessage(EventId = EventIds.TestFailoverRefused, Level = LogLevel.Warning,
+        Message = "ElastiCache refused TestFailover on {ReplicationGroup} ({Code}); promoting {Replica} with ModifyReplicationGroup instead")]
+    private static partial void LogTestFailoverRefused(ILogger logger, string replicationGroup, string code, string replica);
+
+    [LoggerMessage(EventId = EventIds.AutomaticFailoverInTheWay, Level = LogLevel.Warning,
+        Message = "ElastiCache refused PrimaryClusterId on {ReplicationGroup} while automatic failover is on ({Code}); turning it off around the promotion")]
+    private static partial void LogAutomaticFailoverInTheWay(ILogger logger, string replicationGroup, string code);
+}

@@ -1,0 +1,274 @@
+using System.Collections.Immutable;
+using DrSentinel.Inventory;
+using DrSentinel.Planning;
+using static DrSentinel.Tests.Planning.Region;
+
+namespace DrSentinel.Tests.Planning;
+
+public sealed class FailoverPlannerTests
+{
+    private const string Db = "pyairtable-primary";
+    private const string Cache = "pyairtable-redis";
+    private const string Episode = "a1b2@2026-11-25T03:00:00.0000000Z";
+    private static readonly DateTimeOffset Start = new(2026, 11, 25, 3, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset AfterGrace = Start.AddSeconds(91);
+    private static readonly ActionPolicy Policy = new() { AllowedDatabases = [Db, Cache] };
+
+    private static DbInstanceState Instance(string zone = "eu-central-1a", string standby = "eu-central-1b", string status = "available",
+        ImmutableDictionary<string, string>? tags = null) =>
+        new(Db, "postgres", status, zone, standby, true, null, null, null, "127.0.0.1", 5432)
+        {
+            Arn = $"arn:aws:rds:eu-central-1:123456789012:db:{Db}",
+            Tags = tags ?? ImmutableDictionary<string, string>.Empty,
+        };
+
+    private static ReplicationGroupState Group(string primaryZone = "eu-central-1a", string status = "available", bool clusterEnabled = false) =>
+        new(Cache, status, true, true, clusterEnabled,
+        [
+            .. Zones.Select((z, i) => new CacheMemberState($"{Cache}-00{i + 1}", "0001", z, z == primaryZone ? "primary" : "replica", null, null)),
+        ])
+        { Arn = $"arn:aws:elasticache:eu-central-1:123456789012:replicationgroup:{Cache}" };
+
+    /// <summary>The cluster with <paramref name="impaired"/> zones unreachable: every probe there fails, the others answer.</summary>
+    private static InventorySnapshot Snapshot(DbInstanceState? db = null, ReplicationGroupState? cache = null, params string[] impaired)
+    {
+        var snapshot = PerZone();
+        return snapshot with
+        {
+            DbInstances = [db ?? Instance()],
+            ReplicationGroups = [cache ?? Group()],
+            PostgresProbes = [.. Zones.SelectMany(z => Enumerable.Range(0, 2).Select(i =>
+                new PostgresProbeResult($"db-{z}-{i}", z, !impaired.Contains(z), false, 1, null, null, [], TimeSpan.Zero)))],
+        };
+    }
+
+    private static PlanRequest Rds(InventorySnapshot snapshot, DateTimeOffset now, bool firing = true, string zone = "eu-central-1a", ActionPolicy? policy = null) =>
+        new(new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, zone, Plan.RdsFailoverPlaybook, null) { Resource = Db },
+            Episode, Start, snapshot, policy ?? Policy, now);
+
+    private static PlanRequest Redis(InventorySnapshot snapshot, DateTimeOffset now, int testFailovers = 0, string zone = "eu-central-1a") =>
+        new(new AlertRoute(PlanIntent.Failover, zone, Plan.CacheFailoverPlaybook, null) { Resource = Cache }, Episode, Start, snapshot, Policy, now, testFailovers);
+
+    [Fact]
+    public void PlanRdsFailover_GrayFailureAfterTheGracePeriod_ForcesTheFailoverToTheStandby()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal(PlanVerdict.Act, plan.Verdict);
+        var step = Assert.IsType<FailoverDbInstance>(Assert.Single(plan.Steps));
+        Assert.Equal(("eu-central-1a", "eu-central-1b", Episode), (step.FromZone, step.ToZone, step.Episode));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_WithinTheGracePeriod_WaitsUntilItEnds()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(30)));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
+        Assert.Equal(TimeSpan.FromSeconds(60), plan.RecheckAfter);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_AwsAlreadyMovedThePrimary_NothingToDoAndSaysItWasAws()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(Instance(zone: "eu-central-1b", standby: "eu-central-1a"), impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
+        Assert.Contains("AWS", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_AwsFailingItOverNow_WaitsAsBusy()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(Instance(status: "rebooting"), impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.ResourceBusy, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_ZoneHealedDuringTheGracePeriod_NothingIsFailedOver()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(), AfterGrace));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.ZoneHealthy), (plan.Verdict, plan.ReasonCode));
+        Assert.Empty(plan.Steps);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_StandbysZoneImpairedToo_HaltsForAHuman()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: ["eu-central-1a", "eu-central-1b"]), AfterGrace));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.BothZonesImpaired, false), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_NotMultiAz_Refused()
+    {
+        var single = Instance() with { MultiAz = false, SecondaryZone = null };
+
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(single, impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal(RefusalCodes.NotMultiAz, plan.ReasonCode);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_NotInTheAllowList_Refused()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), AfterGrace, policy: new ActionPolicy()));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.AllowList), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_UnknownInstance_Refused()
+    {
+        var snapshot = Snapshot(impaired: "eu-central-1a") with { DbInstances = [] };
+
+        Assert.Equal(RefusalCodes.UnknownResource, FailoverPlanner.PlanRdsFailover(Rds(snapshot, AfterGrace)).ReasonCode);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_AlreadyFailedOverForThisIncident_NotAgain()
+    {
+        var ledger = new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format();
+        var moved = Instance(zone: "eu-central-1b", standby: "eu-central-1a", tags: ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, ledger));
+
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(moved, impaired: "eu-central-1a"), AfterGrace.AddMinutes(3)));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_TaggedButNotYetMoved_PlansTheStepAgainForTheExecutorToVerify()
+    {
+        // A restart between the ledger tag and the call: the executor asks RDS's events whether the call went out.
+        var ledger = new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format();
+        var tagged = Instance(tags: ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, ledger));
+
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(tagged, impaired: "eu-central-1a"), AfterGrace.AddSeconds(5)));
+
+        Assert.Equal(PlanVerdict.Act, plan.Verdict);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_FailedOverForAnotherAlertWithinTheCooldown_Refused()
+    {
+        var ledger = new FailoverLedger("eu-central-1b", "other@2026-11-25T02:50:00.0000000Z", Start.AddMinutes(-5)).Format();
+        var back = Instance(tags: ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, ledger));
+
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(back, impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.Cooldown), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_Resolved_NeverFailsBack()
+    {
+        var moved = Instance(zone: "eu-central-1b", standby: "eu-central-1a");
+
+        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(moved), AfterGrace, firing: false));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.NoFailBack), (plan.Verdict, plan.ReasonCode));
+        Assert.Contains("human", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanCacheFailover_GrayFailureAfterTheGracePeriod_TestFailoverWithAFallbackInAHealthyZone()
+    {
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal(PlanVerdict.Act, plan.Verdict);
+        var step = Assert.IsType<FailoverCacheGroup>(Assert.Single(plan.Steps));
+        Assert.Equal(("0001", "pyairtable-redis-002", false, FailoverCacheGroup.TestFailoverAction), (step.NodeGroupId, step.FallbackPrimary, step.QuotaSpent, step.Action));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_QuotaSpent_PromotesTheReplicaInstead()
+    {
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), AfterGrace, testFailovers: 15));
+
+        var step = Assert.IsType<FailoverCacheGroup>(Assert.Single(plan.Steps));
+        Assert.True(step.QuotaSpent);
+        Assert.Equal("elasticache-promote-replica", step.Action);
+        Assert.Contains(plan.Findings, f => f.Contains("quota is spent", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_QuotaSpentOnAClusterModeGroup_RefusedForAHuman()
+    {
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(clusterEnabled: true), impaired: "eu-central-1a"), AfterGrace, testFailovers: 15));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.QuotaSpent), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_AutomaticFailoverAlreadyMovedIt_NothingToDo()
+    {
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b"), impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_WithinTheGracePeriod_Waits()
+    {
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(10)));
+
+        Assert.Equal((RefusalCodes.GracePeriod, true), (plan.ReasonCode, plan.WaitsForZone));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_EveryReplicaInAnImpairedZone_HaltsForAHuman()
+    {
+        var twoZones = Group() with { Members = [.. Group().Members.Where(m => m.Zone != "eu-central-1c")] };
+
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: twoZones, impaired: ["eu-central-1a", "eu-central-1b"]), AfterGrace));
+
+        Assert.Equal(RefusalCodes.BothZonesImpaired, plan.ReasonCode);
+    }
+
+    [Fact]
+    public void PlanCacheFailover_GroupBusy_Waits()
+    {
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(status: "modifying"), impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal((RefusalCodes.ResourceBusy, true), (plan.ReasonCode, plan.WaitsForZone));
+    }
+
+    [Theory]
+    [InlineData("DrSentinelRdsPrimaryInImpairedAz", "db_instance", Plan.RdsFailoverPlaybook)]
+    [InlineData("DrSentinelRedisPrimaryInImpairedAz", "replication_group", Plan.CacheFailoverPlaybook)]
+    public void AlertRoute_DatabaseAlerts_RouteToTheirPlaybookWithTheResource(string alert, string label, string playbook)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = alert, ["az"] = "eu-central-1a", [label] = "x" };
+
+        var route = AlertRoute.For(alert, true, labels, "pyairtable");
+
+        Assert.Equal((playbook, PlanIntent.Failover, "x"), (route.Playbook, route.Intent!.Value, route.Resource));
+        Assert.Equal("no-resource-label", AlertRoute.For(alert, true, new Dictionary<string, string> { ["az"] = "eu-central-1a" }, "pyairtable").IgnoredBecause);
+    }
+
+    [Fact]
+    public void FailoverLedger_RoundTrips_AndRejectsAnythingElse()
+    {
+        var ledger = new FailoverLedger("eu-central-1a", Episode, Start);
+
+        Assert.Equal(ledger, FailoverLedger.Parse(ledger.Format()));
+        Assert.Null(FailoverLedger.Parse("edited by hand"));
+    }
+
+    [Fact]
+    public void TestFailoversLast24Hours_CountsOnlyTestFailoverCallsOfTheRollingDay()
+    {
+        ActionRecord[] history =
+        [
+            new(Start.AddHours(-25), PlanIntent.Failover, Cache, FailoverCacheGroup.TestFailoverAction, "e0"),
+            new(Start.AddHours(-23), PlanIntent.Failover, Cache, FailoverCacheGroup.TestFailoverAction, "e1"),
+            new(Start.AddMinutes(-30), PlanIntent.Failover, Cache, "elasticache-promote-replica", "e2"),
+        ];
+
+        Assert.Equal(1, ActionBudget.TestFailoversLast24Hours(history, Start));
+        Assert.Equal(2, new ActionBudget(TimeSpan.FromMinutes(15), 30).Trim(history, Start).Length); // kept for the day, the rest by the hour
+    }
+}
