@@ -10,7 +10,7 @@ public sealed class ActionMetrics(IMetricFactory factory)
 
     private readonly Counter _alerts = factory.CreateCounter("drsentinel_webhook_alerts_total",
         "Alerts received on the webhook, by the playbook they start (none), their status and what became of them "
-        + "(accepted, duplicate, not-actionable, other-cluster, no-az-label).",
+        + "(accepted, duplicate, not-actionable, other-cluster, no-az-label, no-resource-label).",
         new CounterConfiguration { LabelNames = ["playbook", "status", "outcome"] });
 
     private readonly Counter _plans = factory.CreateCounter("drsentinel_plans_total",
