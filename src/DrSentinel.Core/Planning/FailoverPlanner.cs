@@ -31,8 +31,9 @@ public static class FailoverPlanner
                 $"the alert resolved; the primary of {id} stays in {db.Zone} with its standby in {db.SecondaryZone ?? "no zone"}: DrSentinel never fails back by itself, moving it again is a human's choice");
 
         var ledger = FailoverLedger.From(db.Tags);
-        if (ledger is { } mine && mine.Episode == request.Episode && db.Zone != mine.FromZone)
-            return Nothing(RefusalCodes.AlreadyFailedOver, $"DrSentinel failed {id} over for this incident; its primary is in {db.Zone} now");
+        if (ledger is { } mine && db.Zone != mine.FromZone && (mine.Episode == request.Episode || mine.FromZone == zone))
+            return Nothing(RefusalCodes.AlreadyFailedOver,
+                $"DrSentinel failed {id} over out of {mine.FromZone} at {mine.At:HH:mm:ss}{(mine.Episode == request.Episode ? " for this incident" : "")}; its primary is in {db.Zone} now");
         if (db.Zone != zone && ledger?.Episode != request.Episode)
             return Nothing(RefusalCodes.DoneByAws, $"the primary of {id} is already in {db.Zone ?? "no zone"}, out of {zone}: AWS (or a human) moved it; DrSentinel does nothing");
 

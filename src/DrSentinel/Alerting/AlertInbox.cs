@@ -29,7 +29,7 @@ public sealed class InboxFullException(int capacity) : Exception($"{capacity} al
 /// <see cref="ReceiverOptions.DuplicateMemory"/>, so a restart does not act twice; an alert accepted and not handled
 /// is handled after a restart.
 /// </summary>
-public sealed partial class AlertInbox : IDisposable
+public sealed partial class AlertInbox : IAsyncDisposable
 {
     /// <summary>The journal is rewritten with only what is still needed once it is this big and twice its last rewrite.</summary>
     private const long CompactAboveBytes = 8 * 1024 * 1024;
@@ -157,11 +157,12 @@ public sealed partial class AlertInbox : IDisposable
         return pruned;
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         _writes.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(10)); // what is queued reaches the disk before the file closes
-        _journal.Dispose();
+        // What is queued reaches the disk before the file closes (a writer stuck on a dead disk is not waited for long).
+        await _writer.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await _journal.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Withdraws alerts whose write failed, so that Alertmanager's next delivery is taken as new and written again.</summary>

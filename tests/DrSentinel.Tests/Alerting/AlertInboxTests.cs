@@ -33,7 +33,7 @@ public sealed class AlertInboxTests : IDisposable
     [Fact]
     public async Task Accept_SameAlertTwiceInOneBodyAndAgainLater_OneAccepted()
     {
-        using var inbox = Open();
+        await using var inbox = Open();
 
         var first = await inbox.AcceptAsync([Alert("aa"), Alert("aa"), Alert("aa", firing: false)], null, CancellationToken.None);
         var again = await inbox.AcceptAsync([Alert("aa")], null, CancellationToken.None);
@@ -47,14 +47,14 @@ public sealed class AlertInboxTests : IDisposable
     [Fact]
     public async Task Restart_AcceptedAreQueuedAgain_HandledStayDuplicates()
     {
-        using (var inbox = Open())
+        await using (var inbox = Open())
         {
             await inbox.AcceptAsync([Alert("handled"), Alert("waiting")], null, CancellationToken.None);
             var taken = await TakeAsync(inbox, 2);
             inbox.Complete(taken.Single(e => e.Alert.Fingerprint == "handled"));
         }
 
-        using var reopened = Open();
+        await using var reopened = Open();
 
         Assert.Equal(1, reopened.Waiting);
         Assert.Equal("waiting", (await TakeAsync(reopened, 1)).Single().Alert.Fingerprint);
@@ -65,10 +65,10 @@ public sealed class AlertInboxTests : IDisposable
     [Fact]
     public async Task Restart_TornLastLine_IsSetAsideAndTheRestKept()
     {
-        using (var inbox = Open()) await inbox.AcceptAsync([Alert("whole")], null, CancellationToken.None);
+        await using (var inbox = Open()) await inbox.AcceptAsync([Alert("whole")], null, CancellationToken.None);
         await File.AppendAllTextAsync(Path.Combine(_state, "inbox", "journal.jsonl"), "{\"Accepted\":{\"Name\":\"DrSentinelAzUn");
 
-        using var reopened = Open();
+        await using var reopened = Open();
 
         Assert.Equal("whole", (await TakeAsync(reopened, 1)).Single().Alert.Fingerprint);
         Assert.Single(Directory.GetFiles(Path.Combine(_state, "inbox", "unreadable")));
@@ -78,7 +78,7 @@ public sealed class AlertInboxTests : IDisposable
     [Fact]
     public async Task Accept_MoreThanCapacity_TakesNoneOfTheBody()
     {
-        using var inbox = Open(capacity: 2);
+        await using var inbox = Open(capacity: 2);
         await inbox.AcceptAsync([Alert("one")], null, CancellationToken.None);
 
         await Assert.ThrowsAsync<InboxFullException>(() => inbox.AcceptAsync([Alert("two"), Alert("three")], null, CancellationToken.None));
@@ -91,7 +91,7 @@ public sealed class AlertInboxTests : IDisposable
     public async Task Journal_RewrittenWhenLong_KeepsWaitingAndHandledOnly()
     {
         var journal = Path.Combine(_state, "inbox", "journal.jsonl");
-        using (var inbox = Open(capacity: 100_000))
+        await using (var inbox = Open(capacity: 100_000))
         {
             await inbox.AcceptAsync([Alert("waiting-before")], null, CancellationToken.None);
             await TakeAsync(inbox, 1); // taken, never completed: still waiting when the journal is rewritten
@@ -108,7 +108,7 @@ public sealed class AlertInboxTests : IDisposable
             await inbox.AcceptAsync([Alert("waiting-after")], null, CancellationToken.None);
         }
 
-        using var reopened = Open();
+        await using var reopened = Open();
 
         Assert.Equal(2, reopened.Waiting);
         var waiting = (await TakeAsync(reopened, 2)).Select(e => e.Alert.Fingerprint).Order(StringComparer.Ordinal);
@@ -119,14 +119,14 @@ public sealed class AlertInboxTests : IDisposable
     [Fact]
     public async Task Prune_ForgetsHandledAlertsOlderThanTheMemory()
     {
-        using (var inbox = Open())
+        await using (var inbox = Open())
         {
             await inbox.AcceptAsync([Alert("old")], null, CancellationToken.None);
             inbox.Complete((await TakeAsync(inbox, 1)).Single());
         }
         _time.Advance(TimeSpan.FromDays(8));
 
-        using var reopened = Open();
+        await using var reopened = Open();
 
         Assert.Equal(0, reopened.Waiting);
         Assert.Equal([AcceptOutcome.Accepted], await reopened.AcceptAsync([Alert("old")], null, CancellationToken.None));
