@@ -8,21 +8,26 @@ with its own SigV4 code and parses with the published service models.
 Usage: /usr/bin/python3 boto3_fidelity.py ENDPOINT_URL [--deadline SECONDS]
 
 Prints `ok <check>` or `FAIL <check>: <reason>` per check, then `N passed, M failed`; exits 1 on any failure.
-The checks run in order and some change the region (an RDS failover, an ElastiCache failover, a promoted
-replica, a larger Auto Scaling group), so point it at a sandbox no drill is using.
+The checks run in order and some change the region (an RDS failover, ElastiCache failovers up to the daily
+TestFailover quota, a promoted replica, a larger Auto Scaling group, tags, zones failed and recovered through the
+control API), so point it at a sandbox no drill is using.
 """
 import argparse
 import datetime
+import json
 import sys
 import time
+import urllib.request
 
 import boto3
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 ACCESS_KEY_ID = 'AKIASANDBOXDRSENTINEL'
 SECRET_ACCESS_KEY = 'sandbox/secret/access/key/for/drills0000'
 REGION = 'eu-central-1'
+ACCOUNT_ID = '123456789012'
 
 PRIMARY_DB = 'pyairtable-primary'
 REPLICA_DB = 'pyairtable-read-replica'
@@ -30,6 +35,10 @@ REDIS_GROUP = 'pyairtable-redis'
 REDIS_NODE_GROUP = '0001'
 AUTOSCALER_TAG = 'k8s.io/cluster-autoscaler/enabled'
 DRILL_TAG = 'drsentinel/fidelity-check'
+# A playbook keeps its ledger in a tag on the resource it acts on.
+LEDGER_TAG = 'drsentinel/ledger'
+# AWS allows TestFailover on at most 15 node groups in any rolling 24 hours.
+TEST_FAILOVERS_PER_DAY = 15
 # RDS keeps events for 14 days; asking for all of them keeps the check independent of the sandbox's speed.
 EVENT_WINDOW_MINUTES = 14 * 24 * 60
 
@@ -71,9 +80,27 @@ class Region:
             time.sleep(0.1)
 
 
+def control(region, method, path, body=None):
+    """Steers the region through the sandbox's control API (/sandbox/...), as a drill does."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(region.endpoint_url.rstrip('/') + path, data=data, method=method,
+                                     headers={'content-type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
 def expect(condition, message):
     if not condition:
         raise AssertionError(message)
+
+
+def expect_status(error, status):
+    actual = error.response['ResponseMetadata']['HTTPStatusCode']
+    expect(actual == status, f'expected HTTP {status}, got {actual}')
+
+
+def tag_dict(tags):
+    return {t['Key']: t.get('Value') for t in tags}
 
 
 def expect_error(code, call, **params):
@@ -131,6 +158,57 @@ def rds_failover_unknown_cluster_refused(region):
     expect_error('DBClusterNotFoundFault', region.rds.failover_db_cluster, DBClusterIdentifier='no-such-cluster')
 
 
+def rds_tags(region):
+    primary = db_instances(region)[PRIMARY_DB]
+    arn = primary.get('DBInstanceArn')
+    expect(arn == f'arn:aws:rds:{REGION}:{ACCOUNT_ID}:db:{PRIMARY_DB}', f'DBInstanceArn is {arn}')
+    region.rds.add_tags_to_resource(ResourceName=arn, Tags=[{'Key': LEDGER_TAG, 'Value': 'step-1'}, {'Key': DRILL_TAG, 'Value': 'boto3'}])
+    region.rds.add_tags_to_resource(ResourceName=arn, Tags=[{'Key': LEDGER_TAG, 'Value': 'step-2'}])
+    listed = tag_dict(region.rds.list_tags_for_resource(ResourceName=arn)['TagList'])
+    expect(listed == {LEDGER_TAG: 'step-2', DRILL_TAG: 'boto3'}, f'ListTagsForResource says {listed}')
+    described = db_instances(region)
+    expect(tag_dict(described[PRIMARY_DB].get('TagList', [])) == listed, f'DescribeDBInstances TagList is {described[PRIMARY_DB].get("TagList")}')
+    expect(described[REPLICA_DB].get('TagList') == [], f'the untagged replica has TagList {described[REPLICA_DB].get("TagList")!r}')
+    region.rds.remove_tags_from_resource(ResourceName=arn, TagKeys=[DRILL_TAG, 'drsentinel/never-set'])
+    left = tag_dict(region.rds.list_tags_for_resource(ResourceName=arn)['TagList'])
+    expect(left == {LEDGER_TAG: 'step-2'}, f'after RemoveTagsFromResource the tags are {left}')
+    region.facts['primary arn'] = arn
+
+
+def rds_tags_of_unknown_or_malformed_arn_refused(region):
+    arn = region.need('primary arn')
+    error = expect_error('DBInstanceNotFound', region.rds.list_tags_for_resource, ResourceName=arn.replace(PRIMARY_DB, 'no-such-db'))
+    expect_status(error, 404)
+    error = expect_error('DBInstanceNotFound', region.rds.add_tags_to_resource,
+                         ResourceName=arn.replace(PRIMARY_DB, 'no-such-db'), Tags=[{'Key': DRILL_TAG, 'Value': 'x'}])
+    expect_status(error, 404)
+    error = expect_error('InvalidParameterValue', region.rds.add_tags_to_resource, ResourceName=PRIMARY_DB, Tags=[{'Key': DRILL_TAG, 'Value': 'x'}])
+    expect_status(error, 400)
+
+
+def rds_forced_failover_into_a_failed_zone_stays(region):
+    """A standby in a zone that lost power cannot be promoted: the instance reboots and comes back where it was."""
+    before = db_instances(region)[PRIMARY_DB]
+    zone, standby = before['AvailabilityZone'], before['SecondaryAvailabilityZone']
+    control(region, 'POST', f'/sandbox/zones/{standby}/fail?mode=hard')
+    try:
+        db = region.rds.reboot_db_instance(DBInstanceIdentifier=PRIMARY_DB, ForceFailover=True)['DBInstance']
+        expect(db['DBInstanceStatus'] == 'rebooting', f'status is {db["DBInstanceStatus"]}')
+
+        def rebooted():
+            db = db_instances(region)[PRIMARY_DB]
+            seen = (db['DBInstanceStatus'], db['AvailabilityZone'], db.get('SecondaryAvailabilityZone'))
+            return seen[0] == 'available', seen
+
+        seen = region.wait_until(f'{PRIMARY_DB} available again', rebooted)
+        expect(seen == ('available', zone, standby), f'zones moved: {seen}, expected primary in {zone} and standby in {standby}')
+        events = region.rds.describe_events(SourceIdentifier=PRIMARY_DB, SourceType='db-instance', Duration=EVENT_WINDOW_MINUTES)['Events']
+        failed = [e['Message'] for e in events if 'failover' in e.get('EventCategories', []) and 'did not complete' in e['Message']]
+        expect(failed, f'no event says the failover did not complete: {[e["Message"] for e in events]}')
+    finally:
+        control(region, 'POST', f'/sandbox/zones/{standby}/recover')
+
+
 def rds_reboot_with_force_failover(region):
     before = db_instances(region)[PRIMARY_DB]
     region.facts['primary zones before failover'] = (before['AvailabilityZone'], before['SecondaryAvailabilityZone'])
@@ -148,6 +226,11 @@ def rds_failover_swaps_zones(region):
         return seen == ('available', standby, zone), seen
 
     region.wait_until(f'{PRIMARY_DB} available in {standby} with standby in {zone}', swapped)
+
+
+def rds_ledger_tag_survives_failover(region):
+    tags = tag_dict(region.rds.list_tags_for_resource(ResourceName=region.need('primary arn'))['TagList'])
+    expect(tags == {LEDGER_TAG: 'step-2'}, f'after the failover the tags are {tags}')
 
 
 def rds_promote_read_replica(region):
@@ -221,6 +304,7 @@ def elasticache_describe_replication_groups(region):
 def elasticache_test_failover(region):
     region.facts['redis primary before failover'] = primary_cluster(redis_group(region))
     group = region.elasticache.test_failover(ReplicationGroupId=REDIS_GROUP, NodeGroupId=REDIS_NODE_GROUP)['ReplicationGroup']
+    region.facts['test failovers so far'] = 1
     expect(group['Status'] == 'modifying', f'status is {group["Status"]}')
 
 
@@ -277,6 +361,92 @@ def elasticache_modify_replication_group(region):
     # Put Multi-AZ back so the region is left as the topology describes it.
     region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=True, ApplyImmediately=True)
     expect(redis_group(region).get('MultiAZ') == 'enabled', 'MultiAZ did not come back to enabled')
+
+
+def elasticache_tags(region):
+    arn = redis_group(region).get('ARN')
+    expect(arn == f'arn:aws:elasticache:{REGION}:{ACCOUNT_ID}:replicationgroup:{REDIS_GROUP}', f'ARN is {arn}')
+    added = region.elasticache.add_tags_to_resource(
+        ResourceName=arn, Tags=[{'Key': LEDGER_TAG, 'Value': 'step-1'}, {'Key': DRILL_TAG, 'Value': 'boto3'}])['TagList']
+    expect(tag_dict(added) == {LEDGER_TAG: 'step-1', DRILL_TAG: 'boto3'}, f'AddTagsToResource answers {added}')
+    listed = tag_dict(region.elasticache.list_tags_for_resource(ResourceName=arn)['TagList'])
+    expect(listed == tag_dict(added), f'ListTagsForResource says {listed}')
+    left = tag_dict(region.elasticache.remove_tags_from_resource(ResourceName=arn, TagKeys=[DRILL_TAG])['TagList'])
+    expect(left == {LEDGER_TAG: 'step-1'}, f'RemoveTagsFromResource answers {left}')
+    region.facts['redis arn'] = arn
+
+
+def elasticache_tags_of_unknown_or_malformed_arn_refused(region):
+    arn = region.need('redis arn')
+    error = expect_error('ReplicationGroupNotFoundFault', region.elasticache.list_tags_for_resource,
+                         ResourceName=arn.replace(REDIS_GROUP, 'no-such-group'))
+    expect_status(error, 404)
+    error = expect_error('InvalidARN', region.elasticache.add_tags_to_resource,
+                         ResourceName=f'arn:aws:elasticache:{REGION}:{ACCOUNT_ID}:{REDIS_GROUP}', Tags=[{'Key': DRILL_TAG, 'Value': 'x'}])
+    expect_status(error, 400)
+    error = expect_error('TagNotFound', region.elasticache.remove_tags_from_resource, ResourceName=arn, TagKeys=['drsentinel/never-set'])
+    expect_status(error, 404)
+    tags = tag_dict(region.elasticache.list_tags_for_resource(ResourceName=arn)['TagList'])
+    expect(tags == {LEDGER_TAG: 'step-1'}, f'a refused request changed the tags: {tags}')
+
+
+def a_replica(group):
+    return next(m['CacheClusterId'] for m in group['NodeGroups'][0]['NodeGroupMembers'] if m.get('CurrentRole') == 'replica')
+
+
+def elasticache_promote_replica_refused_while_multi_az(region):
+    """AWS's user guide: a replica cannot be promoted to primary while Multi-AZ is enabled."""
+    wait_for_redis_available(region)
+    group = redis_group(region)
+    expect(group['MultiAZ'] == 'enabled', f'MultiAZ is {group["MultiAZ"]}')
+    error = expect_error('InvalidParameterCombination', region.elasticache.modify_replication_group,
+                         ReplicationGroupId=REDIS_GROUP, PrimaryClusterId=a_replica(group), ApplyImmediately=True)
+    expect_status(error, 400)
+    expect('Multi-AZ' in error.response['Error'].get('Message', ''), f'the refusal does not name Multi-AZ: {error}')
+    after = redis_group(region)
+    expect((after['Status'], primary_cluster(after)) == ('available', primary_cluster(group)), f'a refused promotion changed {after["Status"]}, {primary_cluster(after)}')
+
+
+def elasticache_promote_replica_after_disabling_multi_az(region):
+    group = redis_group(region)
+    replica = a_replica(group)
+    region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=False, ApplyImmediately=True)
+    promoting = region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, PrimaryClusterId=replica, ApplyImmediately=True)['ReplicationGroup']
+    expect(promoting['Status'] == 'modifying', f'status is {promoting["Status"]}')
+
+    def promoted():
+        group = redis_group(region)
+        seen = (group['Status'], primary_cluster(group))
+        return seen == ('available', [replica]), seen
+
+    region.wait_until(f'{replica} primary', promoted)
+    region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=True, ApplyImmediately=True)
+    expect(redis_group(region)['MultiAZ'] == 'enabled', 'MultiAZ did not come back to enabled')
+
+
+def elasticache_test_failover_refused_without_automatic_failover(region):
+    wait_for_redis_available(region)
+    region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=False, AutomaticFailoverEnabled=False, ApplyImmediately=True)
+    try:
+        error = expect_error('TestFailoverNotAvailableFault', region.elasticache.test_failover,
+                             ReplicationGroupId=REDIS_GROUP, NodeGroupId=REDIS_NODE_GROUP)
+        expect_status(error, 400)
+    finally:
+        region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, AutomaticFailoverEnabled=True, MultiAZEnabled=True, ApplyImmediately=True)
+    group = redis_group(region)
+    expect((group['AutomaticFailover'], group['MultiAZ']) == ('enabled', 'enabled'), f'not restored: {group["AutomaticFailover"]}, {group["MultiAZ"]}')
+
+
+def elasticache_test_failover_daily_quota(region):
+    used = region.need('test failovers so far')
+    while used < TEST_FAILOVERS_PER_DAY:
+        wait_for_redis_available(region)
+        region.elasticache.test_failover(ReplicationGroupId=REDIS_GROUP, NodeGroupId=REDIS_NODE_GROUP)
+        used += 1
+    wait_for_redis_available(region)
+    error = expect_error('APICallRateForCustomerExceeded', region.elasticache.test_failover,
+                         ReplicationGroupId=REDIS_GROUP, NodeGroupId=REDIS_NODE_GROUP)
+    expect_status(error, 400)
 
 
 # --- Auto Scaling ----------------------------------------------------------------------------------------
@@ -419,6 +589,70 @@ def ec2_describe_subnets_by_id_and_filter(region):
     expect([s['SubnetId'] for s in by_zone] == [subnet], f'availability-zone={zone} returned {[s["SubnetId"] for s in by_zone]}')
 
 
+# --- Injected faults -------------------------------------------------------------------------------------
+
+def modeled_error(client, code):
+    """What the service's model says of an error code: (HTTP status, sender fault); an unmodeled code is AWS's own failure."""
+    for shape in client.meta.service_model.error_shapes:
+        error = shape.metadata.get('error', {})
+        if error.get('code', shape.name) == code:
+            return error.get('httpStatusCode', 400), error.get('senderFault', False)
+    return 500, False
+
+
+def injected_fault(service, operation, params, code):
+    """A drill's injected error must reach boto3 as AWS would send it. The call names nothing that exists, so a
+    fault that failed to hit changes nothing in the region."""
+    def check(region):
+        client = getattr(region, service)
+        status, sender = modeled_error(client, code)
+        control(region, 'POST', '/sandbox/faults', {'service': service, 'operation': operation, 'errorCode': code, 'count': 1})
+        try:
+            error = expect_error(code, getattr(client, xform_name(operation)), **params)
+        finally:
+            control(region, 'DELETE', '/sandbox/faults')
+        expect_status(error, status)
+        fault_type = error.response['Error'].get('Type')
+        expect(fault_type == ('Sender' if sender else 'Receiver'), f'error Type is {fault_type}, the model says sender fault {sender}')
+    return f'{service}_{operation}_injected_{code}', check
+
+
+INJECTED_FAULTS = [
+    ('elasticache', 'TestFailover', {'ReplicationGroupId': 'no-such-group', 'NodeGroupId': REDIS_NODE_GROUP}, 'TestFailoverNotAvailableFault'),
+    ('elasticache', 'TestFailover', {'ReplicationGroupId': 'no-such-group', 'NodeGroupId': REDIS_NODE_GROUP}, 'APICallRateForCustomerExceeded'),
+    ('elasticache', 'ModifyReplicationGroup', {'ReplicationGroupId': 'no-such-group', 'ApplyImmediately': True}, 'InvalidReplicationGroupState'),
+    ('rds', 'RebootDBInstance', {'DBInstanceIdentifier': 'no-such-db', 'ForceFailover': True}, 'InvalidDBInstanceState'),
+    ('rds', 'FailoverDBCluster', {'DBClusterIdentifier': 'no-such-cluster'}, 'InvalidDBClusterStateFault'),
+    ('rds', 'DescribeDBInstances', {}, 'DBInstanceNotFound'),
+    ('autoscaling', 'SetDesiredCapacity', {'AutoScalingGroupName': 'no-such-group', 'DesiredCapacity': 1}, 'ScalingActivityInProgress'),
+    # A code no model knows stays AWS's own failure: HTTP 500, Receiver.
+    ('rds', 'DescribeDBInstances', {}, 'SandboxUnmodeledFailure'),
+]
+
+
+# --- Zones that fail together ----------------------------------------------------------------------------
+
+def rds_no_automatic_failover_into_a_failed_zone(region):
+    """When the standby's zone has lost power too, RDS has nowhere to fail over to: the instance stays put."""
+    db = db_instances(region)[PRIMARY_DB]
+    zone, standby = db['AvailabilityZone'], db['SecondaryAvailabilityZone']
+    control(region, 'POST', f'/sandbox/zones/{standby}/fail?mode=hard')
+    control(region, 'POST', f'/sandbox/zones/{zone}/fail?mode=hard')
+    try:
+        # The managed services react when AWS detects the failure, the moment Auto Scaling marks the zone's instances unhealthy.
+        def detected():
+            health = [i['HealthStatus'] for g in autoscaler_groups(region).values() for i in g['Instances'] if i['AvailabilityZone'] == zone]
+            return health and all(h == 'Unhealthy' for h in health), health
+
+        region.wait_until(f'the failure of {zone} detected', detected)
+        db = db_instances(region)[PRIMARY_DB]
+        seen = (db['DBInstanceStatus'], db['AvailabilityZone'], db.get('SecondaryAvailabilityZone'))
+        expect(seen == ('available', zone, standby), f'{PRIMARY_DB} is {seen}, expected it to stay in {zone} with its standby in {standby}')
+    finally:
+        control(region, 'POST', f'/sandbox/zones/{zone}/recover')
+        control(region, 'POST', f'/sandbox/zones/{standby}/recover')
+
+
 # --- Authentication --------------------------------------------------------------------------------------
 
 # One cheap read per service; the refusal must come before the operation runs.
@@ -494,8 +728,12 @@ def all_checks():
         rds_describe_db_instances_filtered,
         rds_describe_db_clusters,
         rds_failover_unknown_cluster_refused,
+        rds_tags,
+        rds_tags_of_unknown_or_malformed_arn_refused,
+        rds_forced_failover_into_a_failed_zone_stays,
         rds_reboot_with_force_failover,
         rds_failover_swaps_zones,
+        rds_ledger_tag_survives_failover,
         rds_promote_read_replica,
         rds_promotion_detaches_replica,
         rds_describe_events_shows_failover,
@@ -506,6 +744,12 @@ def all_checks():
         elasticache_describe_events_shows_failover,
         elasticache_describe_cache_clusters,
         elasticache_modify_replication_group,
+        elasticache_tags,
+        elasticache_tags_of_unknown_or_malformed_arn_refused,
+        elasticache_promote_replica_refused_while_multi_az,
+        elasticache_promote_replica_after_disabling_multi_az,
+        elasticache_test_failover_refused_without_automatic_failover,
+        elasticache_test_failover_daily_quota,
         autoscaling_describe_groups,
         autoscaling_desired_above_max_refused,
         autoscaling_set_desired_capacity,
@@ -524,6 +768,9 @@ def all_checks():
     # EC2 answers both refusals with AuthFailure; the Query services tell them apart.
     named += [refuses_wrong_secret(s, 'AuthFailure' if s == 'ec2' else 'SignatureDoesNotMatch') for s in READS]
     named += [refuses_unknown_access_key(s, 'AuthFailure' if s == 'ec2' else 'InvalidClientTokenId') for s in READS]
+    named += [injected_fault(*fault) for fault in INJECTED_FAULTS]
+    # Last: it fails two zones at once, and whatever it sets off may still be running when the script ends.
+    named.append(('rds_no_automatic_failover_into_a_failed_zone', rds_no_automatic_failover_into_a_failed_zone))
     return named
 
 

@@ -20,7 +20,7 @@ public static class AutoScalingApi
             ["DeleteTags"] = new((p, r, _) => r.DeleteTags(Tags(p).Select(t => (t.Group, t.Tag.Required("Key")))), HasResult: false),
             ["SuspendProcesses"] = new((p, r, _) => r.SuspendProcesses(p.Required("AutoScalingGroupName"), p.List("ScalingProcesses")), HasResult: false),
             ["ResumeProcesses"] = new((p, r, _) => r.ResumeProcesses(p.Required("AutoScalingGroupName"), p.List("ScalingProcesses")), HasResult: false),
-        });
+        }) { Errors = ModeledErrors.AutoScaling };
 
     private static IEnumerable<(string Group, QueryParameters Tag)> Tags(QueryParameters p)
     {

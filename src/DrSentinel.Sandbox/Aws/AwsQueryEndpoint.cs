@@ -57,8 +57,7 @@ public static class AwsQueryEndpoint
             if (fault is not null)
             {
                 if (fault.AddedLatency > TimeSpan.Zero) await Task.Delay(fault.AddedLatency, context.RequestAborted);
-                if (fault.ErrorCode is not null)
-                    throw new AwsFaultException(fault.ErrorCode, $"Injected fault: {fault.ErrorCode}", fault.ErrorCode == service.ThrottlingCode ? 400 : 500, senderFault: false);
+                if (fault.ErrorCode is not null) throw service.Fault(fault.ErrorCode, $"Injected fault: {fault.ErrorCode}");
             }
 
             var xml = region.Read(r => Render(service, action, operation, new QueryParameters(form) { Caller = caller }, r, requestId));

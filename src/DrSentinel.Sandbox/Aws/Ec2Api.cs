@@ -7,7 +7,7 @@ namespace DrSentinel.Sandbox.Aws;
 public static class Ec2Api
 {
     public static readonly QueryService Service = new("ec2", "2016-11-15", "http://ec2.amazonaws.com/doc/2016-11-15/",
-        new Dictionary<string, Operation>(StringComparer.Ordinal) { ["DescribeSubnets"] = new(DescribeSubnets) });
+        new Dictionary<string, Operation>(StringComparer.Ordinal) { ["DescribeSubnets"] = new(DescribeSubnets) }) { Errors = ModeledErrors.Ec2 };
 
     private static void DescribeSubnets(QueryParameters p, SandboxRegion r, XmlWriter w)
     {

@@ -15,7 +15,23 @@ public static class ElastiCacheApi
             ["TestFailover"] = new((p, r, w) => WriteGroup(w, r, r.TestFailover(p.Required("ReplicationGroupId"), p.Required("NodeGroupId")))),
             ["ModifyReplicationGroup"] = new((p, r, w) => WriteGroup(w, r, r.ModifyReplicationGroup(
                 p.Required("ReplicationGroupId"), p.Optional("PrimaryClusterId"), p.OptionalBool("AutomaticFailoverEnabled"), p.OptionalBool("MultiAZEnabled")))),
-        });
+            ["AddTagsToResource"] = new((p, r, w) => w.TagList(AddTags(r.CacheTags(p.Required("ResourceName")), TagParameters.Tags(p)))),
+            ["ListTagsForResource"] = new((p, r, w) => w.TagList(r.CacheTags(p.Required("ResourceName")))),
+            ["RemoveTagsFromResource"] = new((p, r, w) => w.TagList(RemoveTags(r.CacheTags(p.Required("ResourceName")), TagParameters.TagKeys(p)))),
+        }) { Errors = ModeledErrors.ElastiCache };
+
+    /// <summary>ElastiCache answers a tag change with every tag the resource has afterwards.</summary>
+    private static SortedDictionary<string, string> AddTags(SortedDictionary<string, string> tags, IReadOnlyList<KeyValuePair<string, string>> added)
+    {
+        SandboxRegion.AddTags(tags, added, SandboxRegion.CacheTagLimit);
+        return tags;
+    }
+
+    private static SortedDictionary<string, string> RemoveTags(SortedDictionary<string, string> tags, IReadOnlyList<string> keys)
+    {
+        SandboxRegion.RemoveTags(tags, keys, missingKeyIsAnError: true);
+        return tags;
+    }
 
     private static void DescribeReplicationGroups(QueryParameters p, SandboxRegion r, XmlWriter w)
     {
@@ -54,7 +70,7 @@ public static class ElastiCacheApi
             x.Element("NumCacheNodes", 1);
             x.Element("PreferredAvailabilityZone", t.Member.AvailabilityZone);
             x.Element("ReplicationGroupId", t.Group.Id);
-            x.Element("ARN", $"arn:aws:elasticache:{r.Name}:{r.Topology.AccountId}:cluster:{t.Member.CacheClusterId}");
+            x.Element("ARN", r.CacheClusterArn(t.Member.CacheClusterId));
             if (!showNodes) return;
             x.List("CacheNodes", "CacheNode", [t.Member], (y, m) =>
             {
@@ -137,6 +153,6 @@ public static class ElastiCacheApi
         w.Element("AuthTokenEnabled", false);
         w.Element("TransitEncryptionEnabled", false);
         w.Element("AtRestEncryptionEnabled", true);
-        w.Element("ARN", $"arn:aws:elasticache:{r.Name}:{r.Topology.AccountId}:replicationgroup:{g.Id}");
+        w.Element("ARN", r.ReplicationGroupArn(g.Id));
     }
 }

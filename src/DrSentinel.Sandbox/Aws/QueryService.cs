@@ -15,7 +15,13 @@ public sealed record QueryService(string SigningName, string Version, string Xml
     /// <summary>EC2 speaks a dialect of the Query protocol: no result wrapper, a requestId element, a different error document.</summary>
     public bool IsEc2Dialect => SigningName == "ec2";
 
-    public string ThrottlingCode => IsEc2Dialect ? "RequestLimitExceeded" : "Throttling";
+    /// <summary>The error codes this service answers with their own status; see <see cref="ModeledErrors"/>.</summary>
+    public IReadOnlyDictionary<string, ErrorShape> Errors { get; init; } = new Dictionary<string, ErrorShape>(StringComparer.Ordinal);
+
+    /// <summary>An error as this service sends it; a code it does not know is an internal failure, as it would be from AWS.</summary>
+    public AwsFaultException Fault(string code, string message) => Errors.TryGetValue(code, out var shape)
+        ? new AwsFaultException(code, message, shape.HttpStatus, shape.SenderFault)
+        : new AwsFaultException(code, message, 500, senderFault: false);
 }
 
 internal static class Xml
@@ -47,4 +53,12 @@ internal static class Xml
 
     public static void StringList(this XmlWriter writer, string name, string memberName, IEnumerable<string> items) =>
         writer.List(name, memberName, items, (w, s) => w.WriteString(s));
+
+    /// <summary>RDS's and ElastiCache's TagList: Tag members with Key and Value.</summary>
+    public static void TagList(this XmlWriter writer, IEnumerable<KeyValuePair<string, string>> tags) =>
+        writer.List("TagList", "Tag", tags, (w, tag) =>
+        {
+            w.WriteElementString("Key", tag.Key);
+            w.WriteElementString("Value", tag.Value);
+        });
 }

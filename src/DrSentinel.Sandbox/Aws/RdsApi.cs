@@ -16,7 +16,10 @@ public static class RdsApi
             ["FailoverDBCluster"] = new((p, r, w) => WriteCluster(w, r, r.FailoverDbCluster(p.Required("DBClusterIdentifier"), p.Optional("TargetDBInstanceIdentifier")), "DBCluster")),
             ["PromoteReadReplica"] = new((p, r, w) => WriteInstance(w, r, r.PromoteReadReplica(p.Required("DBInstanceIdentifier")))),
             ["DescribeEvents"] = new(DescribeEvents),
-        });
+            ["AddTagsToResource"] = new((p, r, _) => SandboxRegion.AddTags(r.RdsTags(p.Required("ResourceName")), TagParameters.Tags(p)), HasResult: false),
+            ["ListTagsForResource"] = new((p, r, w) => w.TagList(r.RdsTags(p.Required("ResourceName")))),
+            ["RemoveTagsFromResource"] = new((p, r, _) => SandboxRegion.RemoveTags(r.RdsTags(p.Required("ResourceName")), TagParameters.TagKeys(p), missingKeyIsAnError: false), HasResult: false),
+        }) { Errors = ModeledErrors.Rds };
 
     private static int PageSize(QueryParameters p)
     {
@@ -37,7 +40,7 @@ public static class RdsApi
         if (id is not null) r.RequireDbInstance(id);
         var matches = r.DbInstances.Values
             .Where(d => id is null || d.Id == id)
-            .Where(d => !filters.TryGetValue("db-instance-id", out var v) || v.Contains(d.Id) || v.Contains(InstanceArn(r, d)))
+            .Where(d => !filters.TryGetValue("db-instance-id", out var v) || v.Contains(d.Id) || v.Contains(r.DbInstanceArn(d.Id)))
             .Where(d => !filters.TryGetValue("db-cluster-id", out var v) || (d.ClusterId is not null && v.Contains(d.ClusterId)))
             .Where(d => !filters.TryGetValue("engine", out var v) || v.Contains(d.Engine))
             .OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
@@ -52,8 +55,6 @@ public static class RdsApi
         WriteInstanceFields(w, r, db);
         w.WriteEndElement();
     }
-
-    private static string InstanceArn(SandboxRegion r, DbInstance d) => $"arn:aws:rds:{r.Name}:{r.Topology.AccountId}:db:{d.Id}";
 
     private static void WriteInstanceFields(XmlWriter w, SandboxRegion r, DbInstance d)
     {
@@ -82,7 +83,8 @@ public static class RdsApi
         w.Element("DBClusterIdentifier", d.ClusterId);
         w.Element("StorageEncrypted", true);
         w.Element("DbiResourceId", d.ResourceId);
-        w.Element("DBInstanceArn", InstanceArn(r, d));
+        w.Element("DBInstanceArn", r.DbInstanceArn(d.Id));
+        w.TagList(d.Tags);
     }
 
     private static void DescribeDbClusters(QueryParameters p, SandboxRegion r, XmlWriter w)
@@ -124,7 +126,8 @@ public static class RdsApi
             x.Element("PromotionTier", 1);
         });
         w.Element("DbClusterResourceId", c.ResourceId);
-        w.Element("DBClusterArn", $"arn:aws:rds:{r.Name}:{r.Topology.AccountId}:cluster:{c.Id}");
+        w.Element("DBClusterArn", r.DbClusterArn(c.Id));
+        w.TagList(c.Tags);
     }
 
     private static void DescribeEvents(QueryParameters p, SandboxRegion r, XmlWriter w)
@@ -143,7 +146,7 @@ public static class RdsApi
             x.Element("Message", e.Message);
             x.StringList("EventCategories", "EventCategory", [e.Category]);
             x.Element("Date", e.Date);
-            x.Element("SourceArn", $"arn:aws:rds:{r.Name}:{r.Topology.AccountId}:{(e.SourceType == "db-cluster" ? "cluster" : "db")}:{e.SourceIdentifier}");
+            x.Element("SourceArn", e.SourceType == "db-cluster" ? r.DbClusterArn(e.SourceIdentifier) : r.DbInstanceArn(e.SourceIdentifier));
         });
         w.Element("Marker", next);
     }

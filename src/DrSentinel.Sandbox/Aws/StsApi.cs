@@ -14,7 +14,7 @@ public static partial class StsApi
             // The web identity token is the proof: AWS takes this call unsigned.
             ["AssumeRoleWithWebIdentity"] = new((p, r, w) => AssumeRoleWithWebIdentity(p, r, w, credentials), NeedsNoSignature: true),
             ["GetCallerIdentity"] = new((p, r, w) => GetCallerIdentity(p, r, w, credentials)),
-        });
+        }) { Errors = ModeledErrors.Sts };
 
     /// <summary>Who signed: the drill user for the static key, the assumed role's session for temporary keys.</summary>
     private static void GetCallerIdentity(QueryParameters p, SandboxRegion region, XmlWriter w, CredentialStore credentials)

@@ -91,6 +91,7 @@ public sealed class DbInstance
     public string? ClusterId { get; set; }
     /// <summary>The data plane's proxy in front of the instance's real server; null without a data plane.</summary>
     public int? DataPort { get; set; }
+    public SortedDictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
 }
 
 public sealed class DbCluster
@@ -100,6 +101,7 @@ public sealed class DbCluster
     public required string ResourceId { get; init; }
     public string Status { get; set; } = "available";
     public List<DbClusterMember> Members { get; } = [];
+    public SortedDictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
 }
 
 public sealed class DbClusterMember(string instanceId, string availabilityZone, bool writer)
@@ -124,6 +126,7 @@ public sealed class CacheReplicationGroup
     /// <summary>The data plane's proxies for the primary and reader endpoints; null without a data plane.</summary>
     public int? PrimaryDataPort { get; set; }
     public int? ReaderDataPort { get; set; }
+    public SortedDictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
 }
 
 public sealed class CacheMember(string cacheClusterId, string availabilityZone, bool primary)

@@ -20,8 +20,9 @@ public sealed partial class SandboxRegion
         }
     }
 
-    internal CacheReplicationGroup RequireReplicationGroup(string id) =>
-        ReplicationGroups.GetValueOrDefault(id) ?? throw new AwsFaultException("ReplicationGroupNotFoundFault", $"Replication group {id} not found.", 404);
+    internal CacheReplicationGroup RequireReplicationGroup(string id) => ReplicationGroups.GetValueOrDefault(id) ?? throw ReplicationGroupNotFound(id);
+
+    private static AwsFaultException ReplicationGroupNotFound(string id) => new("ReplicationGroupNotFoundFault", $"Replication group {id} not found.", 404);
 
     public CacheReplicationGroup TestFailover(string groupId, string nodeGroupId)
     {
@@ -60,6 +61,11 @@ public sealed partial class SandboxRegion
         CacheMember? newPrimary = null;
         if (primaryClusterId is not null)
         {
+            // AWS's user guide (Replication.PromoteReplica.html, see docs/sandbox.md) has Multi-AZ turned off by an
+            // earlier modification before a replica is promoted, and back on by a later one.
+            if (group.MultiAz || newMultiAz)
+                throw AwsFaultException.InvalidParameterCombination(
+                    "You can't promote a read replica to primary while Multi-AZ with Automatic Failover is enabled on the replication group. Disable Multi-AZ first.");
             newPrimary = group.Members.FirstOrDefault(m => m.CacheClusterId == primaryClusterId)
                 ?? throw new AwsFaultException("CacheClusterNotFound", $"Cache cluster {primaryClusterId} not found in {groupId}.", 404);
         }

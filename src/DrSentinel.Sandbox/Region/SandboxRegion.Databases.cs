@@ -60,27 +60,42 @@ public sealed partial class SandboxRegion
             throw AwsFaultException.InvalidParameterCombination("Cannot force failover of a DB instance that is not Multi-AZ.");
         if (db.ClusterId is not null)
             throw AwsFaultException.InvalidParameterCombination($"Instance {id} belongs to DB cluster {db.ClusterId}; use FailoverDBCluster.");
-        db.Status = "rebooting";
         AddEvent(db.Id, "DB instance restarted", "availability");
         if (forceFailover)
         {
-            AddEvent(db.Id, "Multi-AZ instance failover started.", "failover");
-            After(Between(60, 120), () => CompleteInstanceFailover(db, "Multi-AZ instance failover completed."));
+            StartInstanceFailover(db);
         }
         else
         {
+            db.Status = "rebooting";
             After(Between(10, 30), () => db.Status = "available");
         }
         return db;
     }
 
-    /// <summary>The standby becomes the primary: the two zones swap.</summary>
-    private void CompleteInstanceFailover(DbInstance db, string message)
+    private void StartInstanceFailover(DbInstance db)
     {
-        if (db.SecondaryAvailabilityZone is { } standby)
-            (db.AvailabilityZone, db.SecondaryAvailabilityZone) = (standby, db.AvailabilityZone);
+        db.Status = "rebooting";
+        AddEvent(db.Id, "Multi-AZ instance failover started.", "failover");
+        After(Between(60, 120), () => CompleteInstanceFailover(db));
+    }
+
+    /// <summary>
+    /// The standby becomes the primary (the two zones swap), unless the standby's zone has lost power by then: RDS
+    /// cannot promote a standby it cannot reach, so the instance comes back where it was. A gray failure is invisible
+    /// to RDS, which fails over into such a zone all the same.
+    /// </summary>
+    private void CompleteInstanceFailover(DbInstance db)
+    {
         db.Status = "available";
-        AddEvent(db.Id, message, "failover");
+        if (db.SecondaryAvailabilityZone is not { } standby) return;
+        if (!Zones[standby].PoweredOn)
+        {
+            AddEvent(db.Id, $"Multi-AZ instance failover did not complete: the standby in {standby} is unavailable. The instance stays in {db.AvailabilityZone}.", "failover");
+            return;
+        }
+        (db.AvailabilityZone, db.SecondaryAvailabilityZone) = (standby, db.AvailabilityZone);
+        AddEvent(db.Id, "Multi-AZ instance failover completed.", "failover");
     }
 
     public DbCluster FailoverDbCluster(string clusterId, string? targetInstanceId)
@@ -135,15 +150,15 @@ public sealed partial class SandboxRegion
     private void AddEvent(string source, string message, string category, string sourceType = "db-instance") =>
         RdsEvents.Add(new RdsEvent(source, sourceType, message, category, Now));
 
-    /// <summary>What RDS does by itself when a zone loses power: Multi-AZ primaries there fail over to their standby.</summary>
+    /// <summary>
+    /// What RDS does by itself when a zone loses power: Multi-AZ primaries there fail over to their standby, unless
+    /// the standby's zone is down too; such an instance stays where it is.
+    /// </summary>
     private void FailOverDatabasesOutOf(string zone)
     {
-        foreach (var db in DbInstances.Values.Where(d => d.MultiAz && d.AvailabilityZone == zone && d.Status == "available"))
-        {
-            db.Status = "rebooting";
-            AddEvent(db.Id, "Multi-AZ instance failover started.", "failover");
-            After(Between(60, 120), () => CompleteInstanceFailover(db, "Multi-AZ instance failover completed."));
-        }
+        foreach (var db in DbInstances.Values.Where(d => d.MultiAz && d.AvailabilityZone == zone && d.Status == "available"
+                                                         && d.SecondaryAvailabilityZone is { } standby && Zones[standby].PoweredOn))
+            StartInstanceFailover(db);
         foreach (var cluster in DbClusters.Values.Where(c => c.Status == "available" && c.Members.Single(m => m.Writer).AvailabilityZone == zone))
         {
             var target = cluster.Members.FirstOrDefault(m => !m.Writer && Zones[m.AvailabilityZone].PoweredOn);

@@ -37,6 +37,12 @@ public sealed partial class SandboxRegion
         if (zone.Failure == AzFailure.None) return;
         zone.Failure = AzFailure.None;
         foreach (var instance in Instances.Values.Where(i => i.AvailabilityZone == zoneName)) instance.Healthy = true;
+        // A primary that stayed in a zone still down, because its standby's zone was down as well, can fail over now.
+        After(ManagedServiceDetection, () =>
+        {
+            if (zone.Failure != AzFailure.None) return;
+            foreach (var down in Zones.Values.Where(z => z.Failure == AzFailure.Hard).ToList()) FailOverDatabasesOutOf(down.Name);
+        });
         After(TimeSpan.FromSeconds(10), () =>
         {
             if (zone.Failure == AzFailure.None) SetNodesReady(zoneName, ready: true);

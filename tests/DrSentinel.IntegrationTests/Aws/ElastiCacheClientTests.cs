@@ -96,10 +96,12 @@ public sealed class ElastiCacheClientTests
     }
 
     [Fact]
-    public async Task ModifyReplicationGroup_PrimaryClusterId_MovesThePrimary()
+    public async Task ModifyReplicationGroup_PrimaryClusterIdAfterMultiAzWasTurnedOff_MovesThePrimary()
     {
         await using var sandbox = await Sandboxes.StartAsync();
         using var aws = new AwsClients(sandbox);
+        // AWS promotes a named replica only once an earlier modification has turned Multi-AZ off.
+        await aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis", new ReplicationGroupChange(MultiAzEnabled: false), CancellationToken.None);
 
         await aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis", new ReplicationGroupChange(PrimaryClusterId: "pyairtable-redis-003"), CancellationToken.None);
 

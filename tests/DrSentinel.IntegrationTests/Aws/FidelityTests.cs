@@ -53,7 +53,8 @@ public sealed partial class FidelityTests
         await Answered(() => aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", cancel));
         await Poll.UntilAsync(() => sandbox.State(r => r.ReplicationGroups["pyairtable-redis"].Status) == "available", TimeSpan.FromSeconds(20), "failover done");
         await Answered(() => aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis",
-            new ReplicationGroupChange("pyairtable-redis-002", AutomaticFailoverEnabled: true, MultiAzEnabled: true), cancel));
+            new ReplicationGroupChange(AutomaticFailoverEnabled: true, MultiAzEnabled: false), cancel));
+        await Answered(() => aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis", new ReplicationGroupChange("pyairtable-redis-002"), cancel));
         await Answered(() => aws.AutoScaling.DescribeAutoScalingGroupsAsync([group], null, cancel));
         await Answered(() => aws.AutoScaling.SetDesiredCapacityAsync(group, 7, cancel));
         await Answered(() => aws.AutoScaling.UpdateAutoScalingGroupAsync(group, new(MinSize: 3, MaxSize: 12, DesiredCapacity: 7), cancel));

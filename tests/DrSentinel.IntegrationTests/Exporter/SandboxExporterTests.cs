@@ -141,6 +141,8 @@ public sealed class SandboxExporterTests : IAsyncLifetime
         var region = _sandbox.Region;
         string RdsPrimaryZone() => region.Read(r => r.DbInstances["pyairtable-primary"].AvailabilityZone);
         string CachePrimary() => region.Read(r => r.ReplicationGroups["pyairtable-redis"].Members.Single(m => m.Primary).CacheClusterId);
+        // AWS promotes a named replica only while Multi-AZ is off.
+        region.Write(r => r.ModifyReplicationGroup("pyairtable-redis", null, null, multiAz: false));
         for (var round = 0; round < 4; round++)
         {
             var (zone, member) = (RdsPrimaryZone(), CachePrimary());
