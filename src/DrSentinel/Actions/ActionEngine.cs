@@ -25,6 +25,7 @@ public sealed partial class ActionEngine(
     private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastHandled = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _newestWaiting = new(StringComparer.Ordinal); // kind -> key: one look per kind
+    private readonly Dictionary<string, string> _waitingBecause = new(StringComparer.Ordinal); // key -> the reason code last said
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -88,6 +89,7 @@ public sealed partial class ActionEngine(
     private void Finish(InboxEntry entry)
     {
         _waitingSince.Remove(entry.Key);
+        _waitingBecause.Remove(entry.Key);
         var kind = Kind(entry.Alert, entry.Alert.Firing);
         if (_newestWaiting.TryGetValue(kind, out var newest) && newest == entry.Key) _newestWaiting.Remove(kind);
         _lastHandled[kind] = time.GetUtcNow();
@@ -165,7 +167,9 @@ public sealed partial class ActionEngine(
                 plan = plan.RefusedBy(refusal);
             var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
             var lookAgainIn = plan.RecheckAfter is { } after && after < options.RecheckEvery ? after : options.RecheckEvery;
-            if (waits && rechecking) return lookAgainIn; // said once when the wait began
+            // Said once when the wait began, and again only when its reason changes (the grace ended, the zone healed).
+            if (waits && rechecking && _waitingBecause.GetValueOrDefault(entry.Key) == plan.ReasonCode) return lookAgainIn;
+            if (waits) _waitingBecause[entry.Key] = plan.ReasonCode;
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
             metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);

@@ -76,8 +76,9 @@ public sealed partial class StepExecutor
     }
 
     /// <summary>
-    /// ModifyReplicationGroup with PrimaryClusterId. Where AWS refuses that while automatic failover is on (its answer
-    /// says so), automatic failover and Multi-AZ are turned off around the promotion and on again after it.
+    /// ModifyReplicationGroup with PrimaryClusterId. AWS's guide (Replication.PromoteReplica) refuses it while Multi-AZ is
+    /// enabled: where the answer says so, Multi-AZ is turned off around the promotion and on again after it (automatic
+    /// failover stays on).
     /// </summary>
     private async Task<string> PromoteReplicaAsync(string group, string replica, CancellationToken cancel)
     {
@@ -86,25 +87,23 @@ public sealed partial class StepExecutor
             await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(PrimaryClusterId: replica), cancel).ConfigureAwait(false);
             return $"ElastiCache took PrimaryClusterId={replica}";
         }
-        catch (AwsServiceException e) when (e.HttpStatus is 400 && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase))
+        catch (AwsServiceException e) when (e.HttpStatus is 400 && e.Message.Contains("Multi-AZ", StringComparison.OrdinalIgnoreCase))
         {
-            LogAutomaticFailoverInTheWay(logger, group, e.Code);
+            LogMultiAzInTheWay(logger, group, e.Code);
         }
-        var before = (await elastiCache.DescribeReplicationGroupsAsync(group, cancel).ConfigureAwait(false))[0];
-        var multiAz = before.MultiAz == "enabled";
-        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(AutomaticFailoverEnabled: false, MultiAzEnabled: false), cancel).ConfigureAwait(false);
+        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(MultiAzEnabled: false), cancel).ConfigureAwait(false);
         await follower.CacheAvailableAsync(group, cancel).ConfigureAwait(false);
         await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(PrimaryClusterId: replica), cancel).ConfigureAwait(false);
         await follower.CacheAvailableAsync(group, cancel).ConfigureAwait(false);
-        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(AutomaticFailoverEnabled: true, MultiAzEnabled: multiAz), cancel).ConfigureAwait(false);
-        return $"ElastiCache took PrimaryClusterId={replica} with automatic failover off around it, then on again";
+        await elastiCache.ModifyReplicationGroupAsync(group, new ReplicationGroupChange(MultiAzEnabled: true), cancel).ConfigureAwait(false);
+        return $"ElastiCache took PrimaryClusterId={replica} with Multi-AZ off around it, then on again";
     }
 
     [LoggerMessage(EventId = EventIds.TestFailoverRefused, Level = LogLevel.Warning,
         Message = "ElastiCache refused TestFailover on {ReplicationGroup} ({Code}); promoting {Replica} with ModifyReplicationGroup instead")]
     private static partial void LogTestFailoverRefused(ILogger logger, string replicationGroup, string code, string replica);
 
-    [LoggerMessage(EventId = EventIds.AutomaticFailoverInTheWay, Level = LogLevel.Warning,
-        Message = "ElastiCache refused PrimaryClusterId on {ReplicationGroup} while automatic failover is on ({Code}); turning it off around the promotion")]
-    private static partial void LogAutomaticFailoverInTheWay(ILogger logger, string replicationGroup, string code);
+    [LoggerMessage(EventId = EventIds.MultiAzInTheWay, Level = LogLevel.Warning,
+        Message = "ElastiCache refused PrimaryClusterId on {ReplicationGroup} while Multi-AZ is on ({Code}); turning Multi-AZ off around the promotion")]
+    private static partial void LogMultiAzInTheWay(ILogger logger, string replicationGroup, string code);
 }

@@ -49,7 +49,7 @@ internal static class EventIds
     public const int HistoryUnreadable = 5020;
     public const int PlanLeftUndone = 5021;
     public const int TestFailoverRefused = 5022;
-    public const int AutomaticFailoverInTheWay = 5023;
+    public const int MultiAzInTheWay = 5023;
     public const int FailoverDone = 5024;
     public const int FailoverNotDone = 5025;
     public const int FailoverReadFailed = 5026;

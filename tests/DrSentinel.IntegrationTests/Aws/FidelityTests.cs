@@ -46,10 +46,18 @@ public sealed partial class FidelityTests
         await Answered(() => aws.Rds.PromoteReadReplicaAsync("pyairtable-read-replica", cancel));
         await Answered(() => aws.Rds.DescribeEventsAsync("pyairtable-primary", "db-instance", TimeSpan.FromHours(2), cancel));
         await Answered(() => aws.Rds.DescribeEventsAsync(null, null, TimeSpan.FromMinutes(30), cancel));
+        var dbArn = (await aws.Rds.DescribeDbInstancesAsync("pyairtable-primary", cancel))[0].Arn!;
+        await Answered(() => aws.Rds.AddTagsToResourceAsync(dbArn, [new("drsentinel.io/failed-over", "eu-central-1a e@1 2026-11-25T03:00:00.0000000+00:00"), new("b", "x")], cancel));
+        Assert.Equal("x", (await aws.Rds.DescribeDbInstancesAsync("pyairtable-primary", cancel))[0].Tags["b"]); // TagList read back
+        await Answered(() => aws.Rds.RemoveTagsFromResourceAsync(dbArn, ["drsentinel.io/failed-over", "b"], cancel));
         await Answered(() => aws.Ec2.DescribeSubnetZonesAsync([], cancel));
         await Answered(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-0a1a000000000001", "subnet-0b1b000000000002"], cancel));
         await Answered(() => aws.ElastiCache.DescribeReplicationGroupsAsync(null, cancel));
         await Answered(() => aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", cancel));
+        var cacheArn = (await aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", cancel))[0].Arn!;
+        await Answered(() => aws.ElastiCache.AddTagsToResourceAsync(cacheArn, [new("drsentinel.io/failed-over", "eu-central-1a e@1 2026-11-25T03:00:00.0000000+00:00")], cancel));
+        Assert.StartsWith("eu-central-1a", (await aws.ElastiCache.ListTagsForResourceAsync(cacheArn, cancel))["drsentinel.io/failed-over"], StringComparison.Ordinal);
+        await Answered(() => aws.ElastiCache.RemoveTagsFromResourceAsync(cacheArn, ["drsentinel.io/failed-over"], cancel));
         await Answered(() => aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", cancel));
         await Poll.UntilAsync(() => sandbox.State(r => r.ReplicationGroups["pyairtable-redis"].Status) == "available", TimeSpan.FromSeconds(20), "failover done");
         await Answered(() => aws.ElastiCache.ModifyReplicationGroupAsync("pyairtable-redis",
@@ -67,7 +75,7 @@ public sealed partial class FidelityTests
 
         var bodies = aws.RequestBodies.ToList();
         var actions = bodies.Select(b => Regex.Match(b, "(?:^|&)Action=([A-Za-z]+)").Groups[1].Value).ToHashSet();
-        Assert.Equal(18, actions.Count); // every operation of IRdsClient, IElastiCacheClient, IAutoScalingClient and IEc2Client
+        Assert.Equal(21, actions.Count); // every operation of IRdsClient, IElastiCacheClient, IAutoScalingClient and IEc2Client
         var file = Path.GetTempFileName();
         try
         {

@@ -41,16 +41,32 @@ public static class Webhooks
 
     /// <summary>One alert as Alertmanager renders it; <paramref name="fingerprint"/> is what it hashes from the labels.</summary>
     public static JsonObject Alert(string name, string az, bool firing = true, string cluster = "pyairtable", string fingerprint = "a1b2c3d4e5f60718",
-        DateTimeOffset? startsAt = null) => new()
+        DateTimeOffset? startsAt = null, params (string Name, string Value)[] labels) => new()
     {
         ["status"] = firing ? "firing" : "resolved",
-        ["labels"] = new JsonObject { ["alertname"] = name, ["az"] = az, ["cluster"] = cluster, ["region"] = "eu-central-1", ["severity"] = "critical" },
+        ["labels"] = Labels(name, az, cluster, labels),
         ["annotations"] = new JsonObject { ["summary"] = $"{name} in {az}" },
         ["startsAt"] = (startsAt ?? new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero)).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
         ["endsAt"] = firing ? "0001-01-01T00:00:00Z" : "2026-11-25T03:30:00Z",
         ["generatorURL"] = "http://prometheus:9090/graph",
         ["fingerprint"] = fingerprint,
     };
+
+    private static JsonObject Labels(string name, string az, string cluster, (string Name, string Value)[] more)
+    {
+        var labels = new JsonObject { ["alertname"] = name, ["az"] = az, ["cluster"] = cluster, ["region"] = "eu-central-1", ["severity"] = "critical" };
+        foreach (var (label, value) in more) labels[label] = value;
+        return labels;
+    }
+
+    /// <summary>DrSentinelRdsPrimaryInImpairedAz for the seed's instance, started <paramref name="startsAt"/> (default: now).</summary>
+    public static JsonObject RdsAlert(string az, bool firing = true, DateTimeOffset? startsAt = null, string fingerprint = "d1d2d3d4") =>
+        Alert("DrSentinelRdsPrimaryInImpairedAz", az, firing, fingerprint: fingerprint, startsAt: startsAt ?? DateTimeOffset.UtcNow, labels: ("db_instance", "pyairtable-primary"));
+
+    /// <summary>DrSentinelRedisPrimaryInImpairedAz for the seed's replication group.</summary>
+    public static JsonObject RedisAlert(string az, bool firing = true, DateTimeOffset? startsAt = null, string fingerprint = "e1e2e3e4") =>
+        Alert("DrSentinelRedisPrimaryInImpairedAz", az, firing, fingerprint: fingerprint, startsAt: startsAt ?? DateTimeOffset.UtcNow,
+            labels: [("replication_group", "pyairtable-redis"), ("cache_cluster", "pyairtable-redis-001")]);
 
     public static JsonObject Notification(params JsonObject[] alerts) => new()
     {

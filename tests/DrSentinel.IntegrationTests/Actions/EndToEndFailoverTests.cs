@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using DrSentinel.IntegrationTests.Alerts;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace DrSentinel.IntegrationTests.Actions;
+
+/// <summary>
+/// The database playbooks through the whole chain: the sandbox with real PostgreSQL and Redis fails a zone, real
+/// Prometheus evaluates alerts/drsentinel.rules.yml, real Alertmanager (alerts/alertmanager.example.yml) calls the
+/// webhook, and DrSentinel fails the primaries over where AWS does not — and only there.
+/// </summary>
+[Collection(DataPlaneTestGroup.Name)]
+public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Zone = "eu-central-1a";
+    private const string Db = "pyairtable-primary";
+    private const string Cache = "pyairtable-redis";
+    private readonly List<IAsyncDisposable> _servers = [];
+    private SandboxServer _sandbox = null!;
+    private DrSentinelHost _host = null!;
+    private PrometheusServer _prometheus = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = Own(await Sandboxes.StartWithDataPlaneAsync(speed: 100));
+        var state = Webhooks.NewStateDirectory();
+        _host = Own(await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false), "--Probes:Postgres:Enabled=true",
+            "--Probes:Redis:Enabled=true", $"--Actions:AllowedDatabases:0={Db}", $"--Actions:AllowedDatabases:1={Cache}", "--Actions:FailoverGrace=00:00:05"]));
+        var alertmanager = Own(await AlertmanagerServer.StartAsync(_host.Address, Path.Combine(state, "..", "state.token")));
+        _prometheus = Own(await PrometheusServer.StartAsync(_host.Address, RuleFile.Path, alertmanager.Address, _sandbox.Region.Topology.ClusterName));
+        await Poll.UntilAsync(() => _prometheus.QueryAsync("drsentinel_rds_instance_placement{role=\"primary\"}"), r => r.Count >= 1, TimeSpan.FromSeconds(60), "databases scraped");
+    }
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _servers.Count - 1; i >= 0; i--) await _servers[i].DisposeAsync();
+    }
+
+    private T Own<T>(T server) where T : IAsyncDisposable
+    {
+        _servers.Add(server);
+        return server;
+    }
+
+    private string DbZone() => _sandbox.State(r => r.DbInstances[Db].AvailabilityZone);
+
+    private string CacheZone() => _sandbox.State(r => r.ReplicationGroups[Cache].Members.Single(m => m.Primary).AvailabilityZone);
+
+    private long FailoverCalls() => _sandbox.Calls("rds:RebootDBInstance") + _sandbox.Calls("elasticache:TestFailover") + _sandbox.Calls("elasticache:ModifyReplicationGroup");
+
+    private async Task<bool> WritesThroughRdsAsync()
+    {
+        var port = _sandbox.State(r => r.DbInstances[Db].DataPort!.Value);
+        try
+        {
+            await using var db = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=2;Command Timeout=2");
+            await db.OpenAsync();
+            await using var command = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS orders (id serial); INSERT INTO orders DEFAULT VALUES", db);
+            await command.ExecuteNonQueryAsync();
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> WritesThroughRedisAsync()
+    {
+        var port = _sandbox.State(r => r.ReplicationGroups[Cache].PrimaryDataPort!.Value);
+        try
+        {
+            var result = await ExternalProcess.RunAsync("redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "SET", "order:1", "paid"],
+                TimeSpan.FromSeconds(3));
+            return result.Output.Trim() == "OK";
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private void Say(string what) => output.WriteLine(what + "\n" + string.Join('\n', _host.Log.Split('\n').Where(l =>
+        l.Contains("Plan to", StringComparison.Ordinal) || l.Contains("Acted", StringComparison.Ordinal) || l.Contains("Failover", StringComparison.Ordinal)
+        || l.Contains("probe of", StringComparison.Ordinal))));
+
+    [Fact]
+    public async Task GrayFailureOfTheZoneHoldingBothPrimaries_AlertsFire_DrSentinelMovesBoth_TheApplicationWritesAgain()
+    {
+        Assert.Equal((Zone, Zone), (DbZone(), CacheZone()));
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        var failed = Stopwatch.StartNew();
+        (await control.PostAsync($"sandbox/zones/{Zone}/fail?mode=gray", null)).EnsureSuccessStatusCode();
+
+        try
+        {
+            await Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, TimeSpan.FromMinutes(4), "both primaries moved out of the zone");
+            var moved = failed.Elapsed;
+            await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, TimeSpan.FromSeconds(60), "a write through the RDS endpoint");
+            var rds = failed.Elapsed;
+            await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, TimeSpan.FromSeconds(60), "a write through the Redis primary endpoint");
+            output.WriteLine($"gray failure: both primaries out after {moved.TotalSeconds:F0} s, RDS writable after {rds.TotalSeconds:F0} s, Redis after {failed.Elapsed.TotalSeconds:F0} s");
+        }
+        finally
+        {
+            Say("DrSentinel's decisions:");
+        }
+        Assert.Equal(1, _sandbox.Calls("rds:RebootDBInstance"));
+        Assert.Equal(1, _sandbox.Calls("elasticache:TestFailover"));
+        var fired = await _prometheus.QueryAsync("max_over_time(ALERTS{alertname=~\"DrSentinel(Rds|Redis)PrimaryInImpairedAz\",alertstate=\"firing\"}[10m])");
+        Assert.Equal(2, fired.Count); // it was the alerts, through Alertmanager, that moved them
+    }
+
+    [Fact]
+    public async Task HardFailure_AwsFailsOverByItself_DrSentinelMakesNoFailoverCall()
+    {
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        (await control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+
+        await Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, TimeSpan.FromSeconds(60), "AWS's own failovers");
+        // The zone's own alert fires after its `for`: by then any primary-in-impaired-zone alert would have fired too.
+        await Poll.UntilAsync(() => _prometheus.QueryAsync($"ALERTS{{alertname=\"DrSentinelAzUnavailable\",alertstate=\"firing\",az=\"{Zone}\"}}"), r => r.Count == 1,
+            TimeSpan.FromMinutes(3), "DrSentinelAzUnavailable firing");
+        Say("DrSentinel's decisions:");
+        Assert.Equal(0, FailoverCalls());
+        Assert.Equal(0, _sandbox.Calls("rds:AddTagsToResource") + _sandbox.Calls("elasticache:AddTagsToResource"));
+    }
+}

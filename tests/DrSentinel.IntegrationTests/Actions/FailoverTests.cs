@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Net;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+using Npgsql;
+
+namespace DrSentinel.IntegrationTests.Actions;
+
+/// <summary>
+/// The database playbooks acting on the sandbox's real PostgreSQL and Redis through the real APIs: the alerts posted to
+/// the webhook as Alertmanager would (EndToEndFailoverTests runs the whole chain with real Prometheus and Alertmanager).
+/// </summary>
+[Collection(DataPlaneTestGroup.Name)]
+public sealed class FailoverTests : IAsyncLifetime
+{
+    private const string Zone = "eu-central-1a";
+    private const string Db = "pyairtable-primary";
+    private const string Cache = "pyairtable-redis";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private SandboxServer _sandbox = null!;
+    private HttpClient _control = null!;
+    private readonly List<DrSentinelHost> _hosts = [];
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartWithDataPlaneAsync(speed: 100);
+        _control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts) await host.DisposeAsync();
+        _control.Dispose();
+        await _sandbox.DisposeAsync();
+    }
+
+    private async Task<DrSentinelHost> StartAsync(string state, bool dryRun = false, string grace = "00:00:02", params string[] more)
+    {
+        var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun), "--Probes:Postgres:Enabled=true",
+            "--Probes:Redis:Enabled=true", "--Probes:Interval=00:00:01", "--Probes:Timeout=00:00:00.500", $"--Actions:AllowedDatabases:0={Db}",
+            $"--Actions:AllowedDatabases:1={Cache}", $"--Actions:FailoverGrace={grace}", "--Actions:RecheckEvery=00:00:01", .. more]);
+        _hosts.Add(host);
+        return host;
+    }
+
+    private string DbZone() => _sandbox.State(r => r.DbInstances[Db].AvailabilityZone);
+
+    private string CacheZone() => _sandbox.State(r => r.ReplicationGroups[Cache].Members.Single(m => m.Primary).AvailabilityZone);
+
+    private long FailoverCalls() => _sandbox.Calls("rds:RebootDBInstance") + _sandbox.Calls("elasticache:TestFailover") + _sandbox.Calls("elasticache:ModifyReplicationGroup");
+
+    /// <summary>Fails the zone gray and waits until DrSentinel's probes see it unreachable, as they would before the alert fires.</summary>
+    private async Task FailGrayAsync(DrSentinelHost host)
+    {
+        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=gray", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_probe_up", ("db_instance", Db)) == 0, Deadline, "the primary unreachable in DrSentinel");
+    }
+
+    private static async Task<HttpStatusCode> PostAsync(DrSentinelHost host, params System.Text.Json.Nodes.JsonObject[] alerts)
+    {
+        using var response = await Webhooks.PostAsync(host.Http, Webhooks.Notification(alerts));
+        return response.StatusCode;
+    }
+
+    /// <summary>One write through the RDS instance endpoint, as the application makes it; false while it cannot.</summary>
+    private async Task<bool> WritesThroughRdsAsync()
+    {
+        var port = _sandbox.State(r => r.DbInstances[Db].DataPort!.Value);
+        try
+        {
+            await using var db = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=2;Command Timeout=2");
+            await db.OpenAsync();
+            await using var command = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS orders (id serial); INSERT INTO orders DEFAULT VALUES", db);
+            await command.ExecuteNonQueryAsync();
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>One write through the replication group's primary endpoint; false while it cannot.</summary>
+    private async Task<bool> WritesThroughRedisAsync()
+    {
+        var port = _sandbox.State(r => r.ReplicationGroups[Cache].PrimaryDataPort!.Value);
+        try
+        {
+            var result = await ExternalProcess.RunAsync("redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "SET", "order:1", "paid"],
+                TimeSpan.FromSeconds(3));
+            return result.Output.Trim() == "OK";
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task GrayFailureOfTheZoneHoldingBothPrimaries_BothMovedOut_WritesWorkAgain()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        await FailGrayAsync(host);
+        Assert.False(await WritesThroughRdsAsync());
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone), Webhooks.RedisAlert(Zone)));
+
+        await Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, Deadline, "both primaries out of the zone");
+        await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, Deadline, "a write through the RDS endpoint");
+        await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, Deadline, "a write through the Redis primary endpoint");
+        Assert.Equal("eu-central-1b", DbZone()); // its standby's zone
+        Assert.Equal(1, _sandbox.Calls("rds:RebootDBInstance"));
+        Assert.Equal(1, _sandbox.Calls("elasticache:TestFailover"));
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "rds-force-failover"), ("outcome", "success")) == 1
+            && s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "success")) == 1, Deadline, "both failovers counted");
+        Assert.Equal(14, samples.Value("drsentinel_elasticache_test_failovers_remaining"));
+        await Poll.UntilAsync(() => host.Log.Contains($"Failover done: {Db}", StringComparison.Ordinal), Deadline, "the RDS failover followed to its end");
+        Assert.Contains("drsentinel.io/failed-over", _sandbox.State(r => string.Join(',', r.DbInstances[Db].Tags.Keys)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AlertArrivesAfterAwsFailedOverByItself_DrSentinelMakesNoFailoverCall()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, Deadline, "AWS's own failovers done");
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_rds_instance_placement", ("db_instance", Db), ("role", "primary"), ("az", "eu-central-1b")) == 1,
+            Deadline, "DrSentinel sees the primary moved");
+
+        // The notification Alertmanager sends seconds after AWS moved the primary (measured: 2-17 s).
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone, startsAt: DateTimeOffset.UtcNow.AddMinutes(-2)),
+            Webhooks.RedisAlert(Zone, startsAt: DateTimeOffset.UtcNow.AddMinutes(-2))));
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "done-by-aws")) == 1
+            && s.Value("drsentinel_plans_total", ("playbook", "elasticache-failover"), ("reason", "done-by-aws")) == 1, Deadline, "both reported as AWS's");
+        Assert.Equal(0, FailoverCalls());
+    }
+
+    [Fact]
+    public async Task TestFailoverRefusedByAws_TheFallbackPromotesAReplicaInAHealthyZone()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        using (var fault = await _control.PostAsync("sandbox/faults", new StringContent(
+                   """{"service":"elasticache","operation":"TestFailover","errorCode":"TestFailoverNotAvailableFault"}""", System.Text.Encoding.UTF8, "application/json")))
+            fault.EnsureSuccessStatusCode();
+        await FailGrayAsync(host);
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RedisAlert(Zone)));
+
+        await Poll.UntilAsync(() => CacheZone() != Zone, Deadline, "the Redis primary out of the zone");
+        await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, Deadline, "a write through the Redis primary endpoint");
+        Assert.True(_sandbox.Calls("elasticache:ModifyReplicationGroup") >= 1);
+        Assert.Contains("refused TestFailover", host.Log, StringComparison.Ordinal);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "success")) == 1, Deadline, "counted");
+        Assert.Equal(15, (await host.ScrapeAsync()).Value("drsentinel_elasticache_test_failovers_remaining")); // a refused call used none of the quota
+    }
+
+    [Fact]
+    public async Task ZoneHealsDuringTheGracePeriod_NothingIsFailedOver()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), grace: "00:00:08");
+        await FailGrayAsync(host);
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone), Webhooks.RedisAlert(Zone)));
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "grace-period")) == 1, Deadline, "waiting out the grace");
+
+        (await _control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "zone-healthy")) == 1
+            && s.Value("drsentinel_plans_total", ("playbook", "elasticache-failover"), ("reason", "zone-healthy")) == 1, Deadline, "planned after the grace: the zone is healthy");
+        Assert.Equal(0, FailoverCalls());
+        Assert.Equal((Zone, Zone), (DbZone(), CacheZone()));
+    }
+
+    private int FailoversStarted() => _sandbox.State(r => r.RdsEvents.Count(e => e.SourceIdentifier == Db && e.Message.StartsWith("Multi-AZ instance failover started", StringComparison.Ordinal)));
+
+    [Fact]
+    public async Task StoppedInTheMiddleOfTheFailover_TheNextProcessFinishesIt_OneFailover()
+    {
+        var state = Webhooks.NewStateDirectory();
+        var first = await StartAsync(state);
+        await FailGrayAsync(first);
+        // The failover call hangs in flight for a while: the process is stopped after its ledger tag, during the call.
+        using (var fault = await _control.PostAsync("sandbox/faults", new StringContent(
+                   """{"service":"rds","operation":"RebootDBInstance","latencyMs":20000,"count":1}""", System.Text.Encoding.UTF8, "application/json")))
+            fault.EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(first, Webhooks.RdsAlert(Zone)));
+        await Poll.UntilAsync(() => _sandbox.Calls("rds:RebootDBInstance") == 1 && _sandbox.Calls("rds:AddTagsToResource") == 1, Deadline, "tagged, the call in flight");
+        await first.DisposeAsync();
+
+        var second = await StartAsync(state); // the alert is still pending in the journal: planned again at start
+
+        await Poll.UntilAsync(() => DbZone() == "eu-central-1b", Deadline, "the failover done by the second process");
+        await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, Deadline, "a write through the RDS endpoint");
+        await second.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "rds-force-failover"), ("outcome", "success")) == 1, Deadline, "acted once");
+        Assert.Equal(1, FailoversStarted());
+    }
+
+    [Fact]
+    public async Task RestartAfterTheFailoverCall_TheRepeatedAlertDoesNotFailOverAgain()
+    {
+        var state = Webhooks.NewStateDirectory();
+        var first = await StartAsync(state);
+        await FailGrayAsync(first);
+        var alert = Webhooks.RdsAlert(Zone);
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(first, alert));
+        await Poll.UntilAsync(() => FailoversStarted() == 1, Deadline, "the failover under way");
+        await first.DisposeAsync();
+
+        var second = await StartAsync(state);
+        var again = (System.Text.Json.Nodes.JsonObject)alert.DeepClone();
+        again["fingerprint"] = "d1d2d3d5"; // whatever the journal remembers, the ledger on the instance decides
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(second, again));
+
+        await Poll.UntilAsync(() => DbZone() == "eu-central-1b", Deadline, "the one failover done");
+        await second.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "already-failed-over")) == 1,
+            Deadline, "planned again: DrSentinel's own failover found in the ledger");
+        Assert.Equal(1, FailoversStarted());
+    }
+
+    [Fact]
+    public async Task DryRun_NothingChanges_ThePlanSaysWhatItWouldHaveDone()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), dryRun: true);
+        await FailGrayAsync(host);
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone), Webhooks.RedisAlert(Zone)));
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "rds-force-failover"), ("outcome", "dry-run")) == 1
+            && s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "dry-run")) == 1, Deadline, "both counted as dry-run");
+        Assert.Contains($"dry-run: would fail {Db} over from {Zone} to its standby in eu-central-1b", host.Log, StringComparison.Ordinal);
+        Assert.Equal(0, FailoverCalls() + _sandbox.Calls("rds:AddTagsToResource") + _sandbox.Calls("elasticache:AddTagsToResource"));
+        Assert.Equal((Zone, Zone), (DbZone(), CacheZone()));
+    }
+
+    [Fact]
+    public async Task ResolvedAfterTheFailover_NeverFailsBack()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        await FailGrayAsync(host);
+        var startsAt = DateTimeOffset.UtcNow;
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone, startsAt: startsAt)));
+        await Poll.UntilAsync(() => DbZone() == "eu-central-1b", Deadline, "failed over");
+        (await _control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone, firing: false, startsAt: startsAt)));
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "no-fail-back")) == 1, Deadline, "the resolution answered");
+        Assert.Contains("never fails back", host.Log, StringComparison.Ordinal);
+        Assert.Equal(1, _sandbox.Calls("rds:RebootDBInstance"));
+        Assert.Equal("eu-central-1b", DbZone());
+    }
+}
