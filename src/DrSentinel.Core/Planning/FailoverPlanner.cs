@@ -44,6 +44,9 @@ public static class FailoverPlanner
             return Refuse(RefusalCodes.NotMultiAz, $"{id} has no Multi-AZ standby to fail over to; promoting a read replica is a separate playbook and a human's call");
         if (standby == zone || ZoneImpairment.Assess(snapshot, standby) is { Impaired: true })
             return Refuse(RefusalCodes.BothZonesImpaired, $"the standby of {id} is in {standby}, which is impaired too ({ZoneImpairment.Assess(snapshot, standby).Explanation}): a human decides");
+        // Busy first: a failover under way (AWS's, or DrSentinel's for another alert) is waited out, then judged by where it left the primary.
+        if (!db.Available)
+            return Refuse(RefusalCodes.ResourceBusy, $"{id} is {db.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
         if (ledger is { } earlier && earlier.Episode != request.Episode && request.Now - earlier.At < policy.FailoverCooldown)
             return Refuse(RefusalCodes.Cooldown,
                 $"DrSentinel failed {id} over for another alert {(request.Now - earlier.At).TotalMinutes:F1} min ago (cooldown {policy.FailoverCooldown.TotalMinutes:F0} min): a human decides");
@@ -51,8 +54,6 @@ public static class FailoverPlanner
             return Refuse(RefusalCodes.GracePeriod,
                 $"giving AWS its chance to fail {id} over by itself: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
                 with { WaitsForZone = true, RecheckAfter = remaining };
-        if (!db.Available)
-            return Refuse(RefusalCodes.ResourceBusy, $"{id} is {db.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
         if (db.Arn is null) return Refuse(RefusalCodes.UnknownResource, $"RDS reported no ARN for {id}: its ledger tag cannot be written");
 
         return new Plan(playbook, intent, zone, PlanVerdict.Act,

@@ -96,6 +96,21 @@ public sealed class FailoverTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Runs <paramref name="wait"/>; when it times out, the failure carries DrSentinel's decisions from its log.</summary>
+    private static async Task WithDecisions(DrSentinelHost host, Func<Task> wait)
+    {
+        try
+        {
+            await wait();
+        }
+        catch (TimeoutException e)
+        {
+            var decisions = host.Log.Split('\n').Where(l => l.Contains("Plan to", StringComparison.Ordinal) || l.Contains("Acted", StringComparison.Ordinal)
+                || l.Contains("Failed", StringComparison.Ordinal) || l.Contains("Will plan", StringComparison.Ordinal) || l.Contains("Failover", StringComparison.Ordinal));
+            throw new TimeoutException(e.Message + "\nDrSentinel's decisions:\n" + string.Join('\n', decisions), e);
+        }
+    }
+
     [Fact]
     public async Task GrayFailureOfTheZoneHoldingBothPrimaries_BothMovedOut_WritesWorkAgain()
     {
@@ -105,7 +120,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone), Webhooks.RedisAlert(Zone)));
 
-        await Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, Deadline, "both primaries out of the zone");
+        await WithDecisions(host, () => Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, Deadline, "both primaries out of the zone"));
         await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, Deadline, "a write through the RDS endpoint");
         await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, Deadline, "a write through the Redis primary endpoint");
         Assert.Equal("eu-central-1b", DbZone()); // its standby's zone
@@ -212,8 +227,16 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(second, again));
 
         await Poll.UntilAsync(() => DbZone() == "eu-central-1b", Deadline, "the one failover done");
-        await second.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "already-failed-over")) == 1,
-            Deadline, "planned again: DrSentinel's own failover found in the ledger");
+        // The repeated alert, and the first one too where the stop came before it was marked handled.
+        try
+        {
+            await second.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "already-failed-over")) >= 1,
+                Deadline, "planned again: DrSentinel's own failover found in the ledger");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + string.Join('\n', second.Log.Split('\n').Where(l => l.Contains("Plan to", StringComparison.Ordinal))), e);
+        }
         Assert.Equal(1, FailoversStarted());
     }
 
