@@ -162,3 +162,14 @@ public sealed record FailoverCacheGroup(
         ? $"promote {FallbackPrimary} to primary of {ReplicationGroup} (ModifyReplicationGroup PrimaryClusterId; the TestFailover quota is spent)"
         : $"fail node group {NodeGroupId} of {ReplicationGroup} over out of {FromZone} (TestFailover{(FallbackPrimary is null ? "" : $", else promote {FallbackPrimary}")})";
 }
+
+/// <summary>
+/// FailoverDBCluster: the Multi-AZ DB cluster's writer moves to <see cref="Target"/>, a reader in a healthy zone. The ledger
+/// tag goes on the writer instance <see cref="Writer"/> (the one the alert names).
+/// </summary>
+public sealed record FailoverDbCluster(string Cluster, string Writer, string WriterArn, string FromZone, string Target, string Episode) : PlanStep(Cluster)
+{
+    public override string Action => "rds-cluster-failover";
+    public override string Kind => "DBCluster";
+    public override string Describe() => $"fail DB cluster {Cluster} over from {Writer} in {FromZone} to {Target} (FailoverDBCluster)";
+}

@@ -24,6 +24,7 @@ public sealed partial class ActionEvents(k8s.Kubernetes kubernetes, IOptions<Act
     {
         ["AutoScalingGroup"] = "autoscaling.amazonaws.com/v1",
         ["DBInstance"] = "rds.amazonaws.com/v1",
+        ["DBCluster"] = "rds.amazonaws.com/v1",
         ["ReplicationGroup"] = "elasticache.amazonaws.com/v1",
     };
 

@@ -24,6 +24,8 @@ public sealed partial class FailoverFollower(
 
     public void FollowCache(FailoverCacheGroup step) => Track(FollowCacheAsync(step, _stop.Token));
 
+    public void FollowCluster(FailoverDbCluster step) => Track(FollowClusterAsync(step, _stop.Token));
+
     /// <summary>Waits until the replication group is available again; a TimeoutException after <see cref="CacheDeadline"/>.</summary>
     public async Task CacheAvailableAsync(string group, CancellationToken cancel)
     {
@@ -66,6 +68,20 @@ public sealed partial class FailoverFollower(
         await ReportAsync(step, $"{step.DbInstance}: primary in {step.ToZone}, available after {at.TotalSeconds:F0} s" + (!probed ? " (not probed)"
             : writable is true ? $", writable as the probe sees it after {time.GetElapsedTime(started).TotalSeconds:F0} s" : ", but the probe does not see it writable yet"),
             warning: probed && writable is not true, stop).ConfigureAwait(false);
+    }
+
+    private async Task FollowClusterAsync(FailoverDbCluster step, CancellationToken stop)
+    {
+        var started = time.GetTimestamp();
+        var moved = await UntilAsync(async () =>
+        {
+            var cluster = First(await rds.DescribeDbClustersAsync(step.Cluster, stop).ConfigureAwait(false));
+            return cluster is { Status: "available" } && cluster.Members.Any(m => m.IsWriter && m.InstanceId == step.Target);
+        }, RdsDeadline, stop).ConfigureAwait(false);
+        await ReportAsync(step, moved is true
+            ? $"{step.Cluster}: writer {step.Target}, available after {time.GetElapsedTime(started).TotalSeconds:F0} s"
+            : $"{step.Cluster}: the cluster failover did not complete within {RdsDeadline.TotalMinutes:F0} min; a human must look", warning: moved is not true, stop)
+            .ConfigureAwait(false);
     }
 
     private async Task FollowCacheAsync(FailoverCacheGroup step, CancellationToken stop)

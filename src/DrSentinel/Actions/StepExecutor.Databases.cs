@@ -39,6 +39,33 @@ public sealed partial class StepExecutor
         return Changed("RDS took the forced failover");
     }
 
+    private async Task<StepResult> ClusterFailoverAsync(FailoverDbCluster step, Action calling, CancellationToken cancel)
+    {
+        var found = await rds.DescribeDbClustersAsync(step.Cluster, cancel).ConfigureAwait(false);
+        if (found.Count == 0) return Stale($"DB cluster {step.Cluster} no longer exists");
+        var cluster = found[0];
+        var writer = cluster.Members.FirstOrDefault(m => m.IsWriter)?.InstanceId;
+        if (writer != step.Writer) return Done($"the writer is {writer ?? "none"} now");
+        // A cluster failing over (AWS's own, or ours before a restart) is not failed over again.
+        if (cluster.Status == "failing-over") return Done("a failover is under way");
+        if (cluster.Status != "available") return Stale($"{step.Cluster} is {cluster.Status}, not available");
+        var target = cluster.Members.FirstOrDefault(m => m.InstanceId == step.Target);
+        if (target is null || target.IsWriter) return Stale($"{step.Target} is no longer a reader of {step.Cluster}");
+        var instances = await rds.DescribeDbInstancesAsync(step.Writer, cancel).ConfigureAwait(false);
+        if (instances.Count > 0 && FailoverLedger.Parse(instances[0].Tags.GetValueOrDefault(LedgerKeys.FailedOver)) is { } ledger && ledger.Episode == step.Episode)
+        {
+            var events = await rds.DescribeEventsAsync(step.Cluster, "db-cluster", time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
+            if (events.Any(e => e.Date >= ledger.At.AddSeconds(-1) && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase)))
+                return Done($"a failover began at {ledger.At:HH:mm:ss} for this incident");
+        }
+        calling();
+        await rds.AddTagsToResourceAsync(step.WriterArn, [new(LedgerKeys.FailedOver, new FailoverLedger(step.FromZone, step.Episode, time.GetUtcNow()).Format())], cancel)
+            .ConfigureAwait(false);
+        await rds.FailoverDbClusterAsync(step.Cluster, step.Target, cancel).ConfigureAwait(false);
+        follower.FollowCluster(step);
+        return Changed("RDS took the cluster failover");
+    }
+
     private async Task<StepResult> CacheFailoverAsync(FailoverCacheGroup step, Action calling, CancellationToken cancel)
     {
         var found = await elastiCache.DescribeReplicationGroupsAsync(step.ReplicationGroup, cancel).ConfigureAwait(false);

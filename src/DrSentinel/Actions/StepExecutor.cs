@@ -46,6 +46,7 @@ public sealed partial class StepExecutor(
         CordonNodes c => await NodesAsync(c.Nodes.Select(n => (n, true)), c.Zone, calling, cancel).ConfigureAwait(false),
         UncordonNodes u => await NodesAsync(u.Uncordon.Select(n => (n, false)).Concat(u.ForgetOnly.Select(n => (n, false))), u.Zone, calling, cancel).ConfigureAwait(false),
         FailoverDbInstance f => await WithRetriesAsync(step, () => RdsFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
+        FailoverDbCluster f => await WithRetriesAsync(step, () => ClusterFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         FailoverCacheGroup f => await WithRetriesAsync(step, () => CacheFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         _ => await WithRetriesAsync(step, () => GroupStepAsync(step, calling, cancel), cancel).ConfigureAwait(false),
     };

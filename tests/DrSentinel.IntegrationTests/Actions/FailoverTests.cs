@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
+using DrSentinel.Sandbox.Region;
 using Npgsql;
 
 namespace DrSentinel.IntegrationTests.Actions;
@@ -238,6 +239,29 @@ public sealed class FailoverTests : IAsyncLifetime
             throw new TimeoutException(e.Message + "\n" + string.Join('\n', second.Log.Split('\n').Where(l => l.Contains("Plan to", StringComparison.Ordinal))), e);
         }
         Assert.Equal(1, FailoversStarted());
+    }
+
+    [Fact]
+    public async Task GrayFailureOfAClusterWritersZone_FailoverDbClusterToAReaderInAHealthyZone()
+    {
+        // The seed's region plus a Multi-AZ DB cluster whose writer is in the failing zone (clusters are not backed by servers).
+        await _sandbox.DisposeAsync();
+        var cluster = new DbClusterSpec { Id = "orders", Members = [new("orders-1", Zone, true), new("orders-2", "eu-central-1b", false), new("orders-3", "eu-central-1c", false)] };
+        _sandbox = await Sandboxes.StartWithDataPlaneAsync(speed: 100, topology: Topology.Default() with { DbClusters = [cluster] });
+        _control.Dispose();
+        _control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        var host = await StartAsync(Webhooks.NewStateDirectory(), more: "--Actions:AllowedDatabases:2=orders");
+        await FailGrayAsync(host);
+
+        var alert = Webhooks.Alert("DrSentinelRdsPrimaryInImpairedAz", Zone, fingerprint: "c1c2c3c4", startsAt: DateTimeOffset.UtcNow, labels: ("db_instance", "orders-1"));
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, alert));
+
+        string Writer() => _sandbox.State(r => r.DbClusters["orders"].Members.Single(m => m.Writer).InstanceId);
+        await WithDecisions(host, () => Poll.UntilAsync(() => Writer() != "orders-1" && _sandbox.State(r => r.DbClusters["orders"].Status) == "available",
+            Deadline, "the cluster's writer moved out of the zone"));
+        Assert.Equal("orders-2", Writer());
+        Assert.Equal(1, _sandbox.Calls("rds:FailoverDBCluster"));
+        await Poll.UntilAsync(() => host.Log.Contains("Failover done: orders", StringComparison.Ordinal), Deadline, "followed to its end");
     }
 
     [Fact]

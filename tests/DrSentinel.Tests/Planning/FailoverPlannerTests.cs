@@ -271,4 +271,55 @@ public sealed class FailoverPlannerTests
         Assert.Equal(1, ActionBudget.TestFailoversLast24Hours(history, Start));
         Assert.Equal(2, new ActionBudget(TimeSpan.FromMinutes(15), 30).Trim(history, Start).Length); // kept for the day, the rest by the hour
     }
+
+    private static InventorySnapshot ClusterSnapshot(string writerZone = "eu-central-1a", ImmutableDictionary<string, string>? tags = null, params string[] impaired)
+    {
+        DbInstanceState Member(string id, string zone) =>
+            new(id, "postgres", "available", zone, null, false, null, "orders", zone == writerZone, "127.0.0.1", 5432)
+            {
+                Arn = $"arn:aws:rds:eu-central-1:123456789012:db:{id}",
+                Tags = id == "orders-1" ? tags ?? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty,
+            };
+        return Snapshot(impaired: impaired) with { DbInstances = [Member("orders-1", "eu-central-1a"), Member("orders-2", "eu-central-1b"), Member("orders-3", "eu-central-1c")] };
+    }
+
+    private static PlanRequest ClusterRequest(InventorySnapshot snapshot, DateTimeOffset now) =>
+        new(new AlertRoute(PlanIntent.Failover, "eu-central-1a", Plan.RdsFailoverPlaybook, null) { Resource = "orders-1" }, Episode, Start, snapshot,
+            new ActionPolicy { AllowedDatabases = ["orders"] }, now);
+
+    [Fact]
+    public void PlanRdsFailover_ClusterWriterInAnImpairedZone_FailsOverToAReaderInAHealthyZone()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(impaired: "eu-central-1a"), AfterGrace));
+
+        var step = Assert.IsType<FailoverDbCluster>(Assert.Single(plan.Steps));
+        Assert.Equal(("orders", "orders-1", "orders-2"), (step.Cluster, step.Writer, step.Target));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_ClusterReadersOnlyInImpairedZones_HaltsForAHuman()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(impaired: ["eu-central-1a", "eu-central-1b", "eu-central-1c"]), AfterGrace));
+
+        Assert.Equal(PlanVerdict.Refused, plan.Verdict);
+        Assert.Empty(plan.Steps);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_ClusterWriterAlreadyMovedByDrSentinel_NotAgain()
+    {
+        var ledger = ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format());
+
+        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(writerZone: "eu-central-1b", tags: ledger, impaired: "eu-central-1a"), AfterGrace.AddMinutes(1)));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanRdsFailover_ClusterWriterMovedByAws_NothingToDo()
+    {
+        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(writerZone: "eu-central-1c", impaired: "eu-central-1a"), AfterGrace));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
+    }
 }
