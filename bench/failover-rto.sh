@@ -7,8 +7,7 @@
 #
 #   RTO = zone failure -> first write acknowledged again (per endpoint)
 #   RPO = writes acknowledged and then missing from the new primary, counted after the failover
-#   breakdown (gray): webhook received (detection + for + notification), the failover call (grace), the resource
-#   available in its new zone (AWS's failover), first write (the endpoint moved, the server promoted)
+#   and, for a failover DrSentinel made, the time from its call to the resource available in the new zone (its log)
 #
 #   bench/failover-rto.sh            # BENCH_MODES="gray hard" BENCH_EVALUATION=15s
 #
@@ -20,12 +19,8 @@ evaluation=${BENCH_EVALUATION:-15s}
 require "prometheus prometheus-alertmanager postgresql-client redis-tools curl python3-boto3" prometheus prometheus-alertmanager psql redis-cli curl /usr/bin/python3
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# The first log line of DrSentinel's containing $1, as epoch milliseconds (its log is timestamped), or "-".
-logged_ms() {
-  local line; line=$(grep -m1 -F "$1" "$work/drsentinel-$mode.log" || true)
-  [ -z "$line" ] && { echo -; return; }
-  date -d "$(echo "$line" | cut -c1-23)" +%s%3N
-}
+# Seconds a failover DrSentinel followed took from its call to the resource available in the new zone ("-" if none).
+followed_s() { grep -a -m1 -F "Failover done: $1:" "$work/drsentinel-$mode.log" | sed -n 's/.*available after \([0-9]*\) s.*/\1/p' | grep . || echo -; }
 since() { [ "$1" = - ] && echo - || echo "$(( ($1 - failed_at) / 1000 )).$(( ($1 - failed_at) % 1000 / 100 ))"; }
 
 dotnet build "$root/src/DrSentinel" -c Release -v quiet -nologo >"$work/build.log"
@@ -125,20 +120,16 @@ PY
     [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" EXISTS "rto:$id")" = 1 ] || redis_lost=$((redis_lost + 1))
   done <"$work/redis-acked-$mode"
 
-  local received called rds_done cache_done calls
-  received=$(logged_ms "Accepted DrSentinelRdsPrimaryInImpairedAz (firing)")
-  called=$(logged_ms "Acted: fail pyairtable-primary over")
-  rds_done=$(logged_ms "Failover done: pyairtable-primary")
-  cache_done=$(logged_ms "Failover done: pyairtable-redis")
+  local calls
   calls=$(curl -sf "$sandbox/sandbox/state" | python3 -c 'import json,sys; c=json.load(sys.stdin).get("apiCalls",{}); print(sum(v for k,v in c.items() if k in ("rds:RebootDBInstance","elasticache:TestFailover","elasticache:ModifyReplicationGroup")))' 2>/dev/null || echo "?")
-  echo "| $mode | $(since "$pg_back") | $(since "$redis_back") | $(since "$received") | $(since "$called") | $(since "$rds_done") | $(since "$cache_done") | $calls | $pg_lost of $acked_pg | $redis_lost of $acked_redis |"
+  echo "| $mode | $(since "$pg_back") | $(since "$redis_back") | $(followed_s pyairtable-primary) | $(followed_s pyairtable-redis) | $calls | $pg_lost of $acked_pg | $redis_lost of $acked_redis |"
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 }
 
 echo "### Failover RTO/RPO run of $(date -u +%Y-%m-%dT%H:%MZ) (region speed 1, evaluation and scrape every $evaluation, default \`for\` and grace)"
 echo
-echo "| failure | RDS writable again (s) | Redis writable again (s) | RDS alert at the webhook (s) | failover call (s) | RDS failover done (s) | Redis failover done (s) | DrSentinel's failover calls | PostgreSQL writes lost (acked) | Redis writes lost (acked) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| failure | RDS writable again (s) | Redis writable again (s) | RDS failover, call to available (s) | Redis failover, call to available (s) | DrSentinel's failover calls | PostgreSQL writes lost (of acked) | Redis writes lost (of acked) |"
+echo "|---|---|---|---|---|---|---|---|"
 for mode in $modes; do run "$mode"; done
 echo
 echo "Seconds from the zone's failure. Logs: $work"
