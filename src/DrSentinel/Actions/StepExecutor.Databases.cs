@@ -23,13 +23,8 @@ public sealed partial class StepExecutor
         if (db.AvailabilityZone != step.FromZone) return Done($"the primary is already in {db.AvailabilityZone}");
         if (db.Status != "available") return Stale($"{step.DbInstance} is {db.Status}, not available");
         if (db.SecondaryAvailabilityZone != step.ToZone) return Stale($"its standby is in {db.SecondaryAvailabilityZone ?? "no zone"} now, not {step.ToZone}");
-        if (FailoverLedger.Parse(db.Tags.GetValueOrDefault(LedgerKeys.FailedOver)) is { } ledger && ledger.Episode == step.Episode)
-        {
-            // Tagged for this incident before a restart or a lost answer: the call went out if RDS says a failover began since.
-            var events = await rds.DescribeEventsAsync(step.DbInstance, "db-instance", time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
-            if (events.Any(e => e.Date >= ledger.At.AddSeconds(-1) && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase)))
-                return Done($"a failover began at {ledger.At:HH:mm:ss} for this incident");
-        }
+        if (await FailoverBeganAsync(db.Tags, step.Episode, step.DbInstance, "db-instance", cancel).ConfigureAwait(false) is { } began)
+            return Done($"a failover began at {began:HH:mm:ss} for this incident");
         var arn = db.Arn ?? step.Arn;
         calling();
         await rds.AddTagsToResourceAsync(arn, [new(LedgerKeys.FailedOver, new FailoverLedger(step.FromZone, step.Episode, time.GetUtcNow()).Format())], cancel)
@@ -52,18 +47,25 @@ public sealed partial class StepExecutor
         var target = cluster.Members.FirstOrDefault(m => m.InstanceId == step.Target);
         if (target is null || target.IsWriter) return Stale($"{step.Target} is no longer a reader of {step.Cluster}");
         var instances = await rds.DescribeDbInstancesAsync(step.Writer, cancel).ConfigureAwait(false);
-        if (instances.Count > 0 && FailoverLedger.Parse(instances[0].Tags.GetValueOrDefault(LedgerKeys.FailedOver)) is { } ledger && ledger.Episode == step.Episode)
-        {
-            var events = await rds.DescribeEventsAsync(step.Cluster, "db-cluster", time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
-            if (events.Any(e => e.Date >= ledger.At.AddSeconds(-1) && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase)))
-                return Done($"a failover began at {ledger.At:HH:mm:ss} for this incident");
-        }
+        if (instances.Count > 0 && await FailoverBeganAsync(instances[0].Tags, step.Episode, step.Cluster, "db-cluster", cancel).ConfigureAwait(false) is { } began)
+            return Done($"a failover began at {began:HH:mm:ss} for this incident");
         calling();
         await rds.AddTagsToResourceAsync(step.WriterArn, [new(LedgerKeys.FailedOver, new FailoverLedger(step.FromZone, step.Episode, time.GetUtcNow()).Format())], cancel)
             .ConfigureAwait(false);
         await rds.FailoverDbClusterAsync(step.Cluster, step.Target, cancel).ConfigureAwait(false);
         follower.FollowCluster(step);
         return Changed("RDS took the cluster failover");
+    }
+
+    /// <summary>
+    /// When the ledger tag names this incident (written before a restart or a lost answer), whether the call went out:
+    /// RDS's events show a failover since the tag. Its time if so; null when there is no such tag or no such event.
+    /// </summary>
+    private async Task<DateTimeOffset?> FailoverBeganAsync(IReadOnlyDictionary<string, string> tags, string episode, string source, string sourceType, CancellationToken cancel)
+    {
+        if (FailoverLedger.From(tags) is not { } ledger || ledger.Episode != episode) return null;
+        var events = await rds.DescribeEventsAsync(source, sourceType, time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
+        return events.Any(e => e.Date >= ledger.At.AddSeconds(-1) && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase)) ? ledger.At : null;
     }
 
     private async Task<StepResult> CacheFailoverAsync(FailoverCacheGroup step, Action calling, CancellationToken cancel)

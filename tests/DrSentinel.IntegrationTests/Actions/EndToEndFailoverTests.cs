@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using DrSentinel.IntegrationTests.Alerts;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace DrSentinel.IntegrationTests.Actions;
@@ -52,38 +50,6 @@ public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLife
 
     private long FailoverCalls() => _sandbox.Calls("rds:RebootDBInstance") + _sandbox.Calls("elasticache:TestFailover") + _sandbox.Calls("elasticache:ModifyReplicationGroup");
 
-    private async Task<bool> WritesThroughRdsAsync()
-    {
-        var port = _sandbox.State(r => r.DbInstances[Db].DataPort!.Value);
-        try
-        {
-            await using var db = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=2;Command Timeout=2");
-            await db.OpenAsync();
-            await using var command = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS orders (id serial); INSERT INTO orders DEFAULT VALUES", db);
-            await command.ExecuteNonQueryAsync();
-            return true;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
-        {
-            return false;
-        }
-    }
-
-    private async Task<bool> WritesThroughRedisAsync()
-    {
-        var port = _sandbox.State(r => r.ReplicationGroups[Cache].PrimaryDataPort!.Value);
-        try
-        {
-            var result = await ExternalProcess.RunAsync("redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "SET", "order:1", "paid"],
-                TimeSpan.FromSeconds(3));
-            return result.Output.Trim() == "OK";
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
     private void Say(string what) => output.WriteLine(what + "\n" + string.Join('\n', _host.Log.Split('\n').Where(l =>
         l.Contains("Plan to", StringComparison.Ordinal) || l.Contains("Acted", StringComparison.Ordinal) || l.Contains("Failover", StringComparison.Ordinal)
         || l.Contains("probe of", StringComparison.Ordinal))));
@@ -100,9 +66,9 @@ public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLife
         {
             await Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, TimeSpan.FromMinutes(4), "both primaries moved out of the zone");
             var moved = failed.Elapsed;
-            await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, TimeSpan.FromSeconds(60), "a write through the RDS endpoint");
+            await Poll.UntilAsync(() => ApplicationWrites.ThroughRdsAsync(_sandbox), ok => ok, TimeSpan.FromSeconds(60), "a write through the RDS endpoint");
             var rds = failed.Elapsed;
-            await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, TimeSpan.FromSeconds(60), "a write through the Redis primary endpoint");
+            await Poll.UntilAsync(() => ApplicationWrites.ThroughRedisAsync(_sandbox), ok => ok, TimeSpan.FromSeconds(60), "a write through the Redis primary endpoint");
             output.WriteLine($"gray failure: both primaries out after {moved.TotalSeconds:F0} s, RDS writable after {rds.TotalSeconds:F0} s, Redis after {failed.Elapsed.TotalSeconds:F0} s");
         }
         finally

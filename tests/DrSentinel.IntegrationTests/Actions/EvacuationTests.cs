@@ -256,11 +256,9 @@ public sealed class EvacuationTests : IAsyncLifetime
         Assert.Equal(2, samples.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "refused"))); // each episode said once
     }
 
-    [Fact]
-    public async Task ZoneRestoredThenAnotherZoneFailsWithinTheCooldown_TheOtherZoneIsEvacuatedWhole()
+    /// <summary>One whole incident of the zone: failed, evacuated for the alert, recovered, restored for its resolution.</summary>
+    private async Task EvacuatedAndRestoredAsync(DrSentinelHost host)
     {
-        const string other = "eu-central-1b";
-        var host = await StartAsync(Webhooks.NewStateDirectory());
         var before = Webhooks.ChangeableState(_sandbox);
         await FailZoneAsync(host);
         using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
@@ -269,7 +267,15 @@ public sealed class EvacuationTests : IAsyncLifetime
         await RecoverZoneAsync(host);
         using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
             Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
-        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "zone a restored");
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "the zone restored whole");
+    }
+
+    [Fact]
+    public async Task ZoneRestoredThenAnotherZoneFailsWithinTheCooldown_TheOtherZoneIsEvacuatedWhole()
+    {
+        const string other = "eu-central-1b";
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        await EvacuatedAndRestoredAsync(host);
 
         // Minutes later (well within the 15-minute cooldown) zone b is lost: the groups zone a's incident touched are needed again.
         (await _control.PostAsync($"sandbox/zones/{other}/fail?mode=hard", null)).EnsureSuccessStatusCode();
@@ -289,15 +295,7 @@ public sealed class EvacuationTests : IAsyncLifetime
     public async Task SameZoneEvacuatedAgainForAnotherAlertWithinTheCooldown_RefusedWhole_NothingCordoned()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory());
-        var before = Webhooks.ChangeableState(_sandbox);
-        await FailZoneAsync(host);
-        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
-            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
-        await EvacuatedAsync();
-        await RecoverZoneAsync(host);
-        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
-            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
-        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "zone restored whole");
+        await EvacuatedAndRestoredAsync(host);
         var calls = _sandbox.Calls("kubernetes:patch-node") + _sandbox.Calls("autoscaling:UpdateAutoScalingGroup");
 
         // The zone flaps: the same alert again, a new episode, within the cooldown.

@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Net;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
 using DrSentinel.Sandbox.Region;
-using Npgsql;
 
 namespace DrSentinel.IntegrationTests.Actions;
 
@@ -63,40 +61,6 @@ public sealed class FailoverTests : IAsyncLifetime
         return response.StatusCode;
     }
 
-    /// <summary>One write through the RDS instance endpoint, as the application makes it; false while it cannot.</summary>
-    private async Task<bool> WritesThroughRdsAsync()
-    {
-        var port = _sandbox.State(r => r.DbInstances[Db].DataPort!.Value);
-        try
-        {
-            await using var db = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=2;Command Timeout=2");
-            await db.OpenAsync();
-            await using var command = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS orders (id serial); INSERT INTO orders DEFAULT VALUES", db);
-            await command.ExecuteNonQueryAsync();
-            return true;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>One write through the replication group's primary endpoint; false while it cannot.</summary>
-    private async Task<bool> WritesThroughRedisAsync()
-    {
-        var port = _sandbox.State(r => r.ReplicationGroups[Cache].PrimaryDataPort!.Value);
-        try
-        {
-            var result = await ExternalProcess.RunAsync("redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "SET", "order:1", "paid"],
-                TimeSpan.FromSeconds(3));
-            return result.Output.Trim() == "OK";
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Runs <paramref name="wait"/>; when it times out, the failure carries DrSentinel's decisions from its log.</summary>
     private static async Task WithDecisions(DrSentinelHost host, Func<Task> wait)
     {
@@ -117,13 +81,13 @@ public sealed class FailoverTests : IAsyncLifetime
     {
         var host = await StartAsync(Webhooks.NewStateDirectory());
         await FailGrayAsync(host);
-        Assert.False(await WritesThroughRdsAsync());
+        Assert.False(await ApplicationWrites.ThroughRdsAsync(_sandbox));
 
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone), Webhooks.RedisAlert(Zone)));
 
         await WithDecisions(host, () => Poll.UntilAsync(() => DbZone() != Zone && CacheZone() != Zone, Deadline, "both primaries out of the zone"));
-        await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, Deadline, "a write through the RDS endpoint");
-        await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, Deadline, "a write through the Redis primary endpoint");
+        await Poll.UntilAsync(() => ApplicationWrites.ThroughRdsAsync(_sandbox), ok => ok, Deadline, "a write through the RDS endpoint");
+        await Poll.UntilAsync(() => ApplicationWrites.ThroughRedisAsync(_sandbox), ok => ok, Deadline, "a write through the Redis primary endpoint");
         Assert.Equal("eu-central-1b", DbZone()); // its standby's zone
         Assert.Equal(1, _sandbox.Calls("rds:RebootDBInstance"));
         Assert.Equal(1, _sandbox.Calls("elasticache:TestFailover"));
@@ -164,7 +128,7 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RedisAlert(Zone)));
 
         await Poll.UntilAsync(() => CacheZone() != Zone, Deadline, "the Redis primary out of the zone");
-        await Poll.UntilAsync(WritesThroughRedisAsync, ok => ok, Deadline, "a write through the Redis primary endpoint");
+        await Poll.UntilAsync(() => ApplicationWrites.ThroughRedisAsync(_sandbox), ok => ok, Deadline, "a write through the Redis primary endpoint");
         Assert.True(_sandbox.Calls("elasticache:ModifyReplicationGroup") >= 1);
         Assert.Contains("refused TestFailover", host.Log, StringComparison.Ordinal);
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "success")) == 1, Deadline, "counted");
@@ -206,7 +170,7 @@ public sealed class FailoverTests : IAsyncLifetime
         var second = await StartAsync(state); // the alert is still pending in the journal: planned again at start
 
         await Poll.UntilAsync(() => DbZone() == "eu-central-1b", Deadline, "the failover done by the second process");
-        await Poll.UntilAsync(WritesThroughRdsAsync, ok => ok, Deadline, "a write through the RDS endpoint");
+        await Poll.UntilAsync(() => ApplicationWrites.ThroughRdsAsync(_sandbox), ok => ok, Deadline, "a write through the RDS endpoint");
         await second.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "rds-force-failover"), ("outcome", "success")) == 1, Deadline, "acted once");
         Assert.Equal(1, FailoversStarted());
     }
