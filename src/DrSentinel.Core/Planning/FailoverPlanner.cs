@@ -48,13 +48,7 @@ public static class FailoverPlanner
         // Busy first: a failover under way (AWS's, or DrSentinel's for another alert) is waited out, then judged by where it left the primary.
         if (!db.Available)
             return Refuse(RefusalCodes.ResourceBusy, $"{id} is {db.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
-        if (ledger is { } earlier && earlier.Episode != request.Episode && request.Now - earlier.At < policy.FailoverCooldown)
-            return Refuse(RefusalCodes.Cooldown,
-                $"DrSentinel failed {id} over for another alert {(request.Now - earlier.At).TotalMinutes:F1} min ago (cooldown {policy.FailoverCooldown.TotalMinutes:F0} min): a human decides");
-        if (Grace(request) is { } remaining)
-            return Refuse(RefusalCodes.GracePeriod,
-                $"giving AWS its chance to fail {id} over by itself: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
-                with { WaitsForZone = true, RecheckAfter = remaining };
+        if (CooldownOrGrace(request, ledger, id, Refuse) is { } heldBack) return heldBack;
         if (db.Arn is null) return Refuse(RefusalCodes.UnknownResource, $"RDS reported no ARN for {id}: its ledger tag cannot be written");
 
         return new Plan(playbook, intent, zone, PlanVerdict.Act,
@@ -96,13 +90,7 @@ public static class FailoverPlanner
             return Refuse(RefusalCodes.BothZonesImpaired, $"no reader of {cluster} is available in a healthy zone: a human decides");
         if (!writer.Available)
             return Refuse(RefusalCodes.ResourceBusy, $"{writer.Id} is {writer.Status}, not available: it cannot fail over now") with { WaitsForZone = true };
-        if (ledger is { } earlier && earlier.Episode != request.Episode && request.Now - earlier.At < policy.FailoverCooldown)
-            return Refuse(RefusalCodes.Cooldown,
-                $"DrSentinel failed {cluster} over for another alert {(request.Now - earlier.At).TotalMinutes:F1} min ago (cooldown {policy.FailoverCooldown.TotalMinutes:F0} min): a human decides");
-        if (Grace(request) is { } remaining)
-            return Refuse(RefusalCodes.GracePeriod,
-                $"giving AWS its chance to fail {cluster} over by itself: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
-                with { WaitsForZone = true, RecheckAfter = remaining };
+        if (CooldownOrGrace(request, ledger, cluster, Refuse) is { } heldBack) return heldBack;
         if (writer.Arn is null) return Refuse(RefusalCodes.UnknownResource, $"RDS reported no ARN for {writer.Id}: its ledger tag cannot be written");
 
         return new Plan(playbook, intent, zone, PlanVerdict.Act,
@@ -159,6 +147,23 @@ public static class FailoverPlanner
         return new Plan(playbook, intent, zone, PlanVerdict.Act,
             $"{impairment.Explanation}; the primary {primary.CacheClusterId} of {id} is still there after the grace period, {healthy[0].CacheClusterId} in {healthy[0].Zone} can take over",
             [new FailoverCacheGroup(id, group.Arn, primary.NodeGroupId, zone, fallback, quotaSpent, request.Episode)], findings, 0, 0) { Resource = id };
+    }
+
+    /// <summary>
+    /// The RDS playbooks' last holds before acting: another alert's failover of <paramref name="what"/> within the cooldown
+    /// (a human decides), then AWS's grace period (planned again when it ends); null when neither holds.
+    /// </summary>
+    private static Plan? CooldownOrGrace(PlanRequest request, FailoverLedger? ledger, string what, Func<string, string, Plan> refuse)
+    {
+        var policy = request.Policy;
+        if (ledger is { } earlier && earlier.Episode != request.Episode && request.Now - earlier.At < policy.FailoverCooldown)
+            return refuse(RefusalCodes.Cooldown,
+                $"DrSentinel failed {what} over for another alert {(request.Now - earlier.At).TotalMinutes:F1} min ago (cooldown {policy.FailoverCooldown.TotalMinutes:F0} min): a human decides");
+        return Grace(request) is { } remaining
+            ? refuse(RefusalCodes.GracePeriod,
+                $"giving AWS its chance to fail {what} over by itself: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
+                with { WaitsForZone = true, RecheckAfter = remaining }
+            : null;
     }
 
     /// <summary>What is left of AWS's grace period, counted from the alert's start; null once it is over.</summary>
