@@ -26,6 +26,18 @@ public sealed record ActionPolicy
     /// <summary>No second failover of the same database for another alert within this time.</summary>
     public TimeSpan FailoverCooldown { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Read replicas DrSentinel may promote when their source's primary and its Multi-AZ partner are both lost; empty means
+    /// none. Promotion ends replication for good, so it is enabled replica by replica.
+    /// </summary>
+    public ImmutableHashSet<string> PromotableReplicas { get; init; } = ImmutableHashSet<string>.Empty;
+
+    /// <summary>
+    /// The most writes, as time, a replica promotion may lose: a replica whose newest replayed write is older than this is
+    /// not promoted. Raising it is how a human tells DrSentinel to promote beyond the RPO.
+    /// </summary>
+    public TimeSpan ReplicaPromotionRpo { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>TestFailover calls AWS allows per account and region in any rolling 24 hours.</summary>
     public int TestFailoverQuota { get; init; } = 15;
 

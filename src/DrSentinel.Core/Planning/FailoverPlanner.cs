@@ -35,16 +35,20 @@ public static class FailoverPlanner
         if (ledger is { } mine && db.Zone != mine.FromZone && (mine.Episode == request.Episode || mine.FromZone == zone))
             return Nothing(RefusalCodes.AlreadyFailedOver,
                 $"DrSentinel failed {id} over out of {mine.FromZone} at {mine.At:HH:mm:ss}{(mine.Episode == request.Episode ? " for this incident" : "")}; its primary is in {db.Zone} now");
+        if (ReplicaPromotionPlanner.AlreadyPromoted(request, id, zone) is { } promoted) return promoted;
         if (db.Zone != zone && ledger?.Episode != request.Episode)
             return Nothing(RefusalCodes.DoneByAws, $"the primary of {id} is already in {db.Zone ?? "no zone"}, out of {zone}: AWS (or a human) moved it; DrSentinel does nothing");
 
         var impairment = ZoneImpairment.Assess(snapshot, zone);
         if (!impairment.Impaired)
             return Refuse(RefusalCodes.ZoneHealthy, $"{zone} does not look impaired now ({impairment.Explanation}); nothing is failed over") with { WaitsForZone = true };
+        // No partner to fail over to: the replica promotion playbook takes over where a replica is enabled for it.
         if (!db.MultiAz || db.SecondaryZone is not { } standby)
-            return Refuse(RefusalCodes.NotMultiAz, $"{id} has no Multi-AZ standby to fail over to; promoting a read replica is a separate playbook and a human's call");
+            return ReplicaPromotionPlanner.PlanPromotion(request, db,
+                Refuse(RefusalCodes.NotMultiAz, $"{id} has no Multi-AZ standby to fail over to: a human decides"));
         if (standby == zone || ZoneImpairment.Assess(snapshot, standby) is { Impaired: true })
-            return Refuse(RefusalCodes.BothZonesImpaired, $"the standby of {id} is in {standby}, which is impaired too ({ZoneImpairment.Assess(snapshot, standby).Explanation}): a human decides");
+            return ReplicaPromotionPlanner.PlanPromotion(request, db,
+                Refuse(RefusalCodes.BothZonesImpaired, $"the standby of {id} is in {standby}, which is impaired too ({ZoneImpairment.Assess(snapshot, standby).Explanation}): a human decides"));
         // Busy first: a failover under way (AWS's, or DrSentinel's for another alert) is waited out, then judged by where it left the primary.
         if (!db.Available)
             return Refuse(RefusalCodes.ResourceBusy, $"{id} is {db.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
@@ -167,7 +171,7 @@ public static class FailoverPlanner
     }
 
     /// <summary>What is left of AWS's grace period, counted from the alert's start; null once it is over.</summary>
-    private static TimeSpan? Grace(PlanRequest request)
+    internal static TimeSpan? Grace(PlanRequest request)
     {
         var remaining = request.AlertStartsAt + request.Policy.FailoverGrace - request.Now;
         return remaining > TimeSpan.Zero ? remaining : null;

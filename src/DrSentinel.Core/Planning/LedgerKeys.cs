@@ -20,6 +20,9 @@ public static class LedgerKeys
     /// <summary>DB instance or replication group tag: the failover DrSentinel started (<see cref="FailoverLedger"/>).</summary>
     public const string FailedOver = Prefix + "failed-over";
 
+    /// <summary>DB instance tag on a read replica DrSentinel promoted: the instance it was a replica of.</summary>
+    public const string PromotedFrom = Prefix + "promoted-from";
+
     /// <summary>Node annotation: the zone DrSentinel cordoned this node for.</summary>
     public const string CordonedForZone = Prefix + "cordoned-for-zone";
 

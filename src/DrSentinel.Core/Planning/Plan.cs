@@ -19,6 +19,7 @@ public sealed record Plan(
     public const string CapacityPlaybook = "az-capacity";
     public const string RdsFailoverPlaybook = "rds-failover";
     public const string CacheFailoverPlaybook = "elasticache-failover";
+    public const string ReplicaPromotionPlaybook = "rds-replica-promotion";
 
     public static Plan Refuse(PlanIntent intent, string zone, string code, string reason, ImmutableArray<string> findings = default) =>
         Refuse(CapacityPlaybook, intent, zone, code, reason, findings);
@@ -127,6 +128,9 @@ public static class RefusalCodes
     public const string GracePeriod = "grace-period";
     public const string ResourceBusy = "resource-busy";
     public const string QuotaSpent = "quota-spent";
+    public const string LagUnknown = "lag-unknown";
+    public const string BeyondRpo = "beyond-rpo";
+    public const string ReplicaStreaming = "replica-streaming";
     /// <summary>Not a refusal: AWS already moved the primary out of the zone (a NoOp's reason).</summary>
     public const string DoneByAws = "done-by-aws";
     /// <summary>Not a refusal: DrSentinel already failed it over for this incident (a NoOp's reason).</summary>
@@ -172,4 +176,18 @@ public sealed record FailoverDbCluster(string Cluster, string Writer, string Wri
     public override string Action => "rds-cluster-failover";
     public override string Kind => "DBCluster";
     public override string Describe() => $"fail DB cluster {Cluster} over from {Writer} in {FromZone} to {Target} (FailoverDBCluster)";
+}
+
+/// <summary>
+/// PromoteReadReplica: <see cref="Replica"/>, in a healthy zone, becomes a standalone primary because its source
+/// <see cref="Source"/> and the source's Multi-AZ partner are lost. Ends replication for good; the application must be
+/// pointed at the replica's own endpoint. <see cref="LossBound"/>: the age of its newest replayed write when planned.
+/// </summary>
+public sealed record PromoteReadReplica(string Replica, string Arn, string Source, string FromZone, string ReplicaZone, TimeSpan LossBound, string Episode)
+    : PlanStep(Replica)
+{
+    public override string Action => "rds-promote-read-replica";
+    public override string Kind => "DBInstance";
+    public override string Describe() =>
+        $"promote read replica {Replica} in {ReplicaZone} to a standalone primary (PromoteReadReplica): {Source} in {FromZone} is lost with its standby; up to {LossBound.TotalSeconds:F0} s of writes are lost";
 }

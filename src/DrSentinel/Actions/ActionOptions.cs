@@ -44,6 +44,15 @@ public sealed class ActionOptions
     /// <summary>How long after a database alert starts firing AWS gets to fail the database over by itself.</summary>
     public TimeSpan FailoverGrace { get; set; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// Read replicas DrSentinel may promote when their source and its Multi-AZ partner are both lost; empty: none. The
+    /// source must be in <see cref="AllowedDatabases"/> too.
+    /// </summary>
+    public List<string> PromotableReplicas { get; set; } = [];
+
+    /// <summary>The most writes, as time, a replica promotion may lose (the seed's RPO); raise it to promote beyond.</summary>
+    public TimeSpan ReplicaPromotionRpo { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Where the Events about Auto Scaling groups go (node Events go where Kubernetes keeps them, "default").</summary>
     public string EventNamespace { get; set; } = "default";
 
@@ -56,6 +65,8 @@ public sealed class ActionOptions
         AllowedDatabases = [.. AllowedDatabases],
         FailoverGrace = FailoverGrace,
         FailoverCooldown = Cooldown,
+        PromotableReplicas = [.. PromotableReplicas],
+        ReplicaPromotionRpo = ReplicaPromotionRpo,
     };
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: <see cref="RetryBaseDelay"/>, doubling.</summary>

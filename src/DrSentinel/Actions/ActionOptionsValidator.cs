@@ -20,6 +20,9 @@ public sealed class ActionOptionsValidator : IValidateOptions<ActionOptions>
         if (o.AllowedDatabases.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedDatabases has an empty name (an empty entry never means \"all\")");
         if (o.FailoverGrace < TimeSpan.Zero || o.FailoverGrace > TimeSpan.FromMinutes(30))
             errors.Add($"Actions:FailoverGrace must be between 0 and 30 min, not {o.FailoverGrace}");
+        if (o.PromotableReplicas.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:PromotableReplicas has an empty name (an empty entry never means \"all\")");
+        if (o.ReplicaPromotionRpo <= TimeSpan.Zero || o.ReplicaPromotionRpo > TimeSpan.FromDays(1))
+            errors.Add($"Actions:ReplicaPromotionRpo must be above 0 and at most 1 day, not {o.ReplicaPromotionRpo}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

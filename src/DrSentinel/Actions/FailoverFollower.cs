@@ -26,6 +26,8 @@ public sealed partial class FailoverFollower(
 
     public void FollowCluster(FailoverDbCluster step) => Track(FollowClusterAsync(step, _stop.Token));
 
+    public void FollowPromotion(PromoteReadReplica step) => Track(FollowPromotionAsync(step, _stop.Token));
+
     /// <summary>Waits until the replication group is available again; a TimeoutException after <see cref="CacheDeadline"/>.</summary>
     public async Task CacheAvailableAsync(string group, CancellationToken cancel)
     {
@@ -82,6 +84,31 @@ public sealed partial class FailoverFollower(
             ? $"{step.Cluster}: writer {step.Target}, available after {time.GetElapsedTime(started).TotalSeconds:F0} s"
             : $"{step.Cluster}: the cluster failover did not complete within {RdsDeadline.TotalMinutes:F0} min; a human must look", warning: moved is not true, stop)
             .ConfigureAwait(false);
+    }
+
+    private async Task FollowPromotionAsync(PromoteReadReplica step, CancellationToken stop)
+    {
+        var started = time.GetTimestamp();
+        string? endpoint = null;
+        var standalone = await UntilAsync(async () =>
+        {
+            var db = First(await rds.DescribeDbInstancesAsync(step.Replica, stop).ConfigureAwait(false));
+            endpoint = db?.EndpointAddress is { } host ? $"{host}:{db.EndpointPort}" : null;
+            return db is { Status: "available", ReplicaSourceId: null };
+        }, RdsDeadline, stop).ConfigureAwait(false);
+        if (standalone is not true)
+        {
+            await ReportAsync(step, $"{step.Replica}: the promotion did not complete within {RdsDeadline.TotalMinutes:F0} min; a human must look", warning: true, stop).ConfigureAwait(false);
+            return;
+        }
+        var at = time.GetElapsedTime(started);
+        var writable = await UntilAsync(() => Task.FromResult(store.Current.PostgresProbes.Any(p =>
+            p.DbInstance == step.Replica && p.Up && p.InRecovery is false)), TimeSpan.FromMinutes(2), stop).ConfigureAwait(false);
+        var probed = store.Current.PostgresProbes.Any(p => p.DbInstance == step.Replica);
+        await ReportAsync(step, $"{step.Replica}: promoted, a standalone primary in {step.ReplicaZone} after {at.TotalSeconds:F0} s" + (!probed ? " (not probed)"
+            : writable is true ? $", writable as the probe sees it after {time.GetElapsedTime(started).TotalSeconds:F0} s" : ", but the probe does not see it writable yet")
+            + $"; point the application at {endpoint ?? "its endpoint"} (it no longer replicates from {step.Source})",
+            warning: probed && writable is not true, stop).ConfigureAwait(false);
     }
 
     private async Task FollowCacheAsync(FailoverCacheGroup step, CancellationToken stop)

@@ -58,6 +58,33 @@ public sealed partial class StepExecutor
     }
 
     /// <summary>
+    /// PromoteReadReplica, after reading both ends again: the replica still replicates from the source, the source's
+    /// primary is still in the lost zone. Both ledger tags (the source, the incident) go on the replica first.
+    /// </summary>
+    private async Task<StepResult> ReplicaPromotionAsync(PromoteReadReplica step, Action calling, CancellationToken cancel)
+    {
+        var found = await rds.DescribeDbInstancesAsync(step.Replica, cancel).ConfigureAwait(false);
+        if (found.Count == 0) return Stale($"{step.Replica} no longer exists");
+        var replica = found[0];
+        if (FailoverLedger.From(replica.Tags) is { } ledger && ledger.Episode == step.Episode
+            && replica.Tags.GetValueOrDefault(LedgerKeys.PromotedFrom) == step.Source)
+            return Done($"DrSentinel began promoting {step.Replica} at {ledger.At:HH:mm:ss} for this incident");
+        if (replica.ReplicaSourceId is null) return Stale($"{step.Replica} is no longer a read replica (someone promoted it)");
+        if (replica.ReplicaSourceId != step.Source) return Stale($"{step.Replica} replicates from {replica.ReplicaSourceId} now, not {step.Source}");
+        if (replica.Status != "available") return Stale($"{step.Replica} is {replica.Status}, not available");
+        var sources = await rds.DescribeDbInstancesAsync(step.Source, cancel).ConfigureAwait(false);
+        if (sources.Count > 0 && sources[0].AvailabilityZone != step.FromZone)
+            return Stale($"the primary of {step.Source} is in {sources[0].AvailabilityZone} now, out of {step.FromZone}: nothing to promote for");
+        calling();
+        await rds.AddTagsToResourceAsync(replica.Arn ?? step.Arn,
+            [new(LedgerKeys.PromotedFrom, step.Source), new(LedgerKeys.FailedOver, new FailoverLedger(step.FromZone, step.Episode, time.GetUtcNow()).Format())], cancel)
+            .ConfigureAwait(false);
+        await rds.PromoteReadReplicaAsync(step.Replica, cancel).ConfigureAwait(false);
+        follower.FollowPromotion(step);
+        return Changed($"RDS took the promotion of {step.Replica}; replication from {step.Source} ends");
+    }
+
+    /// <summary>
     /// When the ledger tag names this incident (written before a restart or a lost answer), whether the call went out:
     /// RDS's events show a failover since the tag. Its time if so; null when there is no such tag or no such event.
     /// </summary>

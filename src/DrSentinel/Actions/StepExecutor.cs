@@ -48,6 +48,7 @@ public sealed partial class StepExecutor(
         FailoverDbInstance f => await WithRetriesAsync(step, () => RdsFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         FailoverDbCluster f => await WithRetriesAsync(step, () => ClusterFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         FailoverCacheGroup f => await WithRetriesAsync(step, () => CacheFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
+        PromoteReadReplica p => await WithRetriesAsync(step, () => ReplicaPromotionAsync(p, calling, cancel), cancel).ConfigureAwait(false),
         _ => await WithRetriesAsync(step, () => GroupStepAsync(step, calling, cancel), cancel).ConfigureAwait(false),
     };
 
