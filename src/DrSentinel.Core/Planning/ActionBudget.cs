@@ -22,9 +22,13 @@ public sealed record ActionRecord(DateTimeOffset At, PlanIntent Intent, string R
 /// </summary>
 public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
 {
-    public PlanRefusal? Refusal(Plan plan, string episode, IReadOnlyCollection<ActionRecord> history, DateTimeOffset now)
+    /// <summary>
+    /// Why <paramref name="plan"/> may not run, or null. <paramref name="stepsInFlight"/>: the steps of plans being carried
+    /// out elsewhere now, counted against the cap as if done (conservative: a step done meanwhile counts twice until they end).
+    /// </summary>
+    public PlanRefusal? Refusal(Plan plan, string episode, IReadOnlyCollection<ActionRecord> history, DateTimeOffset now, int stepsInFlight = 0)
     {
-        var lastHour = history.Count(r => r.At > now - TimeSpan.FromHours(1));
+        var lastHour = history.Count(r => r.At > now - TimeSpan.FromHours(1)) + stepsInFlight;
         if (lastHour + plan.Steps.Length > MaxPerHour)
             return new(RefusalCodes.HourlyCap,
                 $"{lastHour} mutating actions in the last hour and this plan's {plan.Steps.Length} would pass the cap of {MaxPerHour} (Actions:MaxActionsPerHour); nothing of it is done");

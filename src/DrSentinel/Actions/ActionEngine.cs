@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using DrSentinel.Alerting;
 using DrSentinel.Inventory;
 using DrSentinel.Inventory.Aws;
@@ -9,12 +10,14 @@ using Microsoft.Extensions.Options;
 namespace DrSentinel.Actions;
 
 /// <summary>
-/// Takes accepted alerts one at a time: plans from the inventory, and unless in dry-run or stopped by the kill switch,
+/// Takes accepted alerts in lanes: one for the zones' node capacity (one zone at a time), one per database, so a
+/// failover never waits behind an evacuation's retries; within a lane, one alert at a time. Plans from the inventory, and unless in dry-run or stopped by the kill switch,
 /// carries the steps out under the guardrails (a plan that would not act is made again from a fresh read first).
 /// An alert is marked handled only when that is over, so one interrupted by a restart is handled again, and the plan,
 /// made from the ledger on the resources, lists only what is left. A plan refused only because of how the zone looks
 /// now stays waiting and is made again every <see cref="ActionOptions.RecheckEvery"/> until it acts or the opposite
-/// alert (the resolution of a firing one, a new firing of a resolved one) has been handled.
+/// alert (the resolution of a firing one, a new firing of a resolved one) has been handled. The guardrails stay global:
+/// the kill switch, and the hourly cap, judged with the steps of the plans other lanes are carrying out counted in.
 /// </summary>
 public sealed partial class ActionEngine(
     AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor, ActionEvents events,
@@ -22,10 +25,23 @@ public sealed partial class ActionEngine(
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
-    private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _lastHandled = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _newestWaiting = new(StringComparer.Ordinal); // kind -> key: one look per kind
-    private readonly Dictionary<string, string> _waitingBecause = new(StringComparer.Ordinal); // key -> the reason code last said
+    private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal); // the dispatch loop's alone
+    private readonly Lock _budgetGate = new();
+    private int _stepsInFlight; // of plans being carried out, in every lane; under _budgetGate
+
+    /// <summary>
+    /// One lane: its queue and its memory of waiting alerts, touched by its own worker only. An alert's kind (and so its
+    /// opposite) always routes to the same lane.
+    /// </summary>
+    private sealed class Lane
+    {
+        public readonly Channel<InboxEntry> Queue = Channel.CreateUnbounded<InboxEntry>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        public readonly Dictionary<string, DateTimeOffset> WaitingSince = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, DateTimeOffset> LastHandled = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, string> NewestWaiting = new(StringComparer.Ordinal); // kind -> key: one look per kind
+        public readonly Dictionary<string, string> WaitingBecause = new(StringComparer.Ordinal); // key -> the reason code last said
+        public Task Worker = Task.CompletedTask;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,42 +53,81 @@ public sealed partial class ActionEngine(
         metrics.TestFailoversRemaining(Math.Max(0, o.Policy().TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), started)));
         await WaitForInventoryAsync(stoppingToken).ConfigureAwait(false);
         var pruned = time.GetTimestamp();
-        await foreach (var entry in inbox.Ready.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            if (!inbox.IsPending(entry)) continue; // withdrawn: its write failed and Alertmanager sends it again
-            try
+            await foreach (var entry in inbox.Ready.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                if (Superseded(entry))
+                LaneFor(entry.Alert, stoppingToken).Queue.Writer.TryWrite(entry);
+                if (time.GetElapsedTime(pruned) > PruneEvery)
                 {
-                    LogSuperseded(logger, entry.Alert.Name, entry.Alert.Firing ? "firing" : "resolved", entry.Alert.Fingerprint);
-                    Finish(entry);
-                }
-                else if (await HandleAsync(entry, _waitingSince.ContainsKey(entry.Key), stoppingToken).ConfigureAwait(false) is { } lookAgainIn)
-                {
-                    _waitingSince.TryAdd(entry.Key, time.GetUtcNow());
-                    _newestWaiting[Kind(entry.Alert, entry.Alert.Firing)] = entry.Key;
-                    _ = LookAgainLaterAsync(entry, lookAgainIn, stoppingToken);
-                }
-                else
-                {
-                    Finish(entry);
+                    inbox.Prune();
+                    pruned = time.GetTimestamp();
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        }
+        finally
+        {
+            foreach (var lane in _lanes.Values) lane.Queue.Writer.TryComplete();
+            await Task.WhenAll(_lanes.Values.Select(l => l.Worker)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The capacity playbook's lane, or the database's: playbook and resource. Started on first use.</summary>
+    private Lane LaneFor(ReceivedAlert alert, CancellationToken stop)
+    {
+        var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+        var key = route.Resource is null ? route.Playbook : $"{route.Playbook}/{route.Resource}";
+        if (_lanes.TryGetValue(key, out var lane)) return lane;
+        lane = new Lane();
+        lane.Worker = RunLaneAsync(lane, stop);
+        _lanes[key] = lane;
+        return lane;
+    }
+
+    private async Task RunLaneAsync(Lane lane, CancellationToken stop)
+    {
+        await Task.Yield();
+        try
+        {
+            await foreach (var entry in lane.Queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
+                await TakeAsync(lane, entry, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // left pending: handled again after the restart
+        }
+    }
+
+    private async Task TakeAsync(Lane lane, InboxEntry entry, CancellationToken stop)
+    {
+        if (!inbox.IsPending(entry)) return; // withdrawn: its write failed and Alertmanager sends it again
+        try
+        {
+            if (Superseded(lane, entry))
             {
-                return; // left pending: handled again after the restart
+                LogSuperseded(logger, entry.Alert.Name, entry.Alert.Firing ? "firing" : "resolved", entry.Alert.Fingerprint);
+                Finish(lane, entry);
             }
-            catch (Exception e)
+            else if (await HandleAsync(lane, entry, lane.WaitingSince.ContainsKey(entry.Key), stop).ConfigureAwait(false) is { } lookAgainIn)
             {
-                // Unexpected: say so with the alert, and do not take it again in a loop; a human reads the log.
-                LogHandlingFailed(logger, e, entry.Alert.Name, entry.Alert.Fingerprint);
-                Finish(entry);
+                lane.WaitingSince.TryAdd(entry.Key, time.GetUtcNow());
+                lane.NewestWaiting[Kind(entry.Alert, entry.Alert.Firing)] = entry.Key;
+                _ = LookAgainLaterAsync(entry, lookAgainIn, stop);
             }
-            if (time.GetElapsedTime(pruned) > PruneEvery)
+            else
             {
-                inbox.Prune();
-                pruned = time.GetTimestamp();
+                Finish(lane, entry);
             }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Unexpected: say so with the alert, and do not take it again in a loop; a human reads the log.
+            LogHandlingFailed(logger, e, entry.Alert.Name, entry.Alert.Fingerprint);
+            Finish(lane, entry);
         }
     }
 
@@ -81,18 +136,18 @@ public sealed partial class ActionEngine(
         $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{alert.Labels.GetValueOrDefault("db_instance") ?? alert.Labels.GetValueOrDefault("replication_group")}|{firing}";
 
     /// <summary>A waiting alert is over once the opposite alert was handled since, or a newer one of its kind waits instead.</summary>
-    private bool Superseded(InboxEntry entry) =>
-        _waitingSince.TryGetValue(entry.Key, out var since)
-        && ((_lastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since)
-            || (_newestWaiting.TryGetValue(Kind(entry.Alert, entry.Alert.Firing), out var newest) && newest != entry.Key));
+    private static bool Superseded(Lane lane, InboxEntry entry) =>
+        lane.WaitingSince.TryGetValue(entry.Key, out var since)
+        && ((lane.LastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since)
+            || (lane.NewestWaiting.TryGetValue(Kind(entry.Alert, entry.Alert.Firing), out var newest) && newest != entry.Key));
 
-    private void Finish(InboxEntry entry)
+    private void Finish(Lane lane, InboxEntry entry)
     {
-        _waitingSince.Remove(entry.Key);
-        _waitingBecause.Remove(entry.Key);
+        lane.WaitingSince.Remove(entry.Key);
+        lane.WaitingBecause.Remove(entry.Key);
         var kind = Kind(entry.Alert, entry.Alert.Firing);
-        if (_newestWaiting.TryGetValue(kind, out var newest) && newest == entry.Key) _newestWaiting.Remove(kind);
-        _lastHandled[kind] = time.GetUtcNow();
+        if (lane.NewestWaiting.TryGetValue(kind, out var newest) && newest == entry.Key) lane.NewestWaiting.Remove(kind);
+        lane.LastHandled[kind] = time.GetUtcNow();
         inbox.Complete(entry);
     }
 
@@ -128,7 +183,7 @@ public sealed partial class ActionEngine(
     /// Plans for one alert and carries the plan out; when it was refused only because of how things look now (the zone,
     /// a grace period), how long until it is worth planning again; null when the alert is done with.
     /// </summary>
-    private async Task<TimeSpan?> HandleAsync(InboxEntry entry, bool rechecking, CancellationToken stop)
+    private async Task<TimeSpan?> HandleAsync(Lane lane, InboxEntry entry, bool rechecking, CancellationToken stop)
     {
         var alert = entry.Alert;
         ActivityContext.TryParse(entry.TraceParent, null, out var parent);
@@ -163,13 +218,26 @@ public sealed partial class ActionEngine(
             if (plan is null) return null;
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
-            if (plan.Verdict == PlanVerdict.Act && history.Budget.Refusal(plan, alert.Episode, history.Snapshot(), time.GetUtcNow()) is { } refusal)
-                plan = plan.RefusedBy(refusal);
+            // A plan that will run holds its steps against the hourly cap until it ends, so two lanes cannot both pass it.
+            var running = false;
+            if (plan.Verdict == PlanVerdict.Act)
+            {
+                lock (_budgetGate)
+                {
+                    if (history.Budget.Refusal(plan, alert.Episode, history.Snapshot(), time.GetUtcNow(), _stepsInFlight) is { } refusal)
+                        plan = plan.RefusedBy(refusal);
+                    else if (!options.DryRun && !killSwitch.Engaged)
+                    {
+                        _stepsInFlight += plan.Steps.Length;
+                        running = true;
+                    }
+                }
+            }
             var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
             var lookAgainIn = plan.RecheckAfter is { } after && after < options.RecheckEvery ? after : options.RecheckEvery;
             // Said once when the wait began, and again only when its reason changes (the grace ended, the zone healed).
-            if (waits && rechecking && _waitingBecause.GetValueOrDefault(entry.Key) == plan.ReasonCode) return lookAgainIn;
-            if (waits) _waitingBecause[entry.Key] = plan.ReasonCode;
+            if (waits && rechecking && lane.WaitingBecause.GetValueOrDefault(entry.Key) == plan.ReasonCode) return lookAgainIn;
+            if (waits) lane.WaitingBecause[entry.Key] = plan.ReasonCode;
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
             metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
@@ -180,7 +248,7 @@ public sealed partial class ActionEngine(
                 return lookAgainIn;
             }
             if (plan.Verdict != PlanVerdict.Act) return null;
-            if (options.DryRun || killSwitch.Engaged)
+            if (!running)
             {
                 var outcome = options.DryRun ? "dry-run" : "killed";
                 foreach (var step in plan.Steps)
@@ -191,7 +259,15 @@ public sealed partial class ActionEngine(
                 }
                 return null;
             }
-            var result = await ExecuteAsync(plan, alert.Episode, policy, Calling, stop).ConfigureAwait(false);
+            StepOutcome result;
+            try
+            {
+                result = await ExecuteAsync(plan, alert.Episode, policy, Calling, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_budgetGate) _stepsInFlight -= plan.Steps.Length;
+            }
             await ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
             if (result != StepOutcome.Stale) return null;
             if (attempt >= options.MaxReplans)

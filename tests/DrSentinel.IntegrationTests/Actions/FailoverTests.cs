@@ -99,6 +99,26 @@ public sealed class FailoverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EvacuationHeldUpInACall_TheDatabaseFailoverDoesNotWaitBehindIt()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), more: ["--Actions:AllowedNodeGroups:0=primary", "--Actions:AllowedNodeGroups:1=critical"]);
+        await FailGrayAsync(host);
+        // The evacuation's first change to a group hangs for 30 s (a slow API, a retry's backoff).
+        using (var fault = await _control.PostAsync("sandbox/faults", new StringContent(
+                   """{"service":"autoscaling","operation":"CreateOrUpdateTags","latencyMs":30000,"count":1}""", System.Text.Encoding.UTF8, "application/json")))
+            fault.EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.Alert("DrSentinelAzUnreachable", Zone, startsAt: DateTimeOffset.UtcNow.AddMinutes(-2))));
+        await Poll.UntilAsync(() => _sandbox.Calls("autoscaling:CreateOrUpdateTags") == 1, Deadline, "the evacuation's call in flight");
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone, startsAt: DateTimeOffset.UtcNow.AddMinutes(-2))));
+
+        await WithDecisions(host, () => Poll.UntilAsync(() => _sandbox.Calls("rds:RebootDBInstance") == 1, TimeSpan.FromSeconds(15), "the failover called"));
+        Assert.Equal(0, _sandbox.Calls("autoscaling:UpdateAutoScalingGroup")); // the evacuation is still held up in its first call
+        await Poll.UntilAsync(() => DbZone() == "eu-central-1b", Deadline, "the failover done");
+        await WithDecisions(host, () => Poll.UntilAsync(() => _sandbox.Calls("autoscaling:UpdateAutoScalingGroup") >= 1, Deadline, "the evacuation carried on"));
+    }
+
+    [Fact]
     public async Task AlertArrivesAfterAwsFailedOverByItself_DrSentinelMakesNoFailoverCall()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory());

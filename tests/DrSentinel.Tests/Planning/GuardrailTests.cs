@@ -39,6 +39,13 @@ public sealed class GuardrailTests
     }
 
     [Fact]
+    public void Refusal_StepsAnotherLaneIsCarryingOut_CountAgainstTheCap()
+    {
+        Assert.Null(Budget.Refusal(Evacuation("eu-central-1a", Step), "e1", [], Now, stepsInFlight: 2));
+        Assert.Equal(RefusalCodes.HourlyCap, Budget.Refusal(Evacuation("eu-central-1a", Step, Step), "e1", [], Now, stepsInFlight: 2)?.Code);
+    }
+
+    [Fact]
     public void Refusal_SameZoneEvacuatedForAnotherAlertWithinCooldown_Refuses()
     {
         ActionRecord[] history = [new(Now.AddMinutes(-5), PlanIntent.Evacuate, "ng-b", "update-group", "earlier") { Subject = "eu-central-1a" }];
