@@ -33,13 +33,10 @@ public sealed partial class ActionEngine(
     /// One lane: its queue and its memory of waiting alerts, touched by its own worker only. An alert's kind (and so its
     /// opposite) always routes to the same lane.
     /// </summary>
-    private sealed class Lane
+    private sealed class Lane(TimeProvider time)
     {
         public readonly Channel<InboxEntry> Queue = Channel.CreateUnbounded<InboxEntry>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        public readonly Dictionary<string, DateTimeOffset> WaitingSince = new(StringComparer.Ordinal);
-        public readonly Dictionary<string, DateTimeOffset> LastHandled = new(StringComparer.Ordinal);
-        public readonly Dictionary<string, string> NewestWaiting = new(StringComparer.Ordinal); // kind -> key: one look per kind
-        public readonly Dictionary<string, string> WaitingBecause = new(StringComparer.Ordinal); // key -> the reason code last said
+        public readonly WaitingAlerts Waits = new(time);
         public Task Worker = Task.CompletedTask;
     }
 
@@ -78,7 +75,7 @@ public sealed partial class ActionEngine(
         var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
         var key = route.Resource is null ? route.Playbook : $"{route.Playbook}/{route.Resource}";
         if (_lanes.TryGetValue(key, out var lane)) return lane;
-        lane = new Lane();
+        lane = new Lane(time);
         lane.Worker = RunLaneAsync(lane, stop);
         _lanes[key] = lane;
         return lane;
@@ -103,15 +100,14 @@ public sealed partial class ActionEngine(
         if (!inbox.IsPending(entry)) return; // withdrawn: its write failed and Alertmanager sends it again
         try
         {
-            if (Superseded(lane, entry))
+            if (lane.Waits.Superseded(entry))
             {
                 LogSuperseded(logger, entry.Alert.Name, entry.Alert.Firing ? "firing" : "resolved", entry.Alert.Fingerprint);
                 Finish(lane, entry);
             }
-            else if (await HandleAsync(lane, entry, lane.WaitingSince.ContainsKey(entry.Key), stop).ConfigureAwait(false) is { } lookAgainIn)
+            else if (await HandleAsync(lane, entry, lane.Waits.IsWaiting(entry), stop).ConfigureAwait(false) is { } lookAgainIn)
             {
-                lane.WaitingSince.TryAdd(entry.Key, time.GetUtcNow());
-                lane.NewestWaiting[Kind(entry.Alert, entry.Alert.Firing)] = entry.Key;
+                lane.Waits.Wait(entry);
                 _ = LookAgainLaterAsync(entry, lookAgainIn, stop);
             }
             else
@@ -131,23 +127,9 @@ public sealed partial class ActionEngine(
         }
     }
 
-    /// <summary>The key of an alert's kind: its name, zone, database and status; the opposite status ends a wait.</summary>
-    private static string Kind(ReceivedAlert alert, bool firing) =>
-        $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{alert.Labels.GetValueOrDefault("db_instance") ?? alert.Labels.GetValueOrDefault("replication_group")}|{firing}";
-
-    /// <summary>A waiting alert is over once the opposite alert was handled since, or a newer one of its kind waits instead.</summary>
-    private static bool Superseded(Lane lane, InboxEntry entry) =>
-        lane.WaitingSince.TryGetValue(entry.Key, out var since)
-        && ((lane.LastHandled.TryGetValue(Kind(entry.Alert, !entry.Alert.Firing), out var opposite) && opposite >= since)
-            || (lane.NewestWaiting.TryGetValue(Kind(entry.Alert, entry.Alert.Firing), out var newest) && newest != entry.Key));
-
     private void Finish(Lane lane, InboxEntry entry)
     {
-        lane.WaitingSince.Remove(entry.Key);
-        lane.WaitingBecause.Remove(entry.Key);
-        var kind = Kind(entry.Alert, entry.Alert.Firing);
-        if (lane.NewestWaiting.TryGetValue(kind, out var newest) && newest == entry.Key) lane.NewestWaiting.Remove(kind);
-        lane.LastHandled[kind] = time.GetUtcNow();
+        lane.Waits.Finish(entry);
         inbox.Complete(entry);
     }
 
@@ -214,7 +196,7 @@ public sealed partial class ActionEngine(
             // mutating call reads its resource first, and a plan made from groups that changed comes back Stale. Any
             // other verdict is believed only once the groups are read again.
             var fresh = live && attempt > 1;
-            var plan = await PlanWithRetriesAsync(route, alert, policy, refresh: fresh, stop).ConfigureAwait(false);
+            var plan = await PlanOrNothingAsync(route, alert, policy, refresh: fresh, stop).ConfigureAwait(false);
             if (plan is null) return null;
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
@@ -236,8 +218,7 @@ public sealed partial class ActionEngine(
             var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
             var lookAgainIn = plan.RecheckAfter is { } after && after < options.RecheckEvery ? after : options.RecheckEvery;
             // Said once when the wait began, and again only when its reason changes (the grace ended, the zone healed).
-            if (waits && rechecking && lane.WaitingBecause.GetValueOrDefault(entry.Key) == plan.ReasonCode) return lookAgainIn;
-            if (waits) lane.WaitingBecause[entry.Key] = plan.ReasonCode;
+            if (waits && lane.Waits.SameReason(entry, plan.ReasonCode, rechecking)) return lookAgainIn;
             var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
             metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
@@ -279,27 +260,19 @@ public sealed partial class ActionEngine(
     }
 
     /// <summary>
-    /// Plans, retrying with backoff when re-reading the groups fails (throttled, 5xx, unreachable): a transient AWS
-    /// error must not drop an alert that Alertmanager will not send again. Null after the last attempt: a human decides.
+    /// Plans; null when what the playbook acts on cannot be read (the AWS client has already retried the reads with
+    /// backoff: the one retry layer of a read). Nothing is changed then, and a human decides.
     /// </summary>
-    private async Task<Plan?> PlanWithRetriesAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
+    private async Task<Plan?> PlanOrNothingAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
     {
-        var o = actionOptions.Value;
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                return await PlanAsync(route, alert, policy, refresh, stop).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
-            {
-                if (attempt >= o.MaxAttempts || !StepExecutor.Transient(e, stop))
-                {
-                    LogPlanFailed(logger, e, route.Playbook, route.Resource ?? route.Zone!, attempt);
-                    return null;
-                }
-                await Task.Delay(o.RetryDelay(attempt), time, stop).ConfigureAwait(false);
-            }
+            return await PlanAsync(route, alert, policy, refresh, stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
+        {
+            LogPlanFailed(logger, e, route.Playbook, route.Resource ?? route.Zone!);
+            return null;
         }
     }
 
@@ -434,8 +407,8 @@ public sealed partial class ActionEngine(
     private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);
 
     [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
-        Message = "Could not read what {Playbook} acts on to plan for {Subject} after {Attempts} attempts; nothing was changed, a human must decide")]
-    private static partial void LogPlanFailed(ILogger logger, Exception exception, string playbook, string subject, int attempts);
+        Message = "Could not read what {Playbook} acts on to plan for {Subject} (Aws:MaxAttempts spent); nothing was changed, a human must decide")]
+    private static partial void LogPlanFailed(ILogger logger, Exception exception, string playbook, string subject);
 
     [LoggerMessage(EventId = EventIds.GroupsNotReadAgain, Level = LogLevel.Warning, Message = "Could not read the Auto Scaling groups again after acting; the snapshot catches up at the next refresh")]
     private static partial void LogGroupsNotReadAgain(ILogger logger, Exception exception);

@@ -10,7 +10,8 @@ namespace DrSentinel.Actions;
 /// on each node it cordoned or uncordoned, and, for an Auto Scaling group (no Kubernetes object), an Event naming the
 /// group in <see cref="ActionOptions.EventNamespace"/>. Best effort, as Events are: a failure is logged, never fatal.
 /// </summary>
-public sealed partial class ActionEvents(k8s.Kubernetes kubernetes, IOptions<ActionOptions> options, TimeProvider time, ILogger<ActionEvents> logger)
+public sealed partial class ActionEvents(
+    k8s.Kubernetes kubernetes, Metrics.ApiCallRecorder calls, IOptions<ActionOptions> options, TimeProvider time, ILogger<ActionEvents> logger)
 {
     public Task NodeAsync(string node, string reason, string message, CancellationToken cancel) =>
         CreateAsync(new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node, Uid = node }, "default", reason, message, "Normal", cancel);
@@ -47,7 +48,7 @@ public sealed partial class ActionEvents(k8s.Kubernetes kubernetes, IOptions<Act
         };
         try
         {
-            await kubernetes.CoreV1.CreateNamespacedEventAsync(e, ns, cancellationToken: cancel).ConfigureAwait(false);
+            await calls.KubernetesAsync("create_event", () => kubernetes.CoreV1.CreateNamespacedEventAsync(e, ns, cancellationToken: cancel)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException
                                        or OperationCanceledException && !cancel.IsCancellationRequested)

@@ -24,7 +24,10 @@ public sealed class ActionOptions
 
     public int MaxActionsPerHour { get; set; } = 30;
 
-    /// <summary>Attempts of one mutating call before a human is asked to finish.</summary>
+    /// <summary>
+    /// Attempts of one step, each reading its resource again first, before a human is asked to finish: a step's one retry
+    /// layer (its AWS calls are sent once per attempt).
+    /// </summary>
     public int MaxAttempts { get; set; } = 4;
 
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);

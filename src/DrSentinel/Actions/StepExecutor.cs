@@ -36,7 +36,7 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
 /// </summary>
 public sealed partial class StepExecutor(
     IAutoScalingClient autoScaling, Aws.Rds.IRdsClient rds, Aws.ElastiCache.IElastiCacheClient elastiCache, FailoverFollower follower, k8s.Kubernetes kubernetes,
-    InventoryStore store, ActionEvents events, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
+    InventoryStore store, ActionEvents events, Metrics.ApiCallRecorder calls, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
 {
     private const int NodeParallelism = 8;
 
@@ -201,7 +201,8 @@ public sealed partial class StepExecutor(
             try
             {
                 calling();
-                await kubernetes.CoreV1.PatchNodeAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, cancellationToken: cancel).ConfigureAwait(false);
+                await calls.KubernetesAsync("patch_node",
+                    () => kubernetes.CoreV1.PatchNodeAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, cancellationToken: cancel)).ConfigureAwait(false);
                 await events.NodeAsync(name, cordon ? "ZoneEvacuationCordon" : "ZoneRestoreUncordon",
                     cordon ? $"DrSentinel cordoned this node: {zone} is impaired (not evicted; pods stay until they move)"
                         : unschedulable ? $"DrSentinel uncordoned this node: {zone} recovered" : $"DrSentinel forgot its cordon: someone uncordoned this node while {zone} was evacuated",
@@ -223,7 +224,7 @@ public sealed partial class StepExecutor(
     {
         try
         {
-            var node = await kubernetes.CoreV1.ReadNodeAsync(name, cancellationToken: cancel).ConfigureAwait(false);
+            var node = await calls.KubernetesAsync("read_node", () => kubernetes.CoreV1.ReadNodeAsync(name, cancellationToken: cancel)).ConfigureAwait(false);
             string? cordonedFor = null;
             _ = node.Metadata.Annotations?.TryGetValue(LedgerKeys.CordonedForZone, out cordonedFor);
             return (node.Metadata.ResourceVersion, node.Spec?.Unschedulable ?? false, cordonedFor);

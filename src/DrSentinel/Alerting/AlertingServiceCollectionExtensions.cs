@@ -22,7 +22,13 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton<KillSwitch>();
         services.AddSingleton<ActionEvents>();
         services.AddSingleton<FailoverFollower>();
-        services.AddSingleton<StepExecutor>();
+        // The executor retries each step itself, reading again first: its clients send each call once.
+        services.AddSingleton(sp =>
+        {
+            var once = sp.GetRequiredService<Aws.AwsQueryClient>().SingleAttempt();
+            return ActivatorUtilities.CreateInstance<StepExecutor>(sp,
+                new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
+        });
         services.AddHostedService<ActionEngine>();
         return services;
     }

@@ -22,6 +22,13 @@ public sealed partial class AwsQueryClient(
     ILogger<AwsQueryClient> logger)
 {
     private readonly AwsOptions _options = options.Value;
+    private int _attempts = options.Value.MaxAttempts;
+
+    /// <summary>
+    /// This client sending each call once: for a caller that retries itself, reading again before each attempt (the step
+    /// executor), so a step has one retry layer and one budget rather than attempts within attempts.
+    /// </summary>
+    public AwsQueryClient SingleAttempt() => new(http, options, credentials, time, random, recorder, logger) { _attempts = 1 };
 
     /// <summary>
     /// Sends one operation and returns its result element. <paramref name="idempotent"/> operations are retried on any
@@ -54,7 +61,7 @@ public sealed partial class AwsQueryClient(
                 activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Code);
                 var retryable = e.IsThrottling || (idempotent && (e.HttpStatus is null or >= 500));
                 recorder.Record("aws", api.SigningName, operation, e.IsThrottling ? "throttled" : "error", time.GetElapsedTime(started));
-                if (!retryable || attempt >= _options.MaxAttempts) throw;
+                if (!retryable || attempt >= _attempts) throw;
                 var delay = Backoff(attempt);
                 LogRetry(logger, api.SigningName, operation, e.Code, attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, time, cancel);

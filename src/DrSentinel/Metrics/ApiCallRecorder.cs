@@ -3,7 +3,7 @@ using Prometheus;
 namespace DrSentinel.Metrics;
 
 /// <summary>Counts and times every call DrSentinel makes to AWS and Kubernetes, by outcome.</summary>
-public sealed class ApiCallRecorder(IMetricFactory factory)
+public sealed class ApiCallRecorder(IMetricFactory factory, TimeProvider time)
 {
     private readonly Counter _calls = factory.CreateCounter("drsentinel_api_calls_total",
         "API calls DrSentinel made to AWS and Kubernetes, by system, service, operation and outcome.",
@@ -12,6 +12,24 @@ public sealed class ApiCallRecorder(IMetricFactory factory)
     private readonly Histogram _duration = factory.CreateHistogram("drsentinel_api_call_duration_seconds",
         "Time taken by API calls DrSentinel made to AWS and Kubernetes, by system, service and operation.",
         new HistogramConfiguration { LabelNames = ["system", "service", "operation"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 12) });
+
+    /// <summary>Runs one Kubernetes API call and records it: success, throttled (429), or error.</summary>
+    public async Task<T> KubernetesAsync<T>(string operation, Func<Task<T>> call)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            var result = await call().ConfigureAwait(false);
+            Record("kubernetes", "core", operation, "success", time.GetElapsedTime(started));
+            return result;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var throttled = e is k8s.Autorest.HttpOperationException { Response.StatusCode: System.Net.HttpStatusCode.TooManyRequests };
+            Record("kubernetes", "core", operation, throttled ? "throttled" : "error", time.GetElapsedTime(started));
+            throw;
+        }
+    }
 
     /// <summary>Counts a call; its duration goes to the histogram unless it has none (a watch that stays open).</summary>
     public void Record(string system, string service, string operation, string outcome, TimeSpan? elapsed)

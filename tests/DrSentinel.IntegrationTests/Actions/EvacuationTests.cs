@@ -88,6 +88,8 @@ public sealed class EvacuationTests : IAsyncLifetime
         Assert.Equal(2, _sandbox.Calls("autoscaling:UpdateAutoScalingGroup"));
         Assert.Equal(2, _sandbox.Calls("autoscaling:CreateOrUpdateTags"));
         Assert.Equal(zoneNodes, _sandbox.Calls("kubernetes:patch-node"));
+        // DrSentinel's own account of its Kubernetes calls matches the API server's.
+        Assert.Equal(zoneNodes, samples.Value("drsentinel_api_calls_total", ("system", "kubernetes"), ("operation", "patch_node"), ("outcome", "success")));
         Assert.All(Siblings(), s => Assert.Equal(s.Desired, s.Min)); // cluster-autoscaler groups: MinSize raised with desired
         // The story in Kubernetes Events too: one on each cordoned node, one per group change (each written just after
         // its change, so awaited; one too many fails the wait as surely as one too few).

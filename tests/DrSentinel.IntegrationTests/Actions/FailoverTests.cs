@@ -119,6 +119,23 @@ public sealed class FailoverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FailoverCallThrottledEveryTime_OneRetryLayer_MaxAttemptsCallsThenAHuman()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory(), more: ["--Actions:MaxAttempts=3"]);
+        await FailGrayAsync(host);
+        using (var fault = await _control.PostAsync("sandbox/faults", new StringContent(
+                   """{"service":"rds","operation":"RebootDBInstance","errorCode":"Throttling"}""", System.Text.Encoding.UTF8, "application/json")))
+            fault.EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone, startsAt: DateTimeOffset.UtcNow.AddMinutes(-2))));
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "rds-force-failover"), ("outcome", "failed")) == 1, Deadline, "the step given up");
+        Assert.Equal(3, _sandbox.Calls("rds:RebootDBInstance")); // the step's attempts, not attempts within attempts
+        Assert.Contains("a human must finish", host.Log, StringComparison.Ordinal);
+        Assert.Equal(Zone, DbZone());
+    }
+
+    [Fact]
     public async Task AlertArrivesAfterAwsFailedOverByItself_DrSentinelMakesNoFailoverCall()
     {
         var host = await StartAsync(Webhooks.NewStateDirectory());

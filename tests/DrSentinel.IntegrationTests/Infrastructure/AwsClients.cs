@@ -30,7 +30,7 @@ public sealed class AwsClients : IDisposable
             RetryMaxDelay = TimeSpan.FromMilliseconds(50),
         };
         _http = new HttpClient(new RecordingHandler(RequestBodies) { InnerHandler = new SocketsHttpHandler() });
-        Recorder = new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()));
+        Recorder = new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), TimeProvider.System);
         var query = new AwsQueryClient(_http, Microsoft.Extensions.Options.Options.Create(Options), credentials ?? AwsCredentials.Resolve(Options), TimeProvider.System, new Random(7), Recorder, NullLogger<AwsQueryClient>.Instance);
         Query = query;
         Rds = new RdsClient(query);

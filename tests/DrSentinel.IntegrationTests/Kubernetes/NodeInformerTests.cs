@@ -20,7 +20,7 @@ public sealed class NodeInformerTests : IAsyncLifetime
         _sandbox = await Sandboxes.StartAsync();
         _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _sandbox.Endpoint.ToString() });
         _informer = new NodeInformer(_client, new DrSentinel.Inventory.InventoryStore(Microsoft.Extensions.Options.Options.Create(new DrSentinel.Inventory.InventoryOptions())), TimeProvider.System,
-            new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry())), NullLogger<NodeInformer>.Instance);
+            new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), TimeProvider.System), NullLogger<NodeInformer>.Instance);
         await _informer.StartAsync(CancellationToken.None);
         await Poll.UntilAsync(() => _informer.Synced && _informer.Nodes.Count == 9, Deadline, "informer lists nine nodes");
     }
