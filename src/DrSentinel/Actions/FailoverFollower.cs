@@ -64,12 +64,19 @@ public sealed partial class FailoverFollower(
             return;
         }
         var at = time.GetElapsedTime(started);
+        var (writable, seen) = await WritableAsync(step.DbInstance, started, stop).ConfigureAwait(false);
+        await ReportAsync(step, $"{step.DbInstance}: primary in {step.ToZone}, available after {at.TotalSeconds:F0} s{seen}", warning: !writable, stop).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits (2 min at most) for the probe to see the instance writable; says how it went. An unprobed one is not held against it.</summary>
+    private async Task<(bool Writable, string Said)> WritableAsync(string instance, long started, CancellationToken stop)
+    {
         var writable = await UntilAsync(() => Task.FromResult(store.Current.PostgresProbes.Any(p =>
-            p.DbInstance == step.DbInstance && p.Up && p.InRecovery is false)), TimeSpan.FromMinutes(2), stop).ConfigureAwait(false);
-        var probed = store.Current.PostgresProbes.Any(p => p.DbInstance == step.DbInstance);
-        await ReportAsync(step, $"{step.DbInstance}: primary in {step.ToZone}, available after {at.TotalSeconds:F0} s" + (!probed ? " (not probed)"
-            : writable is true ? $", writable as the probe sees it after {time.GetElapsedTime(started).TotalSeconds:F0} s" : ", but the probe does not see it writable yet"),
-            warning: probed && writable is not true, stop).ConfigureAwait(false);
+            p.DbInstance == instance && p.Up && p.InRecovery is false)), TimeSpan.FromMinutes(2), stop).ConfigureAwait(false);
+        if (!store.Current.PostgresProbes.Any(p => p.DbInstance == instance)) return (true, " (not probed)");
+        return writable is true
+            ? (true, $", writable as the probe sees it after {time.GetElapsedTime(started).TotalSeconds:F0} s")
+            : (false, ", but the probe does not see it writable yet");
     }
 
     private async Task FollowClusterAsync(FailoverDbCluster step, CancellationToken stop)
@@ -102,13 +109,9 @@ public sealed partial class FailoverFollower(
             return;
         }
         var at = time.GetElapsedTime(started);
-        var writable = await UntilAsync(() => Task.FromResult(store.Current.PostgresProbes.Any(p =>
-            p.DbInstance == step.Replica && p.Up && p.InRecovery is false)), TimeSpan.FromMinutes(2), stop).ConfigureAwait(false);
-        var probed = store.Current.PostgresProbes.Any(p => p.DbInstance == step.Replica);
-        await ReportAsync(step, $"{step.Replica}: promoted, a standalone primary in {step.ReplicaZone} after {at.TotalSeconds:F0} s" + (!probed ? " (not probed)"
-            : writable is true ? $", writable as the probe sees it after {time.GetElapsedTime(started).TotalSeconds:F0} s" : ", but the probe does not see it writable yet")
-            + $"; point the application at {endpoint ?? "its endpoint"} (it no longer replicates from {step.Source})",
-            warning: probed && writable is not true, stop).ConfigureAwait(false);
+        var (writable, seen) = await WritableAsync(step.Replica, started, stop).ConfigureAwait(false);
+        await ReportAsync(step, $"{step.Replica}: promoted, a standalone primary in {step.ReplicaZone} after {at.TotalSeconds:F0} s{seen}"
+            + $"; point the application at {endpoint ?? "its endpoint"} (it no longer replicates from {step.Source})", warning: !writable, stop).ConfigureAwait(false);
     }
 
     private async Task FollowCacheAsync(FailoverCacheGroup step, CancellationToken stop)
