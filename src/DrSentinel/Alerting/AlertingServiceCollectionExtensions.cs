@@ -16,6 +16,10 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton<ActionMetrics>();
         var receiver = configuration.GetSection(ReceiverOptions.Section).Get<ReceiverOptions>() ?? new ReceiverOptions();
         if (!receiver.Enabled) return services;
+        // Safe by construction, not by a log line: an unauthenticated webhook can evacuate zones; only loopback may reach it.
+        if (receiver.AllowUnauthenticated && ListenAddresses.NotLoopback(configuration) is { Count: > 0 } open)
+            throw new StartupConfigurationException(
+                $"Receiver:AllowUnauthenticated is true, but DrSentinel would listen on {string.Join(", ", open)}: an unauthenticated webhook may only listen on loopback; set Receiver:BearerTokenFile (or basic auth) instead");
         services.AddSingleton<WebhookAuthenticator>();
         services.AddSingleton<AlertInbox>();
         services.AddSingleton<ActionHistory>();

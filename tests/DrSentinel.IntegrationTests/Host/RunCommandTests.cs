@@ -116,6 +116,8 @@ public sealed class RunCommandTests
     [InlineData("--Sandbox:Speed=0", "Sandbox:Speed")]
     [InlineData("--Sandbox:Enabled=false --Kubernetes:KubeconfigPath=/nonexistent/kubeconfig", "Kubernetes:KubeconfigPath")]
     [InlineData("--Probes:Redis:Endpoints:pyairtable-redis-001=no-port", "Probes:Redis:Endpoints:pyairtable-redis-001")]
+    [InlineData("--Receiver:Enabled=true --Receiver:AllowUnauthenticated=true --urls http://0.0.0.0:9", "Receiver:AllowUnauthenticated")]
+    [InlineData("--Receiver:Enabled=true --Receiver:AllowUnauthenticated=true --urls http://+:9", "Receiver:AllowUnauthenticated")]
     public async Task BadSetting_ExitsNonZeroNamingTheKey(string setting, string key)
     {
         await using var host = StartHost(["--urls", $"http://127.0.0.1:{FreePort()}", .. setting.Split(' ')]);
