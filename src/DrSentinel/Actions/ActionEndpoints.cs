@@ -26,7 +26,7 @@ internal sealed partial class ActionEndpointJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// The plan preview ("what would DrSentinel do if this zone failed now", for every zone or one) and the kill switch,
-/// behind the webhook's credential. The preview never acts.
+/// behind the operators' own credential (Receiver:OperatorTokenFile), never Alertmanager's. The preview never acts.
 /// </summary>
 public static partial class ActionEndpoints
 {
@@ -78,8 +78,9 @@ public static partial class ActionEndpoints
 
     private static async Task<bool> AuthenticatedAsync(HttpContext context)
     {
-        if (context.RequestServices.GetRequiredService<WebhookAuthenticator>().Accepts(context)) return true;
-        await Results.Json(new WebhookAnswer(0, 0, 0, "missing or wrong credential"), WebhookJsonContext.Default.WebhookAnswer, statusCode: 401).ExecuteAsync(context);
+        if (context.RequestServices.GetRequiredService<WebhookAuthenticator>().AcceptsOperator(context)) return true;
+        await Results.Json(new WebhookAnswer(0, 0, 0, "missing or wrong operator credential (Receiver:OperatorTokenFile; Alertmanager's is not accepted here)"),
+            WebhookJsonContext.Default.WebhookAnswer, statusCode: 401).ExecuteAsync(context);
         return false;
     }
 

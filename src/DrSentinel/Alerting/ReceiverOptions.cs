@@ -18,6 +18,13 @@ public sealed class ReceiverOptions
 
     public string? BasicAuthPasswordFile { get; set; }
 
+    /// <summary>
+    /// A file holding the operators' own token (<c>Authorization: Bearer</c>) for the plan preview and the kill switch:
+    /// Alertmanager's credential must not be able to stop or inspect the engine. Unset, those endpoints answer 401
+    /// (unless the run is unauthenticated on loopback).
+    /// </summary>
+    public string? OperatorTokenFile { get; set; }
+
     /// <summary>Accept unauthenticated notifications. Only for a loopback-only development run.</summary>
     public bool AllowUnauthenticated { get; set; }
 

@@ -11,6 +11,8 @@ namespace DrSentinel.Alerting;
 public sealed class WebhookAuthenticator
 {
     private readonly byte[]? _expected;
+    private readonly byte[]? _operator;
+    private readonly bool _open;
 
     public WebhookAuthenticator(IOptions<ReceiverOptions> options)
     {
@@ -19,7 +21,28 @@ public sealed class WebhookAuthenticator
         else if (o.BasicAuthUsername is { } user && o.BasicAuthPasswordFile is { } passwordFile)
             _expected = Encoding.UTF8.GetBytes("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{ReadSecret(passwordFile, "Receiver:BasicAuthPasswordFile")}")));
         Scheme = o.BearerTokenFile is not null ? "Bearer" : _expected is not null ? "Basic" : null;
+        _open = _expected is null;
+        if (o.OperatorTokenFile is { } operatorFile)
+        {
+            _operator = Encoding.UTF8.GetBytes("Bearer " + ReadSecret(operatorFile, "Receiver:OperatorTokenFile"));
+            if (_expected is not null && _operator.AsSpan().SequenceEqual(_expected))
+                throw new StartupConfigurationException("Receiver:OperatorTokenFile holds Alertmanager's credential: the operators' token must be their own");
+        }
     }
+
+    /// <summary>
+    /// Accepts the operators' credential for the preview and the kill switch: their own token, never Alertmanager's.
+    /// Without one configured only an unauthenticated loopback run is open; otherwise nobody is.
+    /// </summary>
+    public bool AcceptsOperator(HttpContext context)
+    {
+        if (_operator is null ? _open : Matches(context.Request.Headers.Authorization, _operator)) return true;
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"drsentinel-operator\"";
+        return false;
+    }
+
+    private static bool Matches(string? authorization, byte[] expected) =>
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(authorization ?? "")), SHA256.HashData(expected));
 
     /// <summary>The scheme a client must use, for WWW-Authenticate; null when unauthenticated requests are allowed.</summary>
     public string? Scheme { get; }
@@ -34,9 +57,8 @@ public sealed class WebhookAuthenticator
 
     public bool Accepts(string? authorization)
     {
-        if (_expected is null) return true;
         // Hashes of equal length, so not even the credential's length leaks through the comparison's time.
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(authorization ?? "")), SHA256.HashData(_expected));
+        return _expected is null || Matches(authorization, _expected);
     }
 
     private static string ReadSecret(string path, string key)

@@ -6,7 +6,7 @@ using DrSentinel.Sandbox;
 
 namespace DrSentinel.IntegrationTests.Actions;
 
-/// <summary>The plan preview and the runtime kill switch, behind the webhook's credential.</summary>
+/// <summary>The plan preview and the runtime kill switch, behind the operators' own credential.</summary>
 public sealed class ActionEndpointTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -27,7 +27,7 @@ public sealed class ActionEndpointTests : IAsyncLifetime
         await _sandbox.DisposeAsync();
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token = Webhooks.Token)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token = Webhooks.OperatorToken)
     {
         var request = new HttpRequestMessage(method, path);
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -62,6 +62,11 @@ public sealed class ActionEndpointTests : IAsyncLifetime
     {
         using (var anonymous = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=true", token: null))
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        // Alertmanager's credential may deliver alerts, not stop the engine nor read its plans.
+        using (var alertmanager = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=true", token: Webhooks.Token))
+            Assert.Equal(HttpStatusCode.Unauthorized, alertmanager.StatusCode);
+        using (var alertmanagerPreview = await SendAsync(HttpMethod.Get, "actions/preview", token: Webhooks.Token))
+            Assert.Equal(HttpStatusCode.Unauthorized, alertmanagerPreview.StatusCode);
         using (var bad = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=maybe"))
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         using (var engaged = await SendAsync(HttpMethod.Post, "actions/kill-switch?engaged=true"))

@@ -13,16 +13,22 @@ public static class Webhooks
 {
     public const string Token = "s3cret-token-for-tests";
 
+    /// <summary>The operators' own token for the preview and the kill switch (ReceiverSettings writes it beside Alertmanager's).</summary>
+    public const string OperatorToken = "operator-token-for-tests";
+
     /// <summary>Receiver on with a bearer token file and a state directory of its own, acting live on the allowed groups.</summary>
     public static string[] ReceiverSettings(string stateDirectory, bool dryRun = false, params string[] allowedGroups)
     {
         Directory.CreateDirectory(stateDirectory);
         var tokenFile = Path.Combine(stateDirectory, "..", Path.GetFileName(stateDirectory) + ".token");
         File.WriteAllText(tokenFile, Token + "\n");
+        var operatorFile = Path.Combine(stateDirectory, "..", Path.GetFileName(stateDirectory) + ".operator-token");
+        File.WriteAllText(operatorFile, OperatorToken + "\n");
         return
         [
             "--Receiver:Enabled=true",
             $"--Receiver:BearerTokenFile={tokenFile}",
+            $"--Receiver:OperatorTokenFile={operatorFile}",
             $"--Receiver:StateDirectory={stateDirectory}",
             $"--Actions:DryRun={(dryRun ? "true" : "false")}",
             "--Actions:RetryBaseDelay=00:00:00.050",
