@@ -5,6 +5,7 @@ using DrSentinel.Aws;
 using DrSentinel.Health;
 using DrSentinel.Inventory;
 using DrSentinel.Kubernetes;
+using DrSentinel.Leadership;
 using DrSentinel.Metrics;
 #if EMBEDDED_SANDBOX
 using DrSentinel.SandboxHosting;
@@ -33,6 +34,7 @@ try
     builder.Services.AddAws(builder.Configuration);
     builder.Services.AddKubernetes(builder.Configuration);
     builder.Services.AddInventory(builder.Configuration);
+    builder.Services.AddLeadership(builder.Configuration);
     builder.Services.AddActions(builder.Configuration);
     builder.Services.AddDrSentinelTracing(builder.Configuration);
     builder.Services.AddHealth();

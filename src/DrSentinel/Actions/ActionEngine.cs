@@ -21,7 +21,7 @@ namespace DrSentinel.Actions;
 /// </summary>
 public sealed partial class ActionEngine(
     AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor, ActionEvents events,
-    ActionHistory history, KillSwitch killSwitch, ActionMetrics metrics, IOptions<ActionOptions> actionOptions,
+    ActionHistory history, KillSwitch killSwitch, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
@@ -87,7 +87,11 @@ public sealed partial class ActionEngine(
         try
         {
             await foreach (var entry in lane.Queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
+            {
+                // A follower keeps what it accepted pending: it is acted on here once this replica leads.
+                await leadership.LeadingAsync(stop).ConfigureAwait(false);
                 await TakeAsync(lane, entry, stop).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -118,6 +122,12 @@ public sealed partial class ActionEngine(
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             throw;
+        }
+        catch (Leadership.FencedException e)
+        {
+            // Not the leader of the plan's term any more: nothing more is called; the alert stays pending for when it leads.
+            LogFenced(logger, e.Message, entry.Alert.Name, entry.Alert.Fingerprint);
+            inbox.Requeue(entry);
         }
         catch (Exception e)
         {
@@ -182,8 +192,10 @@ public sealed partial class ActionEngine(
         var options = actionOptions.Value;
         var policy = options.Policy();
         var called = 0;
-        void Calling() // from the node steps' parallel calls too
+        var term = leadership.Term;
+        void Calling() // from the node steps' parallel calls too; right before each mutating call
         {
+            leadership.Fence(term);
             if (Interlocked.Exchange(ref called, 1) == 1 || rechecking) return; // a wait for the zone is not the engine's latency
             metrics.FirstCall(time.GetUtcNow() - entry.ReceivedAt);
         }
@@ -197,7 +209,7 @@ public sealed partial class ActionEngine(
             // other verdict is believed only once the groups are read again.
             var fresh = live && attempt > 1;
             var plan = await PlanOrNothingAsync(route, alert, policy, refresh: fresh, stop).ConfigureAwait(false);
-            if (plan is null) return null;
+            if (plan is null) return options.RecheckEvery; // unreadable now: kept pending and planned again, never dropped
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
             // A plan that will run holds its steps against the hourly cap until it ends, so two lanes cannot both pass it.
@@ -261,7 +273,7 @@ public sealed partial class ActionEngine(
 
     /// <summary>
     /// Plans; null when what the playbook acts on cannot be read (the AWS client has already retried the reads with
-    /// backoff: the one retry layer of a read). Nothing is changed then, and a human decides.
+    /// backoff: the one retry layer of a read). Nothing is changed then; the alert is planned again later.
     /// </summary>
     private async Task<Plan?> PlanOrNothingAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
     {
@@ -407,7 +419,7 @@ public sealed partial class ActionEngine(
     private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);
 
     [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
-        Message = "Could not read what {Playbook} acts on to plan for {Subject} (Aws:MaxAttempts spent); nothing was changed, a human must decide")]
+        Message = "Could not read what {Playbook} acts on to plan for {Subject} (Aws:MaxAttempts spent); nothing was changed, planning again in Actions:RecheckEvery")]
     private static partial void LogPlanFailed(ILogger logger, Exception exception, string playbook, string subject);
 
     [LoggerMessage(EventId = EventIds.GroupsNotReadAgain, Level = LogLevel.Warning, Message = "Could not read the Auto Scaling groups again after acting; the snapshot catches up at the next refresh")]
@@ -426,6 +438,10 @@ public sealed partial class ActionEngine(
 
     [LoggerMessage(EventId = EventIds.HandlingFailed, Level = LogLevel.Error, Message = "Handling {AlertName} (fingerprint {Fingerprint}) failed unexpectedly; it is not retried")]
     private static partial void LogHandlingFailed(ILogger logger, Exception exception, string alertName, string fingerprint);
+
+    [LoggerMessage(EventId = EventIds.Fenced, Level = LogLevel.Error,
+        Message = "Fenced: {Why} ({AlertName}, fingerprint {Fingerprint}, kept pending for when this replica leads)")]
+    private static partial void LogFenced(ILogger logger, string why, string alertName, string fingerprint);
 
     [LoggerMessage(EventId = EventIds.InventoryLate, Level = LogLevel.Warning, Message = "The inventory is not complete after {Seconds:F0} s; acting on what it has (every plan checks the zone first)")]
     private static partial void LogInventoryLate(ILogger logger, double seconds);

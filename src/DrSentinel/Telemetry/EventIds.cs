@@ -2,7 +2,7 @@ namespace DrSentinel;
 
 /// <summary>
 /// Every log event id DrSentinel writes, in one place so none is reused: 1xxx AWS, 2xxx Kubernetes, 3xxx sources and
-/// probes, 4xxx the webhook receiver, 5xxx the action engine.
+/// probes, 4xxx the webhook receiver, 5xxx the action engine, 6xxx leadership.
 /// </summary>
 internal static class EventIds
 {
@@ -53,4 +53,12 @@ internal static class EventIds
     public const int FailoverDone = 5024;
     public const int FailoverNotDone = 5025;
     public const int FailoverReadFailed = 5026;
+    public const int Fenced = 5027;
+
+    public const int LeaderElectionStarting = 6001;
+    public const int LeaderElected = 6002;
+    public const int LeaderLost = 6003;
+    public const int LeaderRenewDeadline = 6004;
+    public const int LeaderReleased = 6005;
+    public const int LeaseCallFailed = 6006;
 }

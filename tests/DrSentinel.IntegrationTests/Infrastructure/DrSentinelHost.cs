@@ -119,6 +119,9 @@ public sealed class DrSentinelHost : IAsyncDisposable
     public Task<IReadOnlyList<Sample>> ScrapeUntilAsync(Func<IReadOnlyList<Sample>, bool> done, TimeSpan deadline, string what) =>
         Poll.UntilAsync(ScrapeAsync, done, deadline, what);
 
+    /// <summary>Kills the process outright (SIGKILL): a replica lost with its node or zone.</summary>
+    public Task KillAsync() => _process.KillAsync();
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();

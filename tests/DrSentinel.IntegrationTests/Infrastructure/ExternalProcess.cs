@@ -69,6 +69,14 @@ public sealed class ExternalProcess : IAsyncDisposable
         return new ProcessResult(_process.ExitCode, Output, Error);
     }
 
+    /// <summary>SIGKILL, as a node that dies or an OOM kill would: no chance to clean up.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
     private bool _disposed;
 
     public async ValueTask DisposeAsync()

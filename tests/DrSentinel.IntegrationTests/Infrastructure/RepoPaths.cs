@@ -10,6 +10,9 @@ public static class RepoPaths
     /// <summary>kubectl 1.33 from scripts/install-deps.sh; DRSENTINEL_TOOLS overrides the folder.</summary>
     public static string Kubectl => Tool("kubectl");
 
+    /// <summary>helm 4 from scripts/install-deps.sh; DRSENTINEL_TOOLS overrides the folder.</summary>
+    public static string Helm => Tool("helm");
+
     /// <summary>
     /// The Native AOT executable scripts/test.sh publishes (DRSENTINEL_AOT_EXECUTABLE overrides it): the production
     /// artifact, tested as a process. Missing, it is a clear failure rather than a silent skip.
