@@ -21,6 +21,9 @@ try
         Args = preview ? PreviewCommand.HostArguments(args) : args,
         ContentRootPath = AppContext.BaseDirectory,
     });
+    // The development run keeps its state where it may write without a mounted volume; a deployment's default is the volume.
+    if (builder.Environment.IsDevelopment() && builder.Configuration["Receiver:StateDirectory"] is null)
+        builder.Configuration["Receiver:StateDirectory"] = Path.Combine(Path.GetTempPath(), "drsentinel");
 #if EMBEDDED_SANDBOX
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
 #else

@@ -10,7 +10,7 @@ namespace DrSentinel.Sandbox.Control;
 /// <summary>Drills and tests steer the region here: fail and recover zones, inject API faults, read the whole state.</summary>
 public static class ControlApi
 {
-    public sealed record FaultRequest(string Service, string Operation, string? ErrorCode, double Probability = 1, int LatencyMs = 0, int? Count = null);
+    public sealed record FaultRequest(string Service, string Operation, string? ErrorCode, double Probability = 1, int LatencyMs = 0, int? Count = null, string? Client = null);
 
     public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region, RegionDataPlane? plane)
     {
@@ -53,7 +53,8 @@ public static class ControlApi
             if (fault is null) return Results.BadRequest(new { error = "the fault must be a JSON object" });
             if (fault.Probability is < 0 or > 1 || fault.LatencyMs < 0 || fault.Count is <= 0 || string.IsNullOrEmpty(fault.Service) || string.IsNullOrEmpty(fault.Operation))
                 return Results.BadRequest(new { error = "a fault needs service and operation (or \"*\"), probability in [0,1], latencyMs >= 0 and count > 0 when given" });
-            region.Write(r => r.Faults.Add(new FaultRule(fault.Service, fault.Operation, fault.ErrorCode, fault.Probability, TimeSpan.FromMilliseconds(fault.LatencyMs), fault.Count)));
+            region.Write(r => r.Faults.Add(new FaultRule(fault.Service, fault.Operation, fault.ErrorCode, fault.Probability, TimeSpan.FromMilliseconds(fault.LatencyMs), fault.Count)
+                { Client = string.IsNullOrEmpty(fault.Client) ? null : fault.Client }));
             return Results.NoContent();
         });
         control.MapDelete("/faults", () =>

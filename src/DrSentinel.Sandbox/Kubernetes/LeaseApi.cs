@@ -9,7 +9,7 @@ using static DrSentinel.Sandbox.Kubernetes.KubernetesResponses;
 
 namespace DrSentinel.Sandbox.Kubernetes;
 
-/// <summary>coordination.k8s.io/v1 leases (leader election, kubelet heartbeats) and core/v1 events: create, get, list.</summary>
+/// <summary>coordination.k8s.io/v1 leases (leader election, kubelet heartbeats; with their annotations) and core/v1 events: create, get, list.</summary>
 internal static class LeaseApi
 {
     private const string Leases = "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases";
@@ -20,15 +20,48 @@ internal static class LeaseApi
         app.MapGet("/apis/coordination.k8s.io/v1/leases", (HttpContext c) => ListLeasesAsync(c, region, null));
         app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext c, string ns) => ListEventsAsync(c, region, ns));
         app.MapGet("/api/v1/events", (HttpContext c) => ListEventsAsync(c, region, null));
-        app.MapPost(Leases, (HttpContext c, string ns) => WriteLeaseAsync(c, region, ns, null));
-        app.MapPut(Leases + "/{name}", (HttpContext c, string ns, string name) => WriteLeaseAsync(c, region, ns, name));
+        app.MapPost(Leases, async (HttpContext c, string ns) =>
+        {
+            if (!await FaultedAsync(c, region, "create-lease")) await WriteLeaseAsync(c, region, ns, null);
+        });
+        app.MapPut(Leases + "/{name}", async (HttpContext c, string ns, string name) =>
+        {
+            if (!await FaultedAsync(c, region, "update-lease")) await WriteLeaseAsync(c, region, ns, name);
+        });
         app.MapGet(Leases + "/{name}", async (HttpContext c, string ns, string name) =>
         {
+            if (await FaultedAsync(c, region, "get-lease")) return;
             var lease = region.Read(r => r.Leases.GetValueOrDefault((ns, name)));
             if (lease is null) await WriteStatusAsync(c, 404, "NotFound", $"leases.coordination.k8s.io \"{name}\" not found");
             else await WriteJsonAsync(c, 200, w => WriteLease(w, lease));
         });
         app.MapPost("/api/v1/namespaces/{ns}/events", (HttpContext c, string ns) => CreateEventAsync(c, region, ns));
+    }
+
+    /// <summary>
+    /// Counts a Lease call and applies a fault injected for it (service <c>kubernetes</c>; a <c>client</c> in the fault
+    /// matches the caller's User-Agent): its latency, then its error as the API server's Status. True when answered.
+    /// </summary>
+    private static async Task<bool> FaultedAsync(HttpContext c, SandboxRegion region, string operation)
+    {
+        var userAgent = c.Request.Headers.UserAgent.ToString();
+        var fault = region.Read(r =>
+        {
+            r.CountCall("kubernetes", operation);
+            return r.MatchFault("kubernetes", operation, userAgent);
+        });
+        if (fault is null) return false;
+        if (fault.AddedLatency > TimeSpan.Zero) await Task.Delay(fault.AddedLatency, c.RequestAborted);
+        if (fault.ErrorCode is null) return false;
+        var status = fault.ErrorCode switch
+        {
+            "TooManyRequests" => 429,
+            "Timeout" => 504,
+            "InternalError" => 500,
+            _ => 503,
+        };
+        await WriteStatusAsync(c, status, fault.ErrorCode, $"Injected fault: {fault.ErrorCode}");
+        return true;
     }
 
     /// <summary>The request body as a JSON object, or null after answering 400 for anything else.</summary>
@@ -191,12 +224,18 @@ internal static class LeaseApi
         if (await ReadObjectAsync(c) is not { } body) return;
         string? name, sentVersion, holder;
         int? duration, transitions;
+        Dictionary<string, string> annotations = new(StringComparer.Ordinal);
         DateTimeOffset? acquired, renewed;
         try
         {
             name = Text(body["metadata"]?["name"], "metadata.name");
             if (name is null || (nameInPath is not null && name != nameInPath)) throw new FormatException("the lease needs metadata.name matching the path");
             sentVersion = Text(body["metadata"]?["resourceVersion"], "metadata.resourceVersion");
+            if (body["metadata"]?["annotations"] is JsonObject given)
+            {
+                foreach (var (key, value) in given) annotations[key] = Text(value, $"metadata.annotations[{key}]") ?? "";
+            }
+            else if (body["metadata"]?["annotations"] is not null) throw new FormatException("metadata.annotations must be an object of strings");
             var spec = body["spec"] as JsonObject;
             if (body["spec"] is not (null or JsonObject)) throw new FormatException("spec must be an object");
             holder = Text(spec?["holderIdentity"], "spec.holderIdentity");
@@ -217,7 +256,7 @@ internal static class LeaseApi
             if (nameInPath is not null && existing is null) return (null, 404, "NotFound");
             if (existing is not null && sentVersion != existing.ResourceVersion.ToString(CultureInfo.InvariantCulture)) return (null, 409, "Conflict");
             var lease = new Lease(ns, name, holder, duration, acquired, renewed, transitions,
-                r.Cluster.NextResourceVersion(), existing?.Uid ?? Guid.NewGuid().ToString(), existing?.CreatedAt ?? r.Now);
+                r.Cluster.NextResourceVersion(), existing?.Uid ?? Guid.NewGuid().ToString(), existing?.CreatedAt ?? r.Now) { Annotations = annotations };
             r.Leases[(ns, name)] = lease;
             return (lease, existing is null ? 201 : 200, "");
         });
@@ -246,6 +285,12 @@ internal static class LeaseApi
         w.WriteString("uid", lease.Uid);
         w.WriteString("resourceVersion", lease.ResourceVersion.ToString(CultureInfo.InvariantCulture));
         w.WriteString("creationTimestamp", NodeJson.Time(lease.CreatedAt));
+        if (lease.Annotations.Count > 0)
+        {
+            w.WriteStartObject("annotations");
+            foreach (var (key, value) in lease.Annotations) w.WriteString(key, value);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
         w.WriteStartObject("spec");
         if (lease.HolderIdentity is not null) w.WriteString("holderIdentity", lease.HolderIdentity);

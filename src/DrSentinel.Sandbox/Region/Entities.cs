@@ -138,7 +138,16 @@ public sealed class CacheMember(string cacheClusterId, string availabilityZone, 
 }
 
 public sealed record Lease(string Namespace, string Name, string? HolderIdentity, int? LeaseDurationSeconds,
-    DateTimeOffset? AcquireTime, DateTimeOffset? RenewTime, int? LeaseTransitions, long ResourceVersion, string Uid, DateTimeOffset CreatedAt);
+    DateTimeOffset? AcquireTime, DateTimeOffset? RenewTime, int? LeaseTransitions, long ResourceVersion, string Uid, DateTimeOffset CreatedAt)
+{
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}
 
-/// <summary>An injected API fault; <see cref="Remaining"/> limits how many calls it hits (null: until cleared).</summary>
-public sealed record FaultRule(string Service, string Operation, string? ErrorCode, double Probability, TimeSpan AddedLatency, int? Remaining = null);
+/// <summary>
+/// An injected API fault; <see cref="Remaining"/> limits how many calls it hits (null: until cleared). <see cref="Client"/>,
+/// when set, limits it to the callers whose User-Agent contains it: one replica cut off from the API, the others not.
+/// </summary>
+public sealed record FaultRule(string Service, string Operation, string? ErrorCode, double Probability, TimeSpan AddedLatency, int? Remaining = null)
+{
+    public string? Client { get; init; }
+}

@@ -66,10 +66,11 @@ public sealed partial class SandboxRegion
     public bool ReachableFromCluster(string zoneName) => RequireZone(zoneName).ReachableFromCluster;
 
     /// <summary>A fault to inject into the next matching API call, or null; the latency is added either way.</summary>
-    internal FaultRule? MatchFault(string service, string operation)
+    internal FaultRule? MatchFault(string service, string operation, string? userAgent = null)
     {
         var index = Faults.FindIndex(f => (f.Service == "*" || string.Equals(f.Service, service, StringComparison.OrdinalIgnoreCase))
-                                          && (f.Operation == "*" || f.Operation == operation) && Chance(f.Probability));
+                                          && (f.Operation == "*" || f.Operation == operation)
+                                          && (f.Client is null || (userAgent?.Contains(f.Client, StringComparison.Ordinal) ?? false)) && Chance(f.Probability));
         if (index < 0) return null;
         var fault = Faults[index];
         if (fault.Remaining is 1) Faults.RemoveAt(index);

@@ -58,8 +58,20 @@ public static partial class ActionEndpoints
                 return;
             }
             var killSwitch = context.RequestServices.GetRequiredService<KillSwitch>();
-            killSwitch.Set(engaged == "true", $"{context.Connection.RemoteIpAddress} at {context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow():O}");
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ActionEndpoints).FullName!);
+            try
+            {
+                await killSwitch.SetAsync(engaged == "true", $"{context.Connection.RemoteIpAddress} at {context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow():O}",
+                    context.RequestAborted);
+            }
+            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or IOException)
+            {
+                // Not recorded where the leader reads it: say so, so the operator does not believe the switch is set.
+                LogKillSwitchFailed(logger, e);
+                await Results.Json(new WebhookAnswer(0, 0, 0, $"the kill switch was not changed: {e.Message}; try again"), WebhookJsonContext.Default.WebhookAnswer,
+                    statusCode: 503).ExecuteAsync(context);
+                return;
+            }
             LogKillSwitch(logger, engaged == "true" ? "engaged" : "released", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             await Results.Json(View(context), ActionEndpointJsonContext.Default.KillSwitchView).ExecuteAsync(context);
         });
@@ -83,6 +95,9 @@ public static partial class ActionEndpoints
             WebhookJsonContext.Default.WebhookAnswer, statusCode: 401).ExecuteAsync(context);
         return false;
     }
+
+    [LoggerMessage(EventId = EventIds.KillSwitchNotChanged, Level = LogLevel.Error, Message = "The kill switch could not be changed; answered 503")]
+    private static partial void LogKillSwitchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = EventIds.KillSwitchChanged, Level = LogLevel.Warning, Message = "Kill switch {State} by {Remote}")]
     private static partial void LogKillSwitch(ILogger logger, string state, string remote);

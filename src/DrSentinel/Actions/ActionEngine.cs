@@ -352,7 +352,8 @@ public sealed partial class ActionEngine(
             switch (result.Outcome)
             {
                 case StepOutcome.Success:
-                    history.Add(new ActionRecord(now, plan.Intent, step.Resource, result.ActionTaken ?? step.Action, episode) { Subject = plan.Resource ?? plan.Zone });
+                    await history.AddAsync(new ActionRecord(now, plan.Intent, step.Resource, result.ActionTaken ?? step.Action, episode) { Subject = plan.Resource ?? plan.Zone },
+                        stop).ConfigureAwait(false);
                     metrics.TestFailoversRemaining(Math.Max(0, policy.TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
                     LogActed(logger, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))

@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace DrSentinel.Actions;
 
 /// <summary>
-/// The mutating steps of the last hours, for the cooldown and the hourly cap; appended to a file in the state directory
-/// so a restart does not reset the guardrails. (What was changed lives on the resources; this is only the rate.)
+/// The mutating steps of the last hours, for the cooldown and the hourly cap; kept in a file in the state directory so a
+/// restart does not reset the guardrails, and with leader election on also on the Lease, so a replica that takes over
+/// judges its plans by what the one before it did. (What was changed lives on the resources; this is only the rate.)
 /// </summary>
 public sealed partial class ActionHistory
 {
@@ -17,10 +18,19 @@ public sealed partial class ActionHistory
     private readonly string _path;
     private readonly ActionBudget _budget;
     private readonly TimeProvider _time;
+    private readonly Leadership.LeaseElector _leadership;
+    private readonly ILogger<ActionHistory> _logger;
     private List<ActionRecord> _records;
+    private SharedRecords _shared = new(null, []);
 
-    public ActionHistory(IOptions<ReceiverOptions> receiver, IOptions<ActionOptions> actions, TimeProvider time, ILogger<ActionHistory> logger)
+    /// <summary>The Lease's records as parsed, with the annotation they came from.</summary>
+    private sealed record SharedRecords(string? Text, ActionRecord[] Records);
+
+    public ActionHistory(IOptions<ReceiverOptions> receiver, IOptions<ActionOptions> actions, Leadership.LeaseElector leadership, TimeProvider time,
+        ILogger<ActionHistory> logger)
     {
+        _leadership = leadership;
+        _logger = logger;
         _path = Path.Combine(receiver.Value.StateDirectory, "actions.jsonl");
         _budget = new ActionBudget(actions.Value.Cooldown, actions.Value.MaxActionsPerHour);
         _time = time;
@@ -39,22 +49,60 @@ public sealed partial class ActionHistory
 
     public ActionBudget Budget => _budget;
 
+    /// <summary>This replica's records and the ones shared on the Lease, each once.</summary>
     public IReadOnlyCollection<ActionRecord> Snapshot()
     {
-        lock (_gate) return [.. _records];
+        var shared = Shared();
+        lock (_gate) return shared.Length == 0 ? [.. _records] : [.. _budget.Trim(_records.Union(shared), _time.GetUtcNow())];
     }
 
-    public void Add(ActionRecord record)
+    /// <summary>
+    /// Records a step taken: on disk at once, then on the Lease. Should the Lease not take it, the step still counts here,
+    /// and the next record written carries it along.
+    /// </summary>
+    public async Task AddAsync(ActionRecord record, CancellationToken cancel)
     {
+        var all = Snapshot().Append(record);
+        string text;
         lock (_gate)
         {
             _records = [.. _budget.Trim(_records.Append(record), _time.GetUtcNow())];
             // Rewritten whole: a few dozen lines at most, and never a torn line to skip on the next start.
             var temporary = _path + ".tmp";
-            File.WriteAllText(temporary, string.Join('\n', _records.Select(r => JsonSerializer.Serialize(r, HistoryJsonContext.Default.ActionRecord))) + "\n", Encoding.UTF8);
+            File.WriteAllText(temporary, Lines(_records), Encoding.UTF8);
             File.Move(temporary, _path, overwrite: true);
+            text = Lines(_budget.Trim(all, _time.GetUtcNow()));
+        }
+        if (!_leadership.Enabled) return;
+        try
+        {
+            await _leadership.AnnotateAsync(Leadership.SharedKeys.Actions, text, cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or IOException)
+        {
+            LogNotShared(_logger, e);
         }
     }
+
+    private static string Lines(IEnumerable<ActionRecord> records) =>
+        string.Join('\n', records.Select(r => JsonSerializer.Serialize(r, HistoryJsonContext.Default.ActionRecord))) + "\n";
+
+    /// <summary>The records on the Lease, parsed once per change; an unreadable line counts as an action taken now.</summary>
+    private ActionRecord[] Shared()
+    {
+        var text = _leadership.Enabled ? _leadership.Annotations.GetValueOrDefault(Leadership.SharedKeys.Actions) : null;
+        var cached = Volatile.Read(ref _shared);
+        if (ReferenceEquals(cached.Text, text)) return cached.Records;
+        var now = _time.GetUtcNow();
+        var records = text is null ? [] : text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => Read(line) ?? new ActionRecord(now, PlanIntent.Restore, "unreadable", "unreadable", "unreadable")).ToArray();
+        Volatile.Write(ref _shared, new SharedRecords(text, records));
+        return records;
+    }
+
+    [LoggerMessage(EventId = EventIds.SharedHistoryNotWritten, Level = LogLevel.Warning,
+        Message = "The step taken could not be recorded on the Lease; it counts here, and the next step's record carries it to the other replicas")]
+    private static partial void LogNotShared(ILogger logger, Exception exception);
 
     private static ActionRecord? Read(string line)
     {

@@ -34,6 +34,8 @@ public static class AlertingServiceCollectionExtensions
                 new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
         });
         services.AddHostedService<ActionEngine>();
+        services.AddSingleton<AlertmanagerReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertmanagerReconciler>());
         return services;
     }
 }

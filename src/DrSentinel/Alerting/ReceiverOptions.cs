@@ -32,9 +32,25 @@ public sealed class ReceiverOptions
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Where accepted alerts wait until acted on, and how long a handled alert is remembered as a duplicate.</summary>
-    public string StateDirectory { get; set; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "drsentinel");
+    /// <remarks>The chart mounts a volume here; the development run (the Development environment) uses the temporary directory.</remarks>
+    public string StateDirectory { get; set; } = DefaultStateDirectory;
+
+    public const string DefaultStateDirectory = "/var/lib/drsentinel";
 
     public TimeSpan DuplicateMemory { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Every Alertmanager peer's base URL (API v2). Set, the leader reads the active alerts on taking over, when another
+    /// replica accepted a new one, and every <see cref="ReconcileEvery"/>, and acts on what it was not told of: a
+    /// notification accepted by a replica that then died is still acted on, and a zone whose alert is gone is restored.
+    /// Webhooks only make it faster.
+    /// </summary>
+    public List<Uri> AlertmanagerUrls { get; set; } = [];
+
+    /// <summary>A file holding a bearer token for the Alertmanager API (a proxy in front of it); unset, none is sent.</summary>
+    public string? AlertmanagerTokenFile { get; set; }
+
+    public TimeSpan ReconcileEvery { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Alerts waiting to be acted on; beyond this the webhook answers 503 and Alertmanager sends again later.</summary>
     public int QueueCapacity { get; set; } = 1000;

@@ -129,6 +129,7 @@ public static partial class WebhookEndpoint
             LogAccepted(logger, alert.Name, alert.Firing ? "firing" : "resolved", route.Zone!, alert.Fingerprint);
         }
         Publish();
+        if (accepted > 0) context.RequestServices.GetRequiredService<AlertmanagerReconciler>().RequestFromFollower();
         var duplicates = actionable.Count - accepted;
         metrics.WebhookAnswered(StatusCodes.Status202Accepted);
         return Results.Json(new WebhookAnswer(accepted, duplicates, ignored), WebhookJsonContext.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);

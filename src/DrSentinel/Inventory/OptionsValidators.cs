@@ -54,6 +54,16 @@ internal sealed class ProbeOptionsValidator : IValidateOptions<ProbeOptions>
                     problems.Add($"Probes:{section}:Endpoints:{id} must be host:port, not '{endpoint}'");
         foreach (var (key, file) in new[] { ("Probes:Postgres:PasswordFile", options.Postgres.PasswordFile), ("Probes:Redis:PasswordFile", options.Redis.PasswordFile) })
             if (file is not null && !File.Exists(file)) problems.Add($"{key} names a file that does not exist: {file}");
+        foreach (var (section, inline) in new[] { ("Postgres", options.Postgres.Password), ("Redis", options.Redis.Password) })
+            if (inline is not null)
+                problems.Add($"Probes:{section}:Password is not accepted: a password comes only from a file (Probes:{section}:PasswordFile, a mounted secret)");
+        if (options.Postgres.PasswordFile is not null && !options.Postgres.AllowPlaintextPassword
+            && Enum.TryParse<Npgsql.SslMode>(options.Postgres.SslMode, ignoreCase: true, out var mode) && mode is Npgsql.SslMode.Disable or Npgsql.SslMode.Allow or Npgsql.SslMode.Prefer)
+            problems.Add($"Probes:Postgres:SslMode {options.Postgres.SslMode} can send the password without TLS: use Require, VerifyCA or VerifyFull, "
+                + "or set Probes:Postgres:AllowPlaintextPassword=true (a lab only)");
+        if (options.Redis.PasswordFile is not null && !options.Redis.Tls && !options.Redis.AllowPlaintextPassword)
+            problems.Add("Probes:Redis:PasswordFile is set without Probes:Redis:Tls: AUTH would cross the network in plaintext; "
+                + "turn on TLS (ElastiCache in-transit encryption), or set Probes:Redis:AllowPlaintextPassword=true (a lab only)");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -5,6 +5,19 @@ namespace DrSentinel.Kubernetes;
 
 public static class KubernetesServiceCollectionExtensions
 {
+    /// <summary>Names the replica in every API call's User-Agent, so the API server's audit log tells the replicas apart.</summary>
+    private sealed class UserAgentHandler(string replica) : DelegatingHandler
+    {
+        private readonly string _userAgent = $"DrSentinel ({replica})";
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.UserAgent.Clear();
+            request.Headers.TryAddWithoutValidation("User-Agent", _userAgent);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
     public static IServiceCollection AddKubernetes(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<KubernetesOptions>().Bind(configuration.GetSection(KubernetesOptions.Section))
@@ -21,7 +34,8 @@ public static class KubernetesServiceCollectionExtensions
                     : KubernetesClientConfiguration.IsInCluster()
                         ? KubernetesClientConfiguration.InClusterConfig()
                         : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath);
-                return new k8s.Kubernetes(config);
+                var replica = sp.GetRequiredService<IOptions<Leadership.LeadershipOptions>>().Value.IdentityOrDefault();
+                return new k8s.Kubernetes(config, new UserAgentHandler(replica));
             }
             catch (k8s.Exceptions.KubeConfigException e)
             {

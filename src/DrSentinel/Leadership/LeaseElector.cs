@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Threading.Channels;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -14,7 +16,8 @@ public sealed class FencedException(string message) : Exception(message);
 /// <see cref="LeadershipOptions.LeaseDuration"/> — judged on this replica's own clock, by when the Lease last changed, so
 /// clocks need not agree. The term is the Lease's leaseTransitions when it was taken. <see cref="Fence"/> is called
 /// right before every mutating call: a replica that is not the leader of that term, or has not renewed within
-/// <see cref="LeadershipOptions.RenewDeadline"/> (shorter than the Lease), refuses it.
+/// <see cref="LeadershipOptions.RenewDeadline"/> (shorter than the Lease), refuses it. The Lease also carries what the
+/// replicas share (<see cref="SharedKeys"/>) as annotations, which every write keeps.
 /// </summary>
 public sealed partial class LeaseElector(
     k8s.Kubernetes kubernetes, IOptions<LeadershipOptions> options, Metrics.ApiCallRecorder calls, LeadershipMetrics metrics, TimeProvider time,
@@ -27,6 +30,16 @@ public sealed partial class LeaseElector(
     private int _term = -1;
     private string? _observedVersion;
     private long _observedAt;
+    private FrozenDictionary<string, string> _annotations = FrozenDictionary<string, string>.Empty;
+    private readonly Channel<bool> _reconcileRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>The Lease's annotations as last read or written: the state every replica shares.</summary>
+    public IReadOnlyDictionary<string, string> Annotations => Volatile.Read(ref _annotations);
+
+    /// <summary>Signalled when another replica asked the leader to reconcile now (it accepted a new alert).</summary>
+    public ChannelReader<bool> ReconcileRequests => _reconcileRequests.Reader;
+
+    public bool Enabled => _options.Enabled;
 
     public string Identity { get; } = options.Value.IdentityOrDefault();
 
@@ -101,18 +114,23 @@ public sealed partial class LeaseElector(
         await ReleaseAsync().ConfigureAwait(false);
     }
 
-    private async Task TryOnceAsync(CancellationToken stop)
+    /// <summary>The Lease, or null when there is none yet.</summary>
+    private async Task<V1Lease?> ReadOrNullAsync(CancellationToken cancel)
     {
-        V1Lease? lease;
         try
         {
-            lease = await calls.KubernetesAsync("read_lease",
-                () => kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _options.Namespace, cancellationToken: stop)).ConfigureAwait(false);
+            return await calls.KubernetesAsync("read_lease",
+                () => kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _options.Namespace, cancellationToken: cancel)).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
-            lease = null;
+            return null;
         }
+    }
+
+    private async Task TryOnceAsync(CancellationToken stop)
+    {
+        var lease = await ReadOrNullAsync(stop).ConfigureAwait(false);
         var now = time.GetUtcNow().UtcDateTime;
         if (lease is null)
         {
@@ -120,11 +138,22 @@ public sealed partial class LeaseElector(
             if (created is not null) Took(created);
             return;
         }
+        Remember(lease);
         var spec = lease.Spec ?? new V1LeaseSpec();
         if (spec.HolderIdentity == Identity)
         {
             spec.RenewTime = now;
             var renewed = await WriteAsync(lease, spec, stop).ConfigureAwait(false);
+            if (renewed is null)
+            {
+                // Another replica wrote an annotation in between: read again and renew at once, not a retry period later.
+                lease = await ReadOrNullAsync(stop).ConfigureAwait(false);
+                if (lease is null) return;
+                Remember(lease);
+                if (lease.Spec is not { } current || current.HolderIdentity != Identity) return;
+                current.RenewTime = now;
+                renewed = await WriteAsync(lease, current, stop).ConfigureAwait(false);
+            }
             if (renewed is not null) Renewed(renewed);
             return;
         }
@@ -138,18 +167,54 @@ public sealed partial class LeaseElector(
         if (taken is not null) Took(taken);
     }
 
+    /// <summary>
+    /// Sets (or, with null, removes) one shared annotation on the Lease, creating the Lease if there is none yet: a
+    /// conditional update, tried again on a conflict with a renewal. Any replica may call it; it returns once written.
+    /// </summary>
+    public async Task AnnotateAsync(string key, string? value, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var lease = await ReadOrNullAsync(cancel).ConfigureAwait(false);
+            var annotations = new Dictionary<string, string>(lease?.Metadata?.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+            if (value is null) annotations.Remove(key);
+            else annotations[key] = value;
+            var written = await WriteAsync(lease, lease?.Spec ?? new V1LeaseSpec(), cancel, annotations).ConfigureAwait(false);
+            if (written is not null)
+            {
+                Remember(written);
+                return;
+            }
+            if (attempt >= 10) throw new IOException($"the Lease {_options.Namespace}/{_options.LeaseName} kept changing under {attempt} attempts to write {key}");
+        }
+    }
+
+    /// <summary>Keeps the annotations as read; a changed reconcile request wakes the leader's reconciler.</summary>
+    private void Remember(V1Lease lease)
+    {
+        var annotations = (lease.Metadata?.Annotations ?? new Dictionary<string, string>()).ToFrozenDictionary(StringComparer.Ordinal);
+        var before = Interlocked.Exchange(ref _annotations, annotations);
+        if (annotations.GetValueOrDefault(SharedKeys.ReconcileRequested) is { } requested && requested != before.GetValueOrDefault(SharedKeys.ReconcileRequested))
+            _reconcileRequests.Writer.TryWrite(true);
+    }
+
     private V1LeaseSpec Claim(DateTime now, int transitions) => new()
     {
         AcquireTime = now, RenewTime = now, HolderIdentity = Identity, LeaseDurationSeconds = (int)_options.LeaseDuration.TotalSeconds, LeaseTransitions = transitions,
     };
 
     /// <summary>Creates or conditionally replaces the Lease; null when another replica got there first (409).</summary>
-    private async Task<V1Lease?> WriteAsync(V1Lease? current, V1LeaseSpec spec, CancellationToken stop)
+    /// <remarks>The annotations are kept as they were unless <paramref name="annotations"/> replaces them.</remarks>
+    private async Task<V1Lease?> WriteAsync(V1Lease? current, V1LeaseSpec spec, CancellationToken stop, IDictionary<string, string>? annotations = null)
     {
         var body = new V1Lease
         {
             ApiVersion = "coordination.k8s.io/v1", Kind = "Lease", Spec = spec,
-            Metadata = new V1ObjectMeta { Name = _options.LeaseName, NamespaceProperty = _options.Namespace, ResourceVersion = current?.Metadata?.ResourceVersion },
+            Metadata = new V1ObjectMeta
+            {
+                Name = _options.LeaseName, NamespaceProperty = _options.Namespace, ResourceVersion = current?.Metadata?.ResourceVersion,
+                Annotations = annotations ?? current?.Metadata?.Annotations,
+            },
         };
         try
         {
@@ -175,6 +240,7 @@ public sealed partial class LeaseElector(
 
     private void Took(V1Lease lease)
     {
+        Remember(lease);
         int term;
         lock (_gate)
         {
@@ -189,6 +255,7 @@ public sealed partial class LeaseElector(
 
     private void Renewed(V1Lease lease)
     {
+        Remember(lease);
         lock (_gate)
         {
             if (_renewedAt is null || (lease.Spec?.LeaseTransitions ?? 0) != _term)

@@ -54,6 +54,8 @@ internal static class EventIds
     public const int FailoverNotDone = 5025;
     public const int FailoverReadFailed = 5026;
     public const int Fenced = 5027;
+    public const int KillSwitchNotChanged = 5028;
+    public const int SharedHistoryNotWritten = 5029;
 
     public const int LeaderElectionStarting = 6001;
     public const int LeaderElected = 6002;
@@ -61,4 +63,8 @@ internal static class EventIds
     public const int LeaderRenewDeadline = 6004;
     public const int LeaderReleased = 6005;
     public const int LeaseCallFailed = 6006;
+    public const int ReconcileOff = 6007;
+    public const int ReconcileFound = 6008;
+    public const int ReconcileFailed = 6009;
+    public const int ReconcileRequestFailed = 6010;
 }

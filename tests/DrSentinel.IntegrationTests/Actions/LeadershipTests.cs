@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
 
@@ -30,11 +32,11 @@ public sealed class LeadershipTests : IAsyncLifetime
         await _sandbox.DisposeAsync();
     }
 
-    private async Task<DrSentinelHost> ReplicaAsync(string name)
+    private async Task<DrSentinelHost> ReplicaAsync(string name, params string[] more)
     {
         var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: false, "workers"),
             "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", $"--Leadership:Identity={name}",
-            "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02", "--Leadership:RetryPeriod=00:00:00.300"]);
+            "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02", "--Leadership:RetryPeriod=00:00:00.300", .. more]);
         _hosts.Add(host);
         return host;
     }
@@ -43,6 +45,47 @@ public sealed class LeadershipTests : IAsyncLifetime
         (await host.ScrapeAsync()).Value("drsentinel_leader", ("replica", name)) == 1;
 
     private int Evacuations() => (int)_sandbox.Calls("autoscaling:UpdateAutoScalingGroup");
+
+    private IReadOnlyDictionary<string, string> LeaseAnnotations() =>
+        _sandbox.State(r => r.Leases.GetValueOrDefault(("drsentinel", "drsentinel"))?.Annotations) ?? new Dictionary<string, string>();
+
+    private async Task FaultAsync(object fault)
+    {
+        using var response = await _control.PostAsync("sandbox/faults", JsonContent.Create(fault));
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task<HttpResponseMessage> KillSwitchAsync(DrSentinelHost host, bool engaged)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"actions/kill-switch?engaged={(engaged ? "true" : "false")}");
+        request.Headers.Authorization = new("Bearer", Webhooks.OperatorToken);
+        return await host.Http.SendAsync(request);
+    }
+
+    private static async Task<bool> KillSwitchEngagedAsync(DrSentinelHost host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "actions/kill-switch");
+        request.Headers.Authorization = new("Bearer", Webhooks.OperatorToken);
+        using var response = await host.Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["engaged"]!.GetValue<bool>();
+    }
+
+    private async Task<(DrSentinelHost Leader, DrSentinelHost Follower)> TwoReplicasAsync(params string[] more)
+    {
+        var a = await ReplicaAsync("replica-a", more);
+        await Poll.UntilAsync(() => LeadsAsync(a, "replica-a"), leads => leads, Deadline, "replica-a leads");
+        var b = await ReplicaAsync("replica-b", more);
+        await b.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, Deadline, "replica-b follows");
+        return (a, b);
+    }
+
+    private async Task ZoneFailsAsync(params DrSentinelHost[] replicas)
+    {
+        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        foreach (var replica in replicas)
+            await replica.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable");
+    }
 
     private string? Holder() => _sandbox.State(r => r.Leases.GetValueOrDefault(("drsentinel", "drsentinel"))?.HolderIdentity);
 
@@ -79,7 +122,7 @@ public sealed class LeadershipTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ThreeReplicas_EachGivenTheAlert_OneSetOfActions()
+    public async Task ThreeReplicas_AThousandDeliveriesFromThreePeers_OneSetOfActions()
     {
         var replicas = new List<DrSentinelHost>();
         foreach (var name in new[] { "replica-a", "replica-b", "replica-c" }) replicas.Add(await ReplicaAsync(name));
@@ -93,15 +136,120 @@ public sealed class LeadershipTests : IAsyncLifetime
         foreach (var replica in replicas)
             await replica.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable");
 
-        foreach (var replica in replicas)
-            using (var response = await Webhooks.PostAsync(replica.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
-                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        // Three Alertmanager peers each deliver the notification, and repeat it: 1,000 deliveries spread over the replicas.
+        var body = Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)).ToJsonString();
+        await Parallel.ForAsync(0, 1000, new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, _) =>
+        {
+            using var response = await Webhooks.PostAsync(replicas[i % 3].Http, body);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        });
 
         await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 2, Deadline, "the evacuation's two group updates");
         var leader = replicas.Single(r => Holder() is { } holder && r.Log.Contains($"{holder} leads now", StringComparison.Ordinal));
         await leader.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) == 1, Deadline, "the leader's one plan");
         foreach (var follower in replicas.Where(r => r != leader))
             Assert.Null((await follower.ScrapeAsync()).Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")));
+        Assert.Equal(2, Evacuations());
+    }
+
+    [Fact]
+    public async Task NotificationAcceptedOnlyByAFollowerThatIsThenKilled_TheLeaderLearnsItFromAlertmanager_ActsOnce_AndRestoresWhenNoPeerListsIt()
+    {
+        var alertmanagerPort = FreePort.Next();
+        var (leader, follower) = await TwoReplicasAsync($"--Receiver:AlertmanagerUrls:0=http://127.0.0.1:{alertmanagerPort}/", "--Receiver:ReconcileEvery=00:00:05");
+        var tokenFile = Path.Combine(Directory.CreateTempSubdirectory("drsentinel-am-token-").FullName, "token");
+        await File.WriteAllTextAsync(tokenFile, Webhooks.Token);
+        // Alertmanager delivers to the follower only, as a Service may.
+        await using var alertmanager = await AlertmanagerServer.StartAsync(follower.Address, tokenFile, alertmanagerPort);
+        await ZoneFailsAsync(leader, follower);
+
+        var startsAt = DateTimeOffset.UtcNow;
+        await alertmanager.PostAlertsAsync(new JsonArray(new JsonObject
+        {
+            ["labels"] = new JsonObject { ["alertname"] = "DrSentinelAzUnavailable", ["az"] = Zone, ["cluster"] = "pyairtable", ["region"] = "eu-central-1", ["severity"] = "critical" },
+            ["annotations"] = new JsonObject { ["summary"] = "zone lost" },
+            ["startsAt"] = startsAt.ToString("O"),
+        }).ToJsonString());
+        await follower.ScrapeUntilAsync(s => s.Value("drsentinel_webhook_alerts_total", ("outcome", "accepted")) >= 1, Deadline, "the follower accepted the notification");
+        await follower.KillAsync(); // with what it accepted
+
+        await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 2, Deadline, "the leader acted on the alert Alertmanager lists");
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_reconciled_alerts_total", ("status", "firing")) == 1, Deadline, "learnt from Alertmanager");
+        Assert.Contains("which no webhook brought here", leader.Log, StringComparison.Ordinal);
+        // Read again and again, it is one alert: acted on once.
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_alertmanager_reconciles_total", ("outcome", "ok")) >= 3, Deadline, "reconciled again");
+        Assert.Equal(2, Evacuations());
+        Assert.Equal(1, (await leader.ScrapeAsync()).Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")));
+
+        // The zone recovers and the alert resolves; its resolution has nowhere to go (the follower is dead). No peer lists
+        // the alert any more: the leader restores the zone as the resolution would have.
+        (await _control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "healthy")) == 1, Deadline, "zone healthy again");
+        await alertmanager.PostAlertsAsync(new JsonArray(new JsonObject
+        {
+            ["labels"] = new JsonObject { ["alertname"] = "DrSentinelAzUnavailable", ["az"] = Zone, ["cluster"] = "pyairtable", ["region"] = "eu-central-1", ["severity"] = "critical" },
+            ["startsAt"] = startsAt.ToString("O"),
+            ["endsAt"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O"),
+        }).ToJsonString());
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "act")) == 1, Deadline, "restored");
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_reconciled_alerts_total", ("status", "resolved")) == 1, Deadline, "the lost resolution made up");
+        await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 4, Deadline, "both groups put back");
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_alertmanager_reconciles_total", ("outcome", "ok")) >= 6, Deadline, "reconciled again");
+        Assert.Equal(4, Evacuations());
+    }
+
+    [Fact]
+    public async Task KillSwitchEngagedThroughTheFollower_StopsTheLeader_AndOneReleaseFreesEveryReplica()
+    {
+        var (leader, follower) = await TwoReplicasAsync();
+        using (var engaged = await KillSwitchAsync(follower, engaged: true)) Assert.Equal(HttpStatusCode.OK, engaged.StatusCode);
+        Assert.True(LeaseAnnotations().ContainsKey("drsentinel.io/kill-switch"));
+        await Poll.UntilAsync(() => KillSwitchEngagedAsync(leader), engaged => engaged, Deadline,
+            "the leader reads the switch from the Lease");
+        await ZoneFailsAsync(leader);
+
+        using (var response = await Webhooks.PostAsync(leader.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await leader.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) == 1, Deadline, "planned");
+        await Poll.UntilAsync(() => Task.FromResult(leader.Log), log => log.Contains("killed: would", StringComparison.Ordinal), Deadline, "not acted: killed");
+        Assert.Equal(0, Evacuations());
+
+        using (var released = await KillSwitchAsync(leader, engaged: false)) Assert.Equal(HttpStatusCode.OK, released.StatusCode);
+        Assert.False(LeaseAnnotations().ContainsKey("drsentinel.io/kill-switch"));
+        await Poll.UntilAsync(() => KillSwitchEngagedAsync(follower), engaged => !engaged, Deadline,
+            "released for the follower too");
+    }
+
+    [Fact]
+    public async Task LeaderPartitionedFromTheApiMidEvacuation_StopsBeforeItsLeaseExpires_ItsStaleTermStepIsRefused_TheNewLeaderFinishesWithNoStepRepeated()
+    {
+        // AWS calls may take seconds here (the slow update below), every attempt within a refresh.
+        var (a, b) = await TwoReplicasAsync("--Aws:Timeout=00:00:04", "--Aws:MaxAttempts=1", "--Inventory:AwsRefreshInterval=00:00:05");
+        await ZoneFailsAsync(a, b);
+        // The leader's first group update takes 2.5 s: past its renew deadline (2 s), short of the Lease (3 s).
+        await FaultAsync(new { service = "autoscaling", operation = "UpdateAutoScalingGroup", latencyMs = 2500, count = 1 });
+        foreach (var replica in new[] { a, b })
+            using (var response = await Webhooks.PostAsync(replica.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 1, Deadline, "the leader's first group update under way");
+
+        // Partitioned: every Kubernetes call of replica-a fails; replica-b's go through.
+        await FaultAsync(new { service = "kubernetes", operation = "*", errorCode = "ServiceUnavailable", client = "replica-a" });
+        // replica-a stops acting before its Lease can expire for replica-b: whenever replica-b is seen holding it, replica-a has already said so.
+        await Poll.UntilAsync(() => Task.FromResult((Holder(), Stopped: a.Log.Contains("could not renew its Lease", StringComparison.Ordinal))), seen =>
+        {
+            Assert.False(seen.Item1 == "replica-b" && !seen.Stopped, "replica-b took the Lease while replica-a had not stopped acting:\n" + a.Log);
+            return seen.Item1 == "replica-b";
+        }, Deadline, "replica-b takes over");
+        await Poll.UntilAsync(() => LeadsAsync(b, "replica-b"), leads => leads, Deadline, "replica-b leads");
+        Assert.False(await LeadsAsync(a, "replica-a"));
+
+        // replica-a's pending step, once its slow call returns, is refused by the fence: its term is over.
+        await Poll.UntilAsync(() => Task.FromResult(a.Log), log => log.Contains("Fenced:", StringComparison.Ordinal), Deadline, "the stale-term step refused");
+        await a.ScrapeUntilAsync(s => s.Value("drsentinel_fenced_calls_total") >= 1, Deadline, "fenced calls counted");
+        // replica-b plans from the ledger on the groups: only the update left, once.
+        await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 2, Deadline, "the evacuation completed by replica-b");
+        await b.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 1, Deadline, "one update by replica-b");
         Assert.Equal(2, Evacuations());
     }
 }

@@ -9,7 +9,7 @@ namespace DrSentinel.IntegrationTests.Chart;
 /// charts/drsentinel with the real helm 4: lint, render with the defaults and with every value set, one source of truth
 /// for the rules and the dashboards, the schema refusing bad values, and the settings a safe install depends on.
 /// </summary>
-public sealed class ChartTests
+public sealed partial class ChartTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(1);
     private static readonly string ChartFolder = Path.Combine(RepoPaths.Root, "charts", "drsentinel");
@@ -17,15 +17,24 @@ public sealed class ChartTests
 
     private static async Task<ProcessResult> HelmAsync(params string[] arguments) => await ExternalProcess.RunAsync(RepoPaths.Helm, arguments, Deadline);
 
-    /// <summary>helm template's documents as JSON, by kind and name.</summary>
-    private static async Task<List<JsonElement>> RenderAsync(params string[] values)
+    /// <summary>helm template's output as it prints it.</summary>
+    private static async Task<string> TemplateAsync(params string[] values)
     {
         var result = await HelmAsync(["template", "dr", ChartFolder, "--namespace", "drsentinel", .. values]);
         Assert.True(result.ExitCode == 0, result.ToString());
-        var stream = new YamlStream();
-        stream.Load(new StringReader(result.Output));
-        return [.. stream.Documents.Where(d => d.RootNode is YamlMappingNode).Select(d => Json(d.RootNode))];
+        return result.Output;
     }
+
+    /// <summary>helm template's objects as YAML nodes, documents that are only comments left out.</summary>
+    private static List<YamlMappingNode> Objects(string manifests)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(manifests));
+        return [.. stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()];
+    }
+
+    /// <summary>helm template's documents as JSON, by kind and name.</summary>
+    private static async Task<List<JsonElement>> RenderAsync(params string[] values) => [.. Objects(await TemplateAsync(values)).Select(Json)];
 
     /// <summary>A YAML node as JSON, keys sorted, scalars as strings: two documents equal as data compare equal as text.</summary>
     private static JsonElement Json(YamlNode node)
@@ -125,6 +134,7 @@ public sealed class ChartTests
             (env["Probes__Postgres__PasswordFile"], env["Probes__Postgres__SslMode"], env["Probes__Redis__PasswordFile"]));
         Assert.Equal("http://otel-collector.observability:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.Equal("00:00:30", env["Inventory__AwsRefreshInterval"]);
+        Assert.Equal(("http://alertmanager-operated.monitoring:9093/", "00:00:30"), (env["Receiver__AlertmanagerUrls__0"], env["Receiver__ReconcileEvery"]));
         Assert.Equal("arn:aws:iam::123456789012:role/drsentinel",
             Single(docs, "ServiceAccount").GetProperty("metadata").GetProperty("annotations").GetProperty("eks.amazonaws.com/role-arn").GetString());
         Assert.DoesNotContain(docs, d => d.GetProperty("kind").GetString() == "Secret"); // both credentials from existing Secrets

@@ -23,7 +23,8 @@ public sealed class AlertmanagerServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<AlertmanagerServer> StartAsync(Uri drsentinel, string tokenFile)
+    /// <param name="port">A port reserved for it (<see cref="FreePort.Next"/>), when its address must be known before it starts.</param>
+    public static async Task<AlertmanagerServer> StartAsync(Uri drsentinel, string tokenFile, int? port = null)
     {
         var directory = Directory.CreateTempSubdirectory("drsentinel-alertmanager-").FullName;
         var secrets = Path.Combine(directory, "secrets");
@@ -39,7 +40,7 @@ public sealed class AlertmanagerServer : IAsyncDisposable
         Assert.Contains("group_interval: 1s", config, StringComparison.Ordinal);
         var path = Path.Combine(directory, "alertmanager.yml");
         await File.WriteAllTextAsync(path, config);
-        var port = FreePort.Next();
+        port ??= FreePort.Next();
         var process = ExternalProcess.Start("prometheus-alertmanager", [
             $"--config.file={path}", $"--storage.path={Path.Combine(directory, "data")}",
             $"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn",
@@ -61,6 +62,14 @@ public sealed class AlertmanagerServer : IAsyncDisposable
     }
 
     public async Task<JsonElement> AlertsAsync() => JsonSerializer.Deserialize<JsonElement>(await _http.GetStringAsync("api/v2/alerts"));
+
+    /// <summary>Posts alerts as Prometheus does (API v2: a JSON array of labels, annotations, startsAt).</summary>
+    public async Task PostAlertsAsync(string alertsJson)
+    {
+        using var content = new StringContent(alertsJson, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync("api/v2/alerts", content);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
 
     public string Log => _process.Error;
 

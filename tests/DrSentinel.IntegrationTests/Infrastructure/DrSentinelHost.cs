@@ -108,6 +108,8 @@ public sealed class DrSentinelHost : IAsyncDisposable
             "--Inventory:AwsRefreshInterval=00:00:01",
             "--Probes:Interval=00:00:01",
             "--Probes:Timeout=00:00:00.500",
+            // The tests read the log as text; a deployment logs JSON lines (RunCommandTests checks the default).
+            "--Logging:Console:FormatterName=simple",
         ];
     }
 

@@ -14,6 +14,12 @@ public static class RepoPaths
     public static string Helm => Tool("helm");
 
     /// <summary>
+    /// The chart's offline schema check (tests/DrSentinel.IntegrationTests/Chart/schema-check) from scripts/install-deps.sh:
+    /// manifests on standard input, exit 0 when every object is valid for its kind. DRSENTINEL_TOOLS overrides the folder.
+    /// </summary>
+    public static string SchemaCheck => Tool("schema-check");
+
+    /// <summary>
     /// The Native AOT executable scripts/test.sh publishes (DRSENTINEL_AOT_EXECUTABLE overrides it): the production
     /// artifact, tested as a process. Missing, it is a clear failure rather than a silent skip.
     /// </summary>

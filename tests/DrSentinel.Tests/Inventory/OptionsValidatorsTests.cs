@@ -57,4 +57,71 @@ public sealed class OptionsValidatorsTests
 
         Assert.Contains("Probes:Redis:Endpoints:member-1", new ProbeOptionsValidator().Validate(null, options).FailureMessage, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Postgres")]
+    [InlineData("Redis")]
+    public void InlinePassword_IsRefused_OnlyAFileIsRead(string section)
+    {
+        var options = new ProbeOptions();
+        if (section == "Postgres") options.Postgres.Password = "hunter2";
+        else options.Redis.Password = "hunter2";
+
+        var result = new ProbeOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains($"Probes:{section}:Password is not accepted", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Disable", false, true)]
+    [InlineData("Prefer", false, true)]
+    [InlineData("Allow", false, true)]
+    [InlineData("Prefer", true, false)]
+    [InlineData("Require", false, false)]
+    [InlineData("VerifyFull", false, false)]
+    public void PostgresPassword_NeedsAnSslModeThatNeverFallsBackToPlaintext(string sslMode, bool allowPlaintext, bool refused)
+    {
+        var file = Path.GetTempFileName();
+        var options = new ProbeOptions();
+        options.Postgres.PasswordFile = file;
+        options.Postgres.SslMode = sslMode;
+        options.Postgres.AllowPlaintextPassword = allowPlaintext;
+
+        var result = new ProbeOptionsValidator().Validate(null, options);
+
+        Assert.Equal(refused, result.Failed);
+        if (refused) Assert.Contains("Probes:Postgres:AllowPlaintextPassword", result.FailureMessage, StringComparison.Ordinal);
+        File.Delete(file);
+    }
+
+    [Theory]
+    [InlineData(false, false, true)]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    public void RedisPassword_NeedsTls(bool tls, bool allowPlaintext, bool refused)
+    {
+        var file = Path.GetTempFileName();
+        var options = new ProbeOptions();
+        options.Redis.PasswordFile = file;
+        options.Redis.Tls = tls;
+        options.Redis.AllowPlaintextPassword = allowPlaintext;
+
+        var result = new ProbeOptionsValidator().Validate(null, options);
+
+        Assert.Equal(refused, result.Failed);
+        if (refused) Assert.Contains("Probes:Redis:Tls", result.FailureMessage, StringComparison.Ordinal);
+        File.Delete(file);
+    }
+
+    [Fact]
+    public void Defaults_StateOnTheChartsVolume_JsonLogs_DevelopmentRunReadable()
+    {
+        Assert.Equal("/var/lib/drsentinel", new DrSentinel.Alerting.ReceiverOptions().StateDirectory);
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+        var development = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
+        Assert.Equal("json", settings["Logging"]!["Console"]!["FormatterName"]!.GetValue<string>());
+        Assert.Equal("simple", development["Logging"]!["Console"]!["FormatterName"]!.GetValue<string>());
+    }
 }

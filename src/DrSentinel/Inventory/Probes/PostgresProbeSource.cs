@@ -37,7 +37,7 @@ public sealed partial class PostgresProbeSource(IOptions<ProbeOptions> options, 
     public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
     {
         var settings = options.Value.Postgres;
-        var password = Endpoint.Secret(settings.Password, settings.PasswordFile);
+        var password = Endpoint.Secret(settings.PasswordFile);
         var probes = Targets(current, settings)
             .Where(t => t.Endpoint is not null)
             .Select(t => ProbeAsync(t.Instance, t.Endpoint!.Value, settings, password, cancel));

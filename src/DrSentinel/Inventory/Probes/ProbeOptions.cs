@@ -20,9 +20,12 @@ public sealed class PostgresProbeOptions
     public string Username { get; set; } = "drsentinel";
     /// <summary>A file holding the password (a mounted Kubernetes secret), read at every probe so rotation needs no restart.</summary>
     public string? PasswordFile { get; set; }
+    /// <summary>Refused at start when set: a password belongs in a file, not in settings or the environment.</summary>
     public string? Password { get; set; }
-    /// <summary>Npgsql's SSL mode: Disable, Prefer, Require, VerifyCA, VerifyFull.</summary>
+    /// <summary>Npgsql's SSL mode: Disable, Prefer, Require, VerifyCA, VerifyFull. With a password, only the last three (see <see cref="AllowPlaintextPassword"/>).</summary>
     public string SslMode { get; set; } = "Prefer";
+    /// <summary>Let a password go with an SSL mode that can fall back to plaintext (Disable, Allow, Prefer): a lab only.</summary>
+    public bool AllowPlaintextPassword { get; set; }
     /// <summary>DB instance id to "host:port", replacing the endpoint RDS reports (tests, tunnels).</summary>
     public Dictionary<string, string> Endpoints { get; set; } = [];
 }
@@ -30,9 +33,14 @@ public sealed class PostgresProbeOptions
 public sealed class RedisProbeOptions
 {
     public bool Enabled { get; set; }
+    /// <summary>A file holding the AUTH password, read at every probe.</summary>
     public string? PasswordFile { get; set; }
+    /// <summary>Refused at start when set: a password belongs in a file, not in settings or the environment.</summary>
     public string? Password { get; set; }
+    /// <summary>In-transit encryption; required with a password unless <see cref="AllowPlaintextPassword"/>.</summary>
     public bool Tls { get; set; }
+    /// <summary>Let AUTH go without TLS: a lab only.</summary>
+    public bool AllowPlaintextPassword { get; set; }
     /// <summary>Cache cluster id to "host:port", replacing the endpoint ElastiCache reports.</summary>
     public Dictionary<string, string> Endpoints { get; set; } = [];
 }
@@ -50,5 +58,5 @@ internal static class Endpoint
         return address is null || port is null ? null : (address, port.Value);
     }
 
-    public static string? Secret(string? inline, string? file) => file is null ? inline : File.ReadAllText(file).TrimEnd('\r', '\n');
+    public static string? Secret(string? file) => file is null ? null : File.ReadAllText(file).TrimEnd('\r', '\n');
 }

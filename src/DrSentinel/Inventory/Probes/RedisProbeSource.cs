@@ -19,7 +19,7 @@ public sealed partial class RedisProbeSource(IOptions<ProbeOptions> options, Tim
     public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
     {
         var settings = options.Value.Redis;
-        var password = Endpoint.Secret(settings.Password, settings.PasswordFile);
+        var password = Endpoint.Secret(settings.PasswordFile);
         var probes = Targets(current, settings)
             .Where(t => t.Endpoint is not null)
             .Select(t => ProbeAsync(t.Group, t.Member, t.Endpoint!.Value, password, settings.Tls, cancel));
