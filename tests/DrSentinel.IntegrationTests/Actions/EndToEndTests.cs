@@ -22,6 +22,12 @@ public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetim
 
     protected abstract string[] HostSettings(SandboxServer sandbox);
 
+    /// <summary>
+    /// Two: replica-a leads, replica-b follows, and Alertmanager delivers to replica-b only, so every action comes from
+    /// the leader learning of the alert through the other replica and Alertmanager's API (Receiver:AlertmanagerUrls).
+    /// </summary>
+    protected virtual int Replicas => 1;
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
@@ -39,12 +45,31 @@ public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetim
     protected async Task RunAsync(string mode, string alert, TimeSpan forDuration, string[] allowedGroups)
     {
         var sandbox = Own(await StartSandboxAsync());
-        var state = Webhooks.NewStateDirectory();
-        var host = Own(await DrSentinelHost.StartAsync(sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false, allowedGroups), .. HostSettings(sandbox),
-            "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff "]));
-        var alertmanager = Own(await AlertmanagerServer.StartAsync(host.Address, Path.Combine(state, "..", "state.token")));
-        var prometheus = Own(await PrometheusServer.StartAsync(host.Address, RuleFile.Path, alertmanager.Address, sandbox.Region.Topology.ClusterName));
-        await Poll.UntilAsync(() => prometheus.QueryAsync("drsentinel_az_status"), r => r.Count == 9, TimeSpan.FromSeconds(60), "zones scraped");
+        var alertmanagerPort = FreePort.Next();
+        string[] highAvailability = Replicas == 1 ? [] :
+        [
+            "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02",
+            "--Leadership:RetryPeriod=00:00:00.300", $"--Receiver:AlertmanagerUrls:0=http://127.0.0.1:{alertmanagerPort}/", "--Receiver:ReconcileEvery=00:00:05",
+        ];
+        async Task<(DrSentinelHost Host, string TokenFile)> ReplicaAsync(string name)
+        {
+            var state = Webhooks.NewStateDirectory();
+            var replica = Own(await DrSentinelHost.StartAsync(sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false, allowedGroups), .. HostSettings(sandbox),
+                "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", $"--Leadership:Identity={name}", .. highAvailability]));
+            return (replica, Path.Combine(state, "..", "state.token"));
+        }
+        var (host, tokenFile) = await ReplicaAsync("replica-a");
+        var receiver = host;
+        if (Replicas > 1)
+        {
+            await host.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-a")) == 1, TimeSpan.FromSeconds(30), "replica-a leads");
+            (receiver, tokenFile) = await ReplicaAsync("replica-b");
+            await receiver.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, TimeSpan.FromSeconds(30), "replica-b follows");
+        }
+        var alertmanager = Own(await AlertmanagerServer.StartAsync(receiver.Address, tokenFile, alertmanagerPort));
+        var prometheus = Own(await PrometheusServer.StartAsync([.. new[] { host.Address, receiver.Address }.Distinct()], RuleFile.Path, alertmanager.Address,
+            sandbox.Region.Topology.ClusterName));
+        await Poll.UntilAsync(() => prometheus.QueryAsync("drsentinel_az_status"), r => r.Count == 9 * Replicas, TimeSpan.FromSeconds(60), "zones scraped");
         var before = Webhooks.ChangeableState(sandbox);
         var nodesInZone = sandbox.State(r => r.Cluster.Nodes.Count(n => n.AvailabilityZone == Zone));
         using var control = new HttpClient { BaseAddress = sandbox.Endpoint };
@@ -87,7 +112,22 @@ public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetim
         (await control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
         await Poll.UntilAsync(() => Webhooks.ChangeableState(sandbox) == before, TimeSpan.FromSeconds(90), "everything DrSentinel changed restored");
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "act")) >= 1, TimeSpan.FromSeconds(30), "restore counted");
+        if (Replicas > 1) Assert.Null((await receiver.ScrapeAsync()).Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act"))); // the follower never acted
     }
+}
+
+/// <summary>The hard failure with two replicas: Alertmanager reaches only the follower; the leader acts and restores.</summary>
+public sealed class EndToEndTwoReplicasHardFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
+{
+    protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartAsync(speed: 100, topology: Webhooks.PerZoneTopology());
+
+    protected override string[] HostSettings(SandboxServer sandbox) => [];
+
+    protected override int Replicas => 2;
+
+    [Fact]
+    public Task HardZoneFailure_AlertReachesTheFollower_TheLeaderEvacuates_RecoveryRestores() =>
+        RunAsync("hard", "DrSentinelAzUnavailable", TimeSpan.FromMinutes(2), ["workers"]);
 }
 
 /// <summary>Hard failure, one Auto Scaling group per zone: the siblings in the other zones take the capacity.</summary>

@@ -32,11 +32,15 @@ public sealed class LeadershipTests : IAsyncLifetime
         await _sandbox.DisposeAsync();
     }
 
-    private async Task<DrSentinelHost> ReplicaAsync(string name, params string[] more)
+    private Task<DrSentinelHost> ReplicaAsync(string name, params string[] more) => ReplicaAsync(name, aot: false, more);
+
+    /// <param name="aot">The Native AOT executable (the production artifact) instead of the JIT build.</param>
+    private async Task<DrSentinelHost> ReplicaAsync(string name, bool aot, params string[] more)
     {
-        var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: false, "workers"),
+        string[] settings = [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: false, "workers"),
             "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", $"--Leadership:Identity={name}",
-            "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02", "--Leadership:RetryPeriod=00:00:00.300", .. more]);
+            "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02", "--Leadership:RetryPeriod=00:00:00.300", .. more];
+        var host = aot ? await DrSentinelHost.StartExecutableAsync(RepoPaths.AotExecutable, _sandbox, settings) : await DrSentinelHost.StartAsync(_sandbox, settings);
         _hosts.Add(host);
         return host;
     }
@@ -251,5 +255,32 @@ public sealed class LeadershipTests : IAsyncLifetime
         await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 2, Deadline, "the evacuation completed by replica-b");
         await b.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 1, Deadline, "one update by replica-b");
         Assert.Equal(2, Evacuations());
+    }
+
+    [Fact]
+    public async Task TwoAotReplicas_LeaderKilledMidEvacuation_TheOtherTakesOverWithinTheLease_AndCompletesWithNoStepRepeated()
+    {
+        string[] slowCalls = ["--Aws:Timeout=00:00:04", "--Aws:MaxAttempts=1", "--Inventory:AwsRefreshInterval=00:00:05"];
+        var a = await ReplicaAsync("replica-a", aot: true, slowCalls);
+        await Poll.UntilAsync(() => LeadsAsync(a, "replica-a"), leads => leads, Deadline, "replica-a leads");
+        var b = await ReplicaAsync("replica-b", aot: true, slowCalls);
+        await b.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, Deadline, "replica-b follows");
+        await ZoneFailsAsync(a, b);
+        // The leader's first group update hangs past its timeout: it is killed in the middle of the evacuation.
+        await FaultAsync(new { service = "autoscaling", operation = "UpdateAutoScalingGroup", latencyMs = 30000, count = 1 });
+        foreach (var replica in new[] { a, b })
+            using (var response = await Webhooks.PostAsync(replica.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 1, Deadline, "the leader's first group update under way");
+
+        await a.KillAsync();
+        var killed = DateTimeOffset.UtcNow;
+        await Poll.UntilAsync(() => LeadsAsync(b, "replica-b"), leads => leads, Deadline, "replica-b leads");
+        var takeover = DateTimeOffset.UtcNow - killed;
+        Assert.True(takeover < LeaseDuration + TimeSpan.FromSeconds(2), $"took over after {takeover.TotalSeconds:F1} s (lease {LeaseDuration.TotalSeconds} s)");
+
+        // The killed call never landed; replica-b plans from the ledger replica-a recorded: both updates, each once.
+        await b.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 2, Deadline, "the evacuation completed");
+        Assert.Equal(3, Evacuations()); // replica-a's one that never landed, and replica-b's two
     }
 }

@@ -20,7 +20,11 @@ public sealed class PrometheusServer : IAsyncDisposable
     public static Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles = null) => StartAsync(target, ruleFiles, null, "sandbox");
 
     /// <summary>With <paramref name="alertmanager"/>, firing alerts go there; <paramref name="cluster"/> is the scrape's target label.</summary>
-    public static async Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles, Uri? alertmanager, string cluster)
+    public static Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles, Uri? alertmanager, string cluster) =>
+        StartAsync([target], ruleFiles, alertmanager, cluster);
+
+    /// <summary>Scraping every one of <paramref name="targets"/> (the replicas of one DrSentinel) in the same job.</summary>
+    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<Uri> targets, string? ruleFiles, Uri? alertmanager, string cluster)
     {
         var directory = Directory.CreateTempSubdirectory("drsentinel-prometheus-").FullName;
         var config = Path.Combine(directory, "prometheus.yml");
@@ -33,7 +37,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             scrape_configs:
               - job_name: drsentinel
                 static_configs:
-                  - targets: ['{target.Authority}']
+                  - targets: [{string.Join(", ", targets.Select(t => $"'{t.Authority}'"))}]
                     labels:
                       cluster: {cluster}
                       region: eu-central-1

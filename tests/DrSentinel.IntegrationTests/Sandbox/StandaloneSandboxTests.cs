@@ -12,7 +12,9 @@ public sealed class StandaloneSandboxTests
     public async Task Signal_StopsTheSandboxCleanlyWithinAFewSeconds(string signal)
     {
         var port = FreePort.Next();
-        await using var sandbox = ExternalProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "DrSentinel.Sandbox.dll"), "--port",
+        // As from a terminal: a test runner started as a background job hands its children SIGINT ignored, which a process
+        // cannot take back; coreutils' env restores the default disposition before the sandbox starts.
+        await using var sandbox = ExternalProcess.Start("env", ["--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "DrSentinel.Sandbox.dll"), "--port",
             port.ToString(CultureInfo.InvariantCulture)]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
         await Poll.UntilAsync(async () =>
