@@ -35,7 +35,7 @@ echo -n "bench-token" >"$work/token"
 start_replica() {
   local port; port=$(free_port)
   "${drsentinel[@]}" --urls "http://127.0.0.1:$port" --Aws:ServiceUrl="$sandbox/" --Kubernetes:Host="$sandbox/" --Inventory:ClusterName=pyairtable \
-    --Aws:AccessKeyId=AKIASANDBOXDRSENTINEL --Aws:SecretAccessKey=sandbox/secret/access/key/for/drills0000 --Inventory:AwsRefreshInterval=00:00:05 \
+    --Aws:AccessKeyId=AKIASANDBOXDRSENTINEL --Aws:SecretAccessKey=sandbox/secret/access/key/for/drills0000 --Inventory:AwsRefreshInterval=00:00:15 \
     --Receiver:Enabled=true --Receiver:BearerTokenFile="$work/token" --Receiver:StateDirectory="$work/state-$1-$2" \
     --Actions:DryRun=false --Actions:AllowedNodeGroups:0=primary --Actions:AllowedNodeGroups:1=critical \
     --Leadership:Enabled=true --Leadership:Namespace=drsentinel --Leadership:LeaseName="$2" --Leadership:Identity="$1" \
