@@ -11,8 +11,7 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// Prometheus evaluates alerts/drsentinel.rules.yml, real Alertmanager (alerts/alertmanager.example.yml) calls the
 /// webhook, and DrSentinel fails the primaries over where AWS does not — and only there.
 /// </summary>
-[Collection(DataPlaneTestGroup.Name)]
-public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Zone = "eu-central-1a";
     private const string Db = "pyairtable-primary";
@@ -25,11 +24,31 @@ public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLife
     public async Task InitializeAsync()
     {
         _sandbox = Own(await Sandboxes.StartWithDataPlaneAsync(speed: 100));
-        var state = Webhooks.NewStateDirectory();
-        _host = Own(await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false), "--Probes:Postgres:Enabled=true",
-            "--Probes:Redis:Enabled=true", $"--Actions:AllowedDatabases:0={Db}", $"--Actions:AllowedDatabases:1={Cache}", "--Actions:FailoverGrace=00:00:05"]));
-        var alertmanager = Own(await AlertmanagerServer.StartAsync(_host.Address, Path.Combine(state, "..", "state.token")));
-        _prometheus = Own(await PrometheusServer.StartAsync(_host.Address, RuleFile.Path, alertmanager.Address, _sandbox.Region.Topology.ClusterName));
+        var alertmanagerPort = FreePort.Next();
+        string[] highAvailability = Replicas == 1 ? [] :
+        [
+            "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02",
+            "--Leadership:RetryPeriod=00:00:00.300", $"--Receiver:AlertmanagerUrls:0=http://127.0.0.1:{alertmanagerPort}/", "--Receiver:ReconcileEvery=00:00:05",
+        ];
+        async Task<(DrSentinelHost Host, string TokenFile)> ReplicaAsync(string name)
+        {
+            var state = Webhooks.NewStateDirectory();
+            var replica = Own(await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false), "--Probes:Postgres:Enabled=true",
+                "--Probes:Redis:Enabled=true", $"--Actions:AllowedDatabases:0={Db}", $"--Actions:AllowedDatabases:1={Cache}", "--Actions:FailoverGrace=00:00:05",
+                $"--Leadership:Identity={name}", .. highAvailability]));
+            return (replica, Path.Combine(state, "..", "state.token"));
+        }
+        (_host, var tokenFile) = await ReplicaAsync("replica-a");
+        var receiver = _host;
+        if (Replicas > 1)
+        {
+            await _host.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-a")) == 1, TimeSpan.FromSeconds(30), "replica-a leads");
+            (receiver, tokenFile) = await ReplicaAsync("replica-b");
+            await receiver.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, TimeSpan.FromSeconds(30), "replica-b follows");
+        }
+        var alertmanager = Own(await AlertmanagerServer.StartAsync(receiver.Address, tokenFile, alertmanagerPort));
+        _prometheus = Own(await PrometheusServer.StartAsync([.. new[] { _host.Address, receiver.Address }.Distinct()], RuleFile.Path, alertmanager.Address,
+            _sandbox.Region.Topology.ClusterName));
         await Poll.UntilAsync(() => _prometheus.QueryAsync("drsentinel_rds_instance_placement{role=\"primary\"}"), r => r.Count >= 1, TimeSpan.FromSeconds(60), "databases scraped");
     }
 
@@ -43,6 +62,9 @@ public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLife
         _servers.Add(server);
         return server;
     }
+
+    /// <summary>Two: replica-a leads; Alertmanager reaches only replica-b, so the leader learns of each alert through Alertmanager's API.</summary>
+    protected virtual int Replicas => 1;
 
     private string DbZone() => _sandbox.State(r => r.DbInstances[Db].AvailabilityZone);
 
@@ -95,4 +117,14 @@ public sealed class EndToEndFailoverTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(0, FailoverCalls());
         Assert.Equal(0, _sandbox.Calls("rds:AddTagsToResource") + _sandbox.Calls("elasticache:AddTagsToResource"));
     }
+}
+
+[Collection(DataPlaneTestGroup.Name)]
+public sealed class EndToEndFailoverTests(ITestOutputHelper output) : EndToEndFailoverScenario(output);
+
+/// <summary>The same with two replicas: the failovers are made once, by the leader, whichever replica Alertmanager reaches.</summary>
+[Collection(DataPlaneTestGroup.Name)]
+public sealed class EndToEndFailoverTwoReplicasTests(ITestOutputHelper output) : EndToEndFailoverScenario(output)
+{
+    protected override int Replicas => 2;
 }
