@@ -149,6 +149,22 @@ def rds_describe_db_instances_filtered(region):
     expect(names == [REPLICA_DB], f'filter db-instance-id={REPLICA_DB} returned {names}')
 
 
+def rds_backups(region):
+    instances = db_instances(region)
+    horizon = instances[PRIMARY_DB].get('LatestRestorableTime')
+    expect(isinstance(horizon, datetime.datetime), f'primary LatestRestorableTime is {horizon!r}')
+    expect('LatestRestorableTime' not in instances[REPLICA_DB], 'a read replica reports a LatestRestorableTime')
+    snapshots = region.rds.describe_db_snapshots(DBInstanceIdentifier=PRIMARY_DB, SnapshotType='automated')['DBSnapshots']
+    expect(len(snapshots) == 7, f'{len(snapshots)} automated snapshots of the primary, expected a week of them')
+    for snapshot in snapshots:
+        expect(snapshot.get('SnapshotType') == 'automated' and snapshot.get('Status') == 'available', f'snapshot {snapshot}')
+        expect(isinstance(snapshot.get('SnapshotCreateTime'), datetime.datetime), f'SnapshotCreateTime of {snapshot.get("DBSnapshotIdentifier")} did not parse')
+    times = [snapshot['SnapshotCreateTime'] for snapshot in snapshots]
+    expect(times == sorted(times) and times[-1] <= horizon + datetime.timedelta(days=1), f'snapshot times {times}')
+    expect(region.rds.describe_db_snapshots(DBInstanceIdentifier=REPLICA_DB)['DBSnapshots'] == [], 'a read replica has automated snapshots')
+    expect_error('InvalidParameterValue', region.rds.describe_db_snapshots, SnapshotType='weekly')
+
+
 def rds_describe_db_clusters(region):
     answer = region.rds.describe_db_clusters()
     expect(answer.get('DBClusters') == [], f'DBClusters is {answer.get("DBClusters")!r}; the default topology has none')
@@ -262,6 +278,16 @@ def rds_describe_events_shows_failover(region):
 
 
 # --- ElastiCache -----------------------------------------------------------------------------------------
+
+def elasticache_snapshots(region):
+    snapshots = region.elasticache.describe_snapshots(ReplicationGroupId=REDIS_GROUP)['Snapshots']
+    expect(len(snapshots) == 7, f'{len(snapshots)} snapshots of {REDIS_GROUP}, expected a week of them')
+    for snapshot in snapshots:
+        expect(snapshot.get('SnapshotSource') == 'automated' and snapshot.get('SnapshotStatus') == 'available', f'snapshot {snapshot}')
+        taken = snapshot.get('NodeSnapshots', [{}])[0].get('SnapshotCreateTime')
+        expect(isinstance(taken, datetime.datetime), f'NodeSnapshots[0].SnapshotCreateTime of {snapshot.get("SnapshotName")} is {taken!r}')
+    expect_error('InvalidParameterValue', region.elasticache.describe_snapshots, SnapshotSource='weekly')
+
 
 def redis_group(region):
     return region.elasticache.describe_replication_groups(ReplicationGroupId=REDIS_GROUP)['ReplicationGroups'][0]
@@ -726,6 +752,7 @@ def all_checks():
     named = [(f.__name__, f) for f in (
         rds_describe_db_instances,
         rds_describe_db_instances_filtered,
+        rds_backups,
         rds_describe_db_clusters,
         rds_failover_unknown_cluster_refused,
         rds_tags,
@@ -738,6 +765,7 @@ def all_checks():
         rds_promotion_detaches_replica,
         rds_describe_events_shows_failover,
         elasticache_describe_replication_groups,
+        elasticache_snapshots,
         elasticache_test_failover,
         elasticache_second_test_failover_refused,
         elasticache_test_failover_moves_primary,

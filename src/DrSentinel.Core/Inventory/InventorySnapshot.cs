@@ -15,6 +15,9 @@ public sealed record InventorySnapshot
     public ImmutableArray<ScalingGroupState> ScalingGroups { get; init; } = [];
     public ImmutableArray<DbInstanceState> DbInstances { get; init; } = [];
     public ImmutableArray<ReplicationGroupState> ReplicationGroups { get; init; } = [];
+
+    /// <summary>The newest snapshot of each RDS instance and replication group, by kind (automated, manual).</summary>
+    public ImmutableArray<NewestSnapshot> Snapshots { get; init; } = [];
     public ImmutableArray<PostgresProbeResult> PostgresProbes { get; init; } = [];
     public ImmutableArray<RedisProbeResult> RedisProbes { get; init; } = [];
 
@@ -101,6 +104,9 @@ public sealed record DbInstanceState(
 
     public string? Arn { get; init; }
 
+    /// <summary>The newest time a point-in-time restore can reach (RDS's LatestRestorableTime); null without automated backups.</summary>
+    public DateTimeOffset? LatestRestorableTime { get; init; }
+
     /// <summary>DrSentinel's own tags on the instance (its failover ledger); other tags are not kept.</summary>
     public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
 
@@ -132,6 +138,9 @@ public sealed record ReplicationGroupState(
 
     public string? Arn { get; init; }
 }
+
+/// <summary>The newest available snapshot of one resource (<paramref name="Service"/> rds or elasticache) of one kind (automated, manual).</summary>
+public sealed record NewestSnapshot(string Service, string Resource, string Kind, DateTimeOffset TakenAt);
 
 public sealed record CacheMemberState(string CacheClusterId, string NodeGroupId, string? Zone, string Role, string? EndpointAddress, int? EndpointPort);
 

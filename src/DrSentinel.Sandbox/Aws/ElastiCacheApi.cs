@@ -11,6 +11,7 @@ public static class ElastiCacheApi
         {
             ["DescribeReplicationGroups"] = new(DescribeReplicationGroups),
             ["DescribeCacheClusters"] = new(DescribeCacheClusters),
+            ["DescribeSnapshots"] = new(DescribeSnapshots),
             ["DescribeEvents"] = new(DescribeEvents),
             ["TestFailover"] = new((p, r, w) => WriteGroup(w, r, r.TestFailover(p.Required("ReplicationGroupId"), p.Required("NodeGroupId")))),
             ["ModifyReplicationGroup"] = new((p, r, w) => WriteGroup(w, r, r.ModifyReplicationGroup(
@@ -41,6 +42,46 @@ public static class ElastiCacheApi
         var matches = r.ReplicationGroups.Values.Where(g => id is null || g.Id == id).OrderBy(g => g.Id, StringComparer.Ordinal).ToList();
         var (page, next) = QueryParameters.Paginate(matches, p.Optional("Marker"), pageSize);
         w.List("ReplicationGroups", "ReplicationGroup", page, (x, g) => WriteGroupFields(x, r, g));
+        w.Element("Marker", next);
+    }
+
+    /// <summary>Each replication group's automated snapshots (taken from its primary), oldest first.</summary>
+    private static void DescribeSnapshots(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var id = p.Optional("ReplicationGroupId");
+        var source = p.Optional("SnapshotSource");
+        if (source is not (null or "system" or "user"))
+            throw AwsFaultException.InvalidParameterValue($"Invalid value {source} for SnapshotSource. Must be system or user");
+        if (id is not null) r.RequireReplicationGroup(id);
+        var snapshots = source is null or "system"
+            ? r.ReplicationGroups.Values.Where(g => id is null || g.Id == id).OrderBy(g => g.Id, StringComparer.Ordinal)
+                .SelectMany(g => r.CacheAutomatedSnapshots.Select(at => (Group: g, At: at))).ToList()
+            : [];
+        var (page, next) = QueryParameters.Paginate(snapshots, p.Optional("Marker"), p.OptionalInt("MaxRecords") is { } max and (< 20 or > 50)
+            ? throw AwsFaultException.InvalidParameterValue($"Invalid value {max} for MaxRecords. Must be between 20 and 50")
+            : p.OptionalInt("MaxRecords") ?? 50);
+        w.List("Snapshots", "Snapshot", page, (x, s) =>
+        {
+            var primary = s.Group.Members.FirstOrDefault(m => m.Primary) ?? s.Group.Members[0];
+            x.Element("SnapshotName", $"automatic.{s.Group.Id}-{s.At.UtcDateTime:yyyy-MM-dd-HH-mm}");
+            x.Element("ReplicationGroupId", s.Group.Id);
+            x.Element("SnapshotStatus", "available");
+            x.Element("SnapshotSource", "automated");
+            x.Element("CacheNodeType", s.Group.NodeType);
+            x.Element("Engine", "redis");
+            x.Element("Port", s.Group.Port);
+            x.Element("SnapshotRetentionLimit", SandboxRegion.SnapshotRetention);
+            x.Element("AutomaticFailover", s.Group.AutomaticFailover ? "enabled" : "disabled");
+            x.Element("ARN", $"arn:aws:elasticache:{r.Name}:123456789012:snapshot:automatic.{s.Group.Id}-{s.At.UtcDateTime:yyyy-MM-dd-HH-mm}");
+            x.WriteStartElement("NodeSnapshots");
+            x.WriteStartElement("NodeSnapshot");
+            x.Element("CacheClusterId", primary.CacheClusterId);
+            x.Element("NodeGroupId", "0001");
+            x.Element("CacheNodeId", "0001");
+            x.Element("SnapshotCreateTime", s.At);
+            x.WriteEndElement();
+            x.WriteEndElement();
+        });
         w.Element("Marker", next);
     }
 

@@ -12,6 +12,7 @@ public static class RdsApi
         {
             ["DescribeDBInstances"] = new(DescribeDbInstances),
             ["DescribeDBClusters"] = new(DescribeDbClusters),
+            ["DescribeDBSnapshots"] = new(DescribeDbSnapshots),
             ["RebootDBInstance"] = new((p, r, w) => WriteInstance(w, r, r.RebootDbInstance(p.Required("DBInstanceIdentifier"), p.OptionalBool("ForceFailover") ?? false))),
             ["FailoverDBCluster"] = new((p, r, w) => WriteCluster(w, r, r.FailoverDbCluster(p.Required("DBClusterIdentifier"), p.Optional("TargetDBInstanceIdentifier")), "DBCluster")),
             ["PromoteReadReplica"] = new((p, r, w) => WriteInstance(w, r, r.PromoteReadReplica(p.Required("DBInstanceIdentifier")))),
@@ -83,8 +84,46 @@ public static class RdsApi
         w.Element("DBClusterIdentifier", d.ClusterId);
         w.Element("StorageEncrypted", true);
         w.Element("DbiResourceId", d.ResourceId);
+        w.Element("BackupRetentionPeriod", SandboxRegion.SnapshotRetention);
+        if (d.ReplicaSourceId is null) w.Element("LatestRestorableTime", r.LatestRestorableTime);
         w.Element("DBInstanceArn", r.DbInstanceArn(d.Id));
         w.TagList(d.Tags);
+    }
+
+    /// <summary>The automated snapshots of each instance that is not a read replica (RDS keeps none for those), oldest first.</summary>
+    private static void DescribeDbSnapshots(QueryParameters p, SandboxRegion r, XmlWriter w)
+    {
+        var id = p.Optional("DBInstanceIdentifier");
+        var type = p.Optional("SnapshotType");
+        if (type is not (null or "automated" or "manual" or "shared" or "public" or "awsbackup"))
+            throw AwsFaultException.InvalidParameterValue($"Invalid value {type} for SnapshotType");
+        if (id is not null) r.RequireDbInstance(id);
+        var snapshots = type is null or "automated"
+            ? r.DbInstances.Values.Where(d => (id is null || d.Id == id) && d.ReplicaSourceId is null).OrderBy(d => d.Id, StringComparer.Ordinal)
+                .SelectMany(d => r.RdsAutomatedSnapshots.Select(at => (Instance: d, At: at))).ToList()
+            : [];
+        var (page, next) = QueryParameters.Paginate(snapshots, p.Optional("Marker"), PageSize(p));
+        w.List("DBSnapshots", "DBSnapshot", page, (x, s) =>
+        {
+            var name = $"rds:{s.Instance.Id}-{s.At.UtcDateTime:yyyy-MM-dd-HH-mm}";
+            x.Element("DBSnapshotIdentifier", name);
+            x.Element("DBInstanceIdentifier", s.Instance.Id);
+            x.Element("SnapshotCreateTime", s.At);
+            x.Element("Engine", s.Instance.Engine);
+            x.Element("AllocatedStorage", 100);
+            x.Element("Status", "available");
+            x.Element("Port", s.Instance.Port);
+            x.Element("AvailabilityZone", s.Instance.AvailabilityZone);
+            x.Element("InstanceCreateTime", s.Instance.CreatedAt);
+            x.Element("MasterUsername", "postgres");
+            x.Element("EngineVersion", s.Instance.EngineVersion);
+            x.Element("SnapshotType", "automated");
+            x.Element("PercentProgress", 100);
+            x.Element("Encrypted", true);
+            x.Element("DBSnapshotArn", $"arn:aws:rds:{r.Name}:123456789012:snapshot:{name}");
+            x.Element("OriginalSnapshotCreateTime", s.At);
+        });
+        w.Element("Marker", next);
     }
 
     private static void DescribeDbClusters(QueryParameters p, SandboxRegion r, XmlWriter w)

@@ -57,6 +57,17 @@ public static class ControlApi
                 { Client = string.IsNullOrEmpty(fault.Client) ? null : fault.Client }));
             return Results.NoContent();
         });
+        // Backups stop (no snapshot, the restore horizon stands still) until resumed: what a broken backup job looks like.
+        control.MapPost("/backups/stop", () =>
+        {
+            region.Write(r => r.StopBackups());
+            return Results.NoContent();
+        });
+        control.MapPost("/backups/resume", () =>
+        {
+            region.Write(r => r.ResumeBackups());
+            return Results.NoContent();
+        });
         control.MapDelete("/faults", () =>
         {
             region.Write(r => r.Faults.Clear());

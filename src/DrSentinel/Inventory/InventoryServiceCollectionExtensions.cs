@@ -22,6 +22,7 @@ public static class InventoryServiceCollectionExtensions
         services.AddSource<ScalingGroupSource>();
         services.AddSource<RdsSource>();
         services.AddSource<ElastiCacheSource>();
+        services.AddSource<SnapshotSource>();
         var probes = configuration.GetSection(ProbeOptions.Section).Get<ProbeOptions>() ?? new ProbeOptions();
         if (probes.Postgres.Enabled) services.AddSource<PostgresProbeSource>();
         if (probes.Redis.Enabled) services.AddSource<RedisProbeSource>();

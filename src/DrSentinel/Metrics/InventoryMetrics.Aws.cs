@@ -41,6 +41,13 @@ public sealed partial class InventoryMetrics
     private static readonly GaugeFamily RdsReadReplicas = new("drsentinel_rds_instance_read_replicas",
         "Read replicas RDS lists for the instance, among those DrSentinel watches." + Cached, "db_instance");
 
+    private static readonly GaugeFamily RdsRestorable = new("drsentinel_rds_latest_restorable_timestamp_seconds",
+        "The newest time a point-in-time restore of the instance can reach (RDS's LatestRestorableTime); absent without automated backups." + Cached,
+        "db_instance");
+    private static readonly GaugeFamily NewestSnapshotTaken = new("drsentinel_snapshot_newest_timestamp_seconds",
+        "When the newest available snapshot of an RDS instance or ElastiCache replication group of each kind (automated, manual) was taken." + Cached,
+        "service", "resource", "kind");
+
     private static readonly GaugeFamily PgConfigured = new("drsentinel_postgres_probe_configured",
         "1 when DrSentinel probes this PostgreSQL instance, 0 when the probe is off or no endpoint is known.", "db_instance");
     private static readonly GaugeFamily PgUp = new("drsentinel_postgres_probe_up",
@@ -122,6 +129,9 @@ public sealed partial class InventoryMetrics
         w.Write(RdsStatus, s.DbInstances.Select(d => (new[] { d.Id, d.Status }, 1.0)));
         w.Write(RdsAvailable, s.DbInstances.Select(d => (new[] { d.Id }, d.Available ? 1.0 : 0.0)));
         w.Write(RdsPlacement, s.DbInstances.SelectMany(d => d.Placements().Select(p => (new[] { d.Id, p.Role.Label(), p.Zone }, 1.0))));
+        w.Write(RdsRestorable, s.DbInstances.Where(d => d.LatestRestorableTime is not null)
+            .Select(d => (new[] { d.Id }, d.LatestRestorableTime!.Value.ToUnixTimeMilliseconds() / 1000.0)));
+        w.Write(NewestSnapshotTaken, s.Snapshots.Select(n => (new[] { n.Service, n.Resource, n.Kind }, n.TakenAt.ToUnixTimeMilliseconds() / 1000.0)));
         w.Write(RdsReadReplicas, s.DbInstances.Where(d => d.Role == DbRole.Primary)
             .Select(d => (new[] { d.Id }, (double)s.DbInstances.Count(r => r.SourceInstanceId == d.Id))));
 

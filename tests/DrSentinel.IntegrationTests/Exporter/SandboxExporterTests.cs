@@ -24,7 +24,7 @@ public sealed class SandboxExporterTests : IAsyncLifetime
         await _sandbox.DisposeAsync();
     }
 
-    private static readonly string[] AwsAndKubernetesSources = ["kubernetes_nodes", "aws_autoscaling", "aws_rds", "aws_elasticache"];
+    private static readonly string[] AwsAndKubernetesSources = ["kubernetes_nodes", "aws_autoscaling", "aws_rds", "aws_elasticache", "aws_snapshots"];
 
     private async Task FailZoneAsync(string zone, string mode)
     {
@@ -104,7 +104,6 @@ public sealed class SandboxExporterTests : IAsyncLifetime
     [Fact]
     public async Task FailingSource_KeepsItsLastValuesAndReportsDown_WhileTheOthersCarryOn()
     {
-        var before = await _host.ScrapeAsync();
         _sandbox.Region.Write(r => r.Faults.Add(new FaultRule("rds", "DescribeDBInstances", "InternalFailure", 1, TimeSpan.Zero)));
 
         var samples = await _host.ScrapeUntilAsync(s => s.Value("drsentinel_source_up", ("source", "aws_rds")) == 0, WithinRefresh, "aws_rds down");
@@ -113,7 +112,8 @@ public sealed class SandboxExporterTests : IAsyncLifetime
                  > samples.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_elasticache")),
             WithinRefresh, "elasticache keeps refreshing");
 
-        Assert.Equal(before.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds")),
+        // Down, its last success stands still (a refresh under way when the fault came may have been its last).
+        Assert.Equal(samples.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds")),
             later.Value("drsentinel_source_last_success_timestamp_seconds", ("source", "aws_rds")));
         Assert.Equal(1, later.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
         Assert.Equal(1, later.Value("drsentinel_source_up", ("source", "aws_elasticache")));
@@ -175,5 +175,35 @@ public sealed class SandboxExporterTests : IAsyncLifetime
         var refreshes = (long)Math.Ceiling(timer.Elapsed.TotalSeconds) + 1; // one a second, whatever the scrape rate
         Assert.InRange(calls, 0, refreshes);
         Assert.Equal(1, _sandbox.State(r => r.ApiCalls["kubernetes:list-nodes"]));
+    }
+
+    [Fact]
+    public async Task Backups_RestoreHorizonAndNewestSnapshots_Exported_AndStandStillOnceTheSandboxStopsThem()
+    {
+        double? Horizon(IReadOnlyList<Sample> s) => s.Value("drsentinel_rds_latest_restorable_timestamp_seconds", ("db_instance", "pyairtable-primary"));
+        double RegionNow() => _sandbox.State(r => r.Now.ToUnixTimeMilliseconds() / 1000.0);
+
+        var samples = await _host.ScrapeUntilAsync(s => Horizon(s) is not null && s.Value("drsentinel_source_up", ("source", "aws_snapshots")) == 1, WithinRefresh, "backups read");
+        // RDS's horizon trails now by up to five minutes (region time, speed 100: up to 3 s and a refresh behind).
+        Assert.InRange(RegionNow() - Horizon(samples)!.Value, 0, 300 + 100 * 2 * WithinRefresh.TotalSeconds);
+        Assert.Null(samples.Value("drsentinel_rds_latest_restorable_timestamp_seconds", ("db_instance", "pyairtable-read-replica"))); // no backups of its own
+        var rdsSnapshot = samples.Value("drsentinel_snapshot_newest_timestamp_seconds", ("service", "rds"), ("resource", "pyairtable-primary"), ("kind", "automated"));
+        var cacheSnapshot = samples.Value("drsentinel_snapshot_newest_timestamp_seconds", ("service", "elasticache"), ("resource", "pyairtable-redis"), ("kind", "automated"));
+        Assert.InRange(RegionNow() - rdsSnapshot!.Value, 0, 86400 + 3600);
+        Assert.InRange(RegionNow() - cacheSnapshot!.Value, 0, 86400 + 3600);
+        Assert.Null(samples.Value("drsentinel_snapshot_newest_timestamp_seconds", ("service", "rds"), ("resource", "pyairtable-read-replica"), ("kind", "automated")));
+
+        using var http = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        (await http.PostAsync("sandbox/backups/stop", null)).EnsureSuccessStatusCode();
+        var frozen = _sandbox.State(r => r.LatestRestorableTime.ToUnixTimeMilliseconds() / 1000.0);
+
+        // Region time runs on; the horizon does not: past the 15-minute RPO (DrSentinelRdsRestoreHorizonBehindRpo's condition) in seconds.
+        await _host.ScrapeUntilAsync(s => Horizon(s) == frozen && RegionNow() - frozen > 900, TimeSpan.FromSeconds(30), "the horizon behind the RPO");
+        var later = RegionNow() + 600;
+        await Poll.UntilAsync(() => Task.FromResult(RegionNow()), now => now > later, TimeSpan.FromSeconds(30), "ten region minutes later");
+        Assert.Equal(frozen, Horizon(await _host.ScrapeAsync()));
+
+        (await http.PostAsync("sandbox/backups/resume", null)).EnsureSuccessStatusCode();
+        await _host.ScrapeUntilAsync(s => RegionNow() - Horizon(s) < 300 + 100 * 2 * WithinRefresh.TotalSeconds, WithinRefresh, "the horizon caught up");
     }
 }

@@ -21,7 +21,7 @@ public sealed class AotExecutableTests : IAsyncLifetime
         await using var host = await DrSentinelHost.StartExecutableAsync(RepoPaths.AotExecutable, _sandbox,
             "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true");
 
-        var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 6
+        var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 7
                                                        && s.Named("drsentinel_redis_probe_up").Count(x => x.Value == 1) == 3
                                                        && s.Named("drsentinel_postgres_probe_up").Count(x => x.Value == 1) == 2,
             Deadline, "every source up and every database answering");

@@ -8,7 +8,7 @@ namespace DrSentinel.IntegrationTests.Host;
 /// </summary>
 public sealed class IrsaCredentialsTests
 {
-    private static readonly string[] AwsSources = ["aws_autoscaling", "aws_rds", "aws_elasticache"];
+    private static readonly string[] AwsSources = ["aws_autoscaling", "aws_rds", "aws_elasticache", "aws_snapshots"];
 
     [Fact]
     public async Task WebIdentityEnvironment_GetsTemporaryKeysFromSts_AndEverySourceRefreshes()

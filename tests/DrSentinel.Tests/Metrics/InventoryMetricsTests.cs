@@ -35,7 +35,10 @@ public sealed class InventoryMetricsTests
             ],
             DbInstances =
             [
-                new DbInstanceState("db", "postgres", "available", "eu-central-1a", "eu-central-1b", true, null, null, null, "db.local", 5432),
+                new DbInstanceState("db", "postgres", "available", "eu-central-1a", "eu-central-1b", true, null, null, null, "db.local", 5432)
+                {
+                    LatestRestorableTime = new DateTimeOffset(2026, 12, 3, 8, 25, 0, TimeSpan.Zero),
+                },
                 new DbInstanceState("db-replica", "postgres", "backing-up", "eu-central-1b", null, false, "db", null, null, "replica.local", 5432),
             ],
             PostgresProbes =
@@ -52,6 +55,12 @@ public sealed class InventoryMetricsTests
                     new CacheMemberState("cache-002", "0001", "eu-central-1b", "replica", "c2.local", 6379),
                     new CacheMemberState("cache-003", "0001", "eu-central-1c", "replica", null, null),
                 ]),
+            ],
+            Snapshots =
+            [
+                new NewestSnapshot("elasticache", "cache", "automated", new DateTimeOffset(2026, 12, 3, 4, 0, 0, TimeSpan.Zero)),
+                new NewestSnapshot("rds", "db", "automated", new DateTimeOffset(2026, 12, 3, 3, 0, 0, TimeSpan.Zero)),
+                new NewestSnapshot("rds", "db", "manual", new DateTimeOffset(2026, 12, 1, 17, 30, 0, TimeSpan.Zero)),
             ],
             RedisProbes =
             [

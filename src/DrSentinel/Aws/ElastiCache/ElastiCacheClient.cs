@@ -19,6 +19,7 @@ public sealed record ReplicationGroupChange(string? PrimaryClusterId = null, boo
 public interface IElastiCacheReader
 {
     Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel);
+    Task<IReadOnlyList<CacheSnapshotDescription>> DescribeSnapshotsAsync(string? groupId, CancellationToken cancel);
     Task<IReadOnlyDictionary<string, string>> ListTagsForResourceAsync(string arn, CancellationToken cancel);
 }
 
@@ -34,6 +35,9 @@ public interface IElastiCacheActions
     Task RemoveTagsFromResourceAsync(string arn, IReadOnlyList<string> keys, CancellationToken cancel);
 }
 
+/// <summary>One ElastiCache snapshot: its replication group, source (automated, manual), status and when its newest node snapshot was taken.</summary>
+public sealed record CacheSnapshotDescription(string Name, string? ReplicationGroupId, string Source, string Status, DateTimeOffset? CreatedAt);
+
 /// <summary>Amazon ElastiCache (API 2015-02-02): the calls DrSentinel makes.</summary>
 public interface IElastiCacheClient : IElastiCacheReader, IElastiCacheActions;
 
@@ -43,6 +47,11 @@ public sealed class ElastiCacheClient(AwsQueryClient query) : IElastiCacheClient
 
     public Task<IReadOnlyList<ReplicationGroupDescription>> DescribeReplicationGroupsAsync(string? groupId, CancellationToken cancel) =>
         query.PagesAsync(Api, "DescribeReplicationGroups", groupId is null ? [] : [new("ReplicationGroupId", groupId)], "ReplicationGroups", Parse, cancel);
+
+    public Task<IReadOnlyList<CacheSnapshotDescription>> DescribeSnapshotsAsync(string? groupId, CancellationToken cancel) =>
+        query.PagesAsync(Api, "DescribeSnapshots", groupId is null ? [] : [new("ReplicationGroupId", groupId)], "Snapshots", e => new CacheSnapshotDescription(
+            e.RequiredText("SnapshotName"), e.Text("ReplicationGroupId"), e.Text("SnapshotSource") ?? "", e.Text("SnapshotStatus") ?? "",
+            e.Items("NodeSnapshots").Select(n => n.Time("SnapshotCreateTime")).Max()), cancel);
 
     public async Task<ReplicationGroupDescription> TestFailoverAsync(string groupId, string nodeGroupId, CancellationToken cancel)
     {

@@ -8,7 +8,13 @@ public sealed record DbInstanceDescription(
 {
     /// <summary>The instance's tags as DescribeDBInstances lists them (TagList).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The newest time a point-in-time restore can reach; null without automated backups (a read replica).</summary>
+    public DateTimeOffset? LatestRestorableTime { get; init; }
 }
+
+/// <summary>One DB snapshot: its instance, type (automated, manual, ...), status and when it was taken.</summary>
+public sealed record DbSnapshotDescription(string Id, string InstanceId, string Type, string Status, DateTimeOffset? CreatedAt);
 
 public sealed record ResourceTag(string Key, string Value);
 
@@ -24,6 +30,7 @@ public interface IRdsReader
 {
     Task<IReadOnlyList<DbInstanceDescription>> DescribeDbInstancesAsync(string? instanceId, CancellationToken cancel);
     Task<IReadOnlyList<DbClusterDescription>> DescribeDbClustersAsync(string? clusterId, CancellationToken cancel);
+    Task<IReadOnlyList<DbSnapshotDescription>> DescribeDbSnapshotsAsync(string? instanceId, CancellationToken cancel);
     Task<IReadOnlyList<RdsEventDescription>> DescribeEventsAsync(string? sourceId, string? sourceType, TimeSpan window, CancellationToken cancel);
 }
 
@@ -53,6 +60,10 @@ public sealed class RdsClient(AwsQueryClient query) : IRdsClient
 
     public async Task<IReadOnlyList<DbClusterDescription>> DescribeDbClustersAsync(string? clusterId, CancellationToken cancel) =>
         await query.PagesAsync(Api, "DescribeDBClusters", Optional("DBClusterIdentifier", clusterId), "DBClusters", ParseCluster, cancel);
+
+    public async Task<IReadOnlyList<DbSnapshotDescription>> DescribeDbSnapshotsAsync(string? instanceId, CancellationToken cancel) =>
+        await query.PagesAsync(Api, "DescribeDBSnapshots", Optional("DBInstanceIdentifier", instanceId), "DBSnapshots", e => new DbSnapshotDescription(
+            e.RequiredText("DBSnapshotIdentifier"), e.RequiredText("DBInstanceIdentifier"), e.Text("SnapshotType") ?? "", e.Text("Status") ?? "", e.Time("SnapshotCreateTime")), cancel);
 
     public async Task<DbInstanceDescription> RebootDbInstanceAsync(string instanceId, bool forceFailover, CancellationToken cancel)
     {
@@ -108,6 +119,7 @@ public sealed class RdsClient(AwsQueryClient query) : IRdsClient
             e.Text("ReadReplicaSourceDBInstanceIdentifier"), e.Strings("ReadReplicaDBInstanceIdentifiers"), e.Text("DBClusterIdentifier"), e.Text("DBInstanceArn"))
         {
             Tags = ParseTags(e, "TagList"),
+            LatestRestorableTime = e.Time("LatestRestorableTime"),
         };
     }
 

@@ -22,6 +22,7 @@ public sealed class RdsSource(IRdsReader rds, IOptions<InventoryOptions> options
                 i.ReplicaSourceId, i.ClusterId, writers.TryGetValue(i.Id, out var writer) ? writer : null, i.EndpointAddress, i.EndpointPort)
             {
                 Arn = i.Arn,
+                LatestRestorableTime = i.LatestRestorableTime,
                 Tags = i.Tags.Where(t => t.Key.StartsWith(Planning.LedgerKeys.Prefix, StringComparison.Ordinal)).ToImmutableDictionary(StringComparer.Ordinal),
             })
             .ToImmutableArray();
