@@ -118,7 +118,7 @@ public sealed class EvacuationTests : IAsyncLifetime
         var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "dry-run")) == 2,
             Deadline, "the two sibling updates counted as dry-run");
         Assert.Equal(1, samples.Value("drsentinel_actions_total", ("action", "cordon"), ("outcome", "dry-run")));
-        Assert.Contains("dry-run: would", host.Log, StringComparison.Ordinal);
+        await host.LogShowsAsync("dry-run: would");
         foreach (var call in new[] { "autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:SuspendProcesses", "kubernetes:patch-node" })
             Assert.Equal(0, _sandbox.Calls(call));
         Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
@@ -165,7 +165,7 @@ public sealed class EvacuationTests : IAsyncLifetime
 
         await EvacuatedAsync();
         await second.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act")) == 1, Deadline, "the plan finished after the restart");
-        Assert.Contains("queued again", second.Log, StringComparison.Ordinal);
+        await second.LogShowsAsync("queued again");
         Assert.Equal(siblingsBefore.Sum(s => s.Desired) + 3, Siblings().Sum(s => s.Desired));
         Assert.Equal(2, _sandbox.Calls("autoscaling:CreateOrUpdateTags")); // each group's ledger written once
         Assert.Equal(zoneNodes, _sandbox.Calls("kubernetes:patch-node")); // each node cordoned once

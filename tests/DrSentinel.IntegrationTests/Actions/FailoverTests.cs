@@ -167,7 +167,7 @@ public sealed class FailoverTests : IAsyncLifetime
         await Poll.UntilAsync(() => CacheZone() != Zone, Deadline, "the Redis primary out of the zone");
         await Poll.UntilAsync(() => ApplicationWrites.ThroughRedisAsync(_sandbox), ok => ok, Deadline, "a write through the Redis primary endpoint");
         Assert.True(_sandbox.Calls("elasticache:ModifyReplicationGroup") >= 1);
-        Assert.Contains("refused TestFailover", host.Log, StringComparison.Ordinal);
+        await host.LogShowsAsync("refused TestFailover");
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "success")) == 1, Deadline, "counted");
         Assert.Equal(15, (await host.ScrapeAsync()).Value("drsentinel_elasticache_test_failovers_remaining")); // a refused call used none of the quota
     }
@@ -275,7 +275,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "rds-force-failover"), ("outcome", "dry-run")) == 1
             && s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "dry-run")) == 1, Deadline, "both counted as dry-run");
-        Assert.Contains($"dry-run: would fail {Db} over from {Zone} to its standby in eu-central-1b", host.Log, StringComparison.Ordinal);
+        await host.LogShowsAsync($"dry-run: would fail {Db} over from {Zone} to its standby in eu-central-1b");
         Assert.Equal(0, FailoverCalls() + _sandbox.Calls("rds:AddTagsToResource") + _sandbox.Calls("elasticache:AddTagsToResource"));
         Assert.Equal((Zone, Zone), (DbZone(), CacheZone()));
     }
@@ -293,7 +293,7 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone, firing: false, startsAt: startsAt)));
 
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "no-fail-back")) == 1, Deadline, "the resolution answered");
-        Assert.Contains("never fails back", host.Log, StringComparison.Ordinal);
+        await host.LogShowsAsync("never fails back");
         Assert.Equal(1, _sandbox.Calls("rds:RebootDBInstance"));
         Assert.Equal("eu-central-1b", DbZone());
     }

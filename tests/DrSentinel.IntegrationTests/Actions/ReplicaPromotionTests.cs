@@ -118,7 +118,7 @@ public sealed class ReplicaPromotionTests : IAsyncLifetime
 
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-replica-promotion"), ("reason", "beyond-rpo")) >= 1,
             Deadline, "refused beyond the RPO");
-        Assert.Contains("Actions:ReplicaPromotionRpo", host.Log, StringComparison.Ordinal);
+        await host.LogShowsAsync("Actions:ReplicaPromotionRpo");
         Assert.Equal(0, _sandbox.Calls("rds:PromoteReadReplica"));
         Assert.NotNull(_sandbox.State(r => r.DbInstances[Replica].ReplicaSourceId));
     }

@@ -57,7 +57,7 @@ public sealed class RedisProbeTests : IAsyncLifetime
         // The reason is exported and logged: a refused connection is not a timeout or a wrong password.
         Assert.Equal(1, samples.Value("drsentinel_redis_probe_error", Member("pyairtable-redis-003"), ("reason", "refused")));
         Assert.Null(samples.Value("drsentinel_redis_probe_error", Member("pyairtable-redis-002"), ("reason", "refused")));
-        Assert.Contains("Redis probe of pyairtable-redis-003 (pyairtable-redis) in eu-central-1c", _host.Log, StringComparison.Ordinal);
+        await _host.LogShowsAsync("Redis probe of pyairtable-redis-003 (pyairtable-redis) in eu-central-1c");
     }
 }
 

@@ -113,6 +113,13 @@ public sealed class DrSentinelHost : IAsyncDisposable
         ];
     }
 
+    /// <summary>
+    /// Waits until the log shows <paramref name="text"/>: the log reaches the test through the console logger's queue and
+    /// a pipe, after the series and answers that told the test to look.
+    /// </summary>
+    public Task LogShowsAsync(string text) =>
+        Poll.UntilAsync(() => Task.FromResult(Log), log => log.Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"the log shows \"{text}\"");
+
     public async Task<string> ScrapeTextAsync() => await _http.GetStringAsync("metrics");
 
     public async Task<IReadOnlyList<Sample>> ScrapeAsync() => MetricsText.Parse(await ScrapeTextAsync());
