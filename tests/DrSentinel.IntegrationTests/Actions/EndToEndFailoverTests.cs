@@ -24,30 +24,11 @@ public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyn
     public async Task InitializeAsync()
     {
         _sandbox = Own(await Sandboxes.StartWithDataPlaneAsync(speed: 100));
-        var alertmanagerPort = FreePort.Next();
-        string[] highAvailability = Replicas == 1 ? [] :
-        [
-            "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02",
-            "--Leadership:RetryPeriod=00:00:00.300", $"--Receiver:AlertmanagerUrls:0=http://127.0.0.1:{alertmanagerPort}/", "--Receiver:ReconcileEvery=00:00:05",
-        ];
-        async Task<(DrSentinelHost Host, string TokenFile)> ReplicaAsync(string name)
-        {
-            var state = Webhooks.NewStateDirectory();
-            var replica = Own(await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false), "--Probes:Postgres:Enabled=true",
-                "--Probes:Redis:Enabled=true", $"--Actions:AllowedDatabases:0={Db}", $"--Actions:AllowedDatabases:1={Cache}", "--Actions:FailoverGrace=00:00:05",
-                $"--Leadership:Identity={name}", .. highAvailability]));
-            return (replica, Path.Combine(state, "..", "state.token"));
-        }
-        (_host, var tokenFile) = await ReplicaAsync("replica-a");
-        var receiver = _host;
-        if (Replicas > 1)
-        {
-            await _host.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-a")) == 1, TimeSpan.FromSeconds(30), "replica-a leads");
-            (receiver, tokenFile) = await ReplicaAsync("replica-b");
-            await receiver.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, TimeSpan.FromSeconds(30), "replica-b follows");
-        }
-        var alertmanager = Own(await AlertmanagerServer.StartAsync(receiver.Address, tokenFile, alertmanagerPort));
-        _prometheus = Own(await PrometheusServer.StartAsync([.. new[] { _host.Address, receiver.Address }.Distinct()], RuleFile.Path, alertmanager.Address,
+        var replicas = await ReceiverReplicas.StartAsync(_sandbox, Replicas, [], ["--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true",
+            $"--Actions:AllowedDatabases:0={Db}", $"--Actions:AllowedDatabases:1={Cache}", "--Actions:FailoverGrace=00:00:05"], Own);
+        _host = replicas.Leader;
+        var alertmanager = Own(await AlertmanagerServer.StartAsync(replicas.Receiver.Address, replicas.ReceiverTokenFile, replicas.AlertmanagerPort));
+        _prometheus = Own(await PrometheusServer.StartAsync(replicas.Targets, RuleFile.Path, alertmanager.Address,
             _sandbox.Region.Topology.ClusterName));
         await Poll.UntilAsync(() => _prometheus.QueryAsync("drsentinel_rds_instance_placement{role=\"primary\"}"), r => r.Count >= 1, TimeSpan.FromSeconds(60), "databases scraped");
     }

@@ -45,29 +45,11 @@ public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetim
     protected async Task RunAsync(string mode, string alert, TimeSpan forDuration, string[] allowedGroups)
     {
         var sandbox = Own(await StartSandboxAsync());
-        var alertmanagerPort = FreePort.Next();
-        string[] highAvailability = Replicas == 1 ? [] :
-        [
-            "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02",
-            "--Leadership:RetryPeriod=00:00:00.300", $"--Receiver:AlertmanagerUrls:0=http://127.0.0.1:{alertmanagerPort}/", "--Receiver:ReconcileEvery=00:00:05",
-        ];
-        async Task<(DrSentinelHost Host, string TokenFile)> ReplicaAsync(string name)
-        {
-            var state = Webhooks.NewStateDirectory();
-            var replica = Own(await DrSentinelHost.StartAsync(sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: false, allowedGroups), .. HostSettings(sandbox),
-                "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", $"--Leadership:Identity={name}", .. highAvailability]));
-            return (replica, Path.Combine(state, "..", "state.token"));
-        }
-        var (host, tokenFile) = await ReplicaAsync("replica-a");
-        var receiver = host;
-        if (Replicas > 1)
-        {
-            await host.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-a")) == 1, TimeSpan.FromSeconds(30), "replica-a leads");
-            (receiver, tokenFile) = await ReplicaAsync("replica-b");
-            await receiver.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, TimeSpan.FromSeconds(30), "replica-b follows");
-        }
-        var alertmanager = Own(await AlertmanagerServer.StartAsync(receiver.Address, tokenFile, alertmanagerPort));
-        var prometheus = Own(await PrometheusServer.StartAsync([.. new[] { host.Address, receiver.Address }.Distinct()], RuleFile.Path, alertmanager.Address,
+        var replicas = await ReceiverReplicas.StartAsync(sandbox, Replicas, allowedGroups,
+            [.. HostSettings(sandbox), "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff "], Own);
+        var (host, receiver) = (replicas.Leader, replicas.Receiver);
+        var alertmanager = Own(await AlertmanagerServer.StartAsync(receiver.Address, replicas.ReceiverTokenFile, replicas.AlertmanagerPort));
+        var prometheus = Own(await PrometheusServer.StartAsync(replicas.Targets, RuleFile.Path, alertmanager.Address,
             sandbox.Region.Topology.ClusterName));
         await Poll.UntilAsync(() => prometheus.QueryAsync("drsentinel_az_status"), r => r.Count == 9 * Replicas, TimeSpan.FromSeconds(60), "zones scraped");
         var before = Webhooks.ChangeableState(sandbox);

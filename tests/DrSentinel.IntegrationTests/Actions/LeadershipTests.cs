@@ -37,9 +37,7 @@ public sealed class LeadershipTests : IAsyncLifetime
     /// <param name="aot">The Native AOT executable (the production artifact) instead of the JIT build.</param>
     private async Task<DrSentinelHost> ReplicaAsync(string name, bool aot, params string[] more)
     {
-        string[] settings = [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: false, "workers"),
-            "--Leadership:Enabled=true", "--Leadership:Namespace=drsentinel", $"--Leadership:Identity={name}",
-            "--Leadership:LeaseDuration=00:00:03", "--Leadership:RenewDeadline=00:00:02", "--Leadership:RetryPeriod=00:00:00.300", .. more];
+        string[] settings = [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: false, "workers"), .. ReceiverReplicas.Leadership(name), .. more];
         var host = aot ? await DrSentinelHost.StartExecutableAsync(RepoPaths.AotExecutable, _sandbox, settings) : await DrSentinelHost.StartAsync(_sandbox, settings);
         _hosts.Add(host);
         return host;
