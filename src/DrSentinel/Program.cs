@@ -3,6 +3,7 @@ using DrSentinel.Actions;
 using DrSentinel.Alerting;
 using DrSentinel.Aws;
 using DrSentinel.Health;
+using DrSentinel.Incidents;
 using DrSentinel.Inventory;
 using DrSentinel.Kubernetes;
 using DrSentinel.Leadership;
@@ -16,14 +17,16 @@ try
 {
     // appsettings.json sits beside the binary; find it whatever the working directory.
     var preview = args is [PreviewCommand.Verb, ..];
+    var incidents = args is [IncidentsCommand.Verb, ..];
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     {
-        Args = preview ? PreviewCommand.HostArguments(args) : args,
+        Args = preview ? PreviewCommand.HostArguments(args) : incidents ? IncidentsCommand.HostArguments(args) : args,
         ContentRootPath = AppContext.BaseDirectory,
     });
     // The development run keeps its state where it may write without a mounted volume; a deployment's default is the volume.
     if (builder.Environment.IsDevelopment() && builder.Configuration["Receiver:StateDirectory"] is null)
         builder.Configuration["Receiver:StateDirectory"] = Path.Combine(Path.GetTempPath(), "drsentinel");
+    if (incidents) return IncidentsCommand.Run(args, builder.Configuration, Console.Out, Console.Error);
 #if EMBEDDED_SANDBOX
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
 #else
@@ -49,6 +52,7 @@ try
     app.MapDrSentinelMetrics();
     app.MapAlertmanagerWebhook();
     app.MapActions();
+    app.MapIncidents();
 #if EMBEDDED_SANDBOX
     app.LogAddressesOnStart();
 #endif

@@ -88,7 +88,7 @@ public static partial class ActionEndpoints
         return new KillSwitchView(killSwitch.Engaged, killSwitch.EngagedByConfiguration, killSwitch.EngagedAtRuntime);
     }
 
-    private static async Task<bool> AuthenticatedAsync(HttpContext context)
+    internal static async Task<bool> AuthenticatedAsync(HttpContext context)
     {
         if (context.RequestServices.GetRequiredService<WebhookAuthenticator>().AcceptsOperator(context)) return true;
         await Results.Json(new WebhookAnswer(0, 0, 0, "missing or wrong operator credential (Receiver:OperatorTokenFile; Alertmanager's is not accepted here)"),

@@ -21,7 +21,7 @@ namespace DrSentinel.Actions;
 /// </summary>
 public sealed partial class ActionEngine(
     AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor, ActionEvents events,
-    ActionHistory history, KillSwitch killSwitch, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
+    ActionHistory history, KillSwitch killSwitch, Incidents.IncidentLog incidents, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
@@ -102,6 +102,7 @@ public sealed partial class ActionEngine(
     private async Task TakeAsync(Lane lane, InboxEntry entry, CancellationToken stop)
     {
         if (!inbox.IsPending(entry)) return; // withdrawn: its write failed and Alertmanager sends it again
+        incidents.AlertTaken(entry, Route(entry.Alert));
         try
         {
             if (lane.Waits.Superseded(entry))
@@ -141,7 +142,10 @@ public sealed partial class ActionEngine(
     {
         lane.Waits.Finish(entry);
         inbox.Complete(entry);
+        incidents.Handled(entry.Alert, Route(entry.Alert));
     }
+
+    private AlertRoute Route(ReceivedAlert alert) => AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
 
     /// <summary>Still pending in the inbox meanwhile: a restart plans it again at once.</summary>
     private async Task LookAgainLaterAsync(InboxEntry entry, TimeSpan after, CancellationToken stop)
@@ -183,7 +187,7 @@ public sealed partial class ActionEngine(
         activity?.SetTag("alertname", alert.Name);
         activity?.SetTag("alert.status", alert.Firing ? "firing" : "resolved");
         activity?.SetTag("alert.fingerprint", alert.Fingerprint);
-        var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+        var route = Route(alert);
         if (!route.Actionable) return null;
         activity?.SetTag("az", route.Zone);
         activity?.SetTag("playbook", route.Playbook);
@@ -235,11 +239,14 @@ public sealed partial class ActionEngine(
             var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
             metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
             LogPlan(logger, intent, subject, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
+            incidents.Decided(plan, subject);
             if (waits)
             {
                 LogWaiting(logger, intent, subject, lookAgainIn.TotalSeconds, alert.Firing ? "resolved" : "firing again");
                 return lookAgainIn;
             }
+            if (plan is { Verdict: PlanVerdict.NoOp, Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
+                incidents.Restored(plan.Zone, $"nothing left to put back: {plan.Reason}");
             if (plan.Verdict != PlanVerdict.Act) return null;
             if (!running)
             {
@@ -249,6 +256,7 @@ public sealed partial class ActionEngine(
                     metrics.Acted(plan.Playbook, step.Action, outcome, time.GetUtcNow());
                     var described = step.Describe();
                     LogNotActed(logger, outcome, described);
+                    incidents.Acted(plan, step, outcome, "");
                 }
                 return null;
             }
@@ -262,6 +270,8 @@ public sealed partial class ActionEngine(
                 lock (_budgetGate) _stepsInFlight -= plan.Steps.Length;
             }
             await ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
+            if (result == StepOutcome.Success && plan is { Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
+                incidents.Restored(plan.Zone, $"what DrSentinel changed for {plan.Zone} is put back ({plan.Steps.Length} step(s))");
             if (result != StepOutcome.Stale) return null;
             if (attempt >= options.MaxReplans)
             {
@@ -338,6 +348,7 @@ public sealed partial class ActionEngine(
             {
                 metrics.Acted(plan.Playbook, step.Action, "killed", time.GetUtcNow());
                 LogNotActed(logger, "killed", described);
+                incidents.Acted(plan, step, "killed", "the kill switch was engaged mid-plan");
                 LogLeftUndone(logger, Label(plan.Intent), plan.Zone, LeftUndone(plan, index));
                 return StepOutcome.Failed;
             }
@@ -349,6 +360,7 @@ public sealed partial class ActionEngine(
             var now = time.GetUtcNow();
             metrics.Acted(plan.Playbook, step.Action, result.Label, now);
             activity?.SetTag("outcome", result.Label);
+            incidents.Acted(plan, step, result.Label, result.Detail);
             switch (result.Outcome)
             {
                 case StepOutcome.Success:

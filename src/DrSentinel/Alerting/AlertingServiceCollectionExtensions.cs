@@ -33,6 +33,8 @@ public static class AlertingServiceCollectionExtensions
             return ActivatorUtilities.CreateInstance<StepExecutor>(sp,
                 new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
         });
+        services.AddSingleton<Incidents.IncidentLog>();
+        services.AddHostedService<Incidents.IncidentWatcher>();
         services.AddHostedService<ActionEngine>();
         services.AddSingleton<AlertmanagerReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertmanagerReconciler>());

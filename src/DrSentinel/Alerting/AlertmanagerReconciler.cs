@@ -22,6 +22,9 @@ namespace DrSentinel.Alerting;
 /// </summary>
 public sealed partial class AlertmanagerReconciler : BackgroundService
 {
+    /// <summary>The group key of every alert the leader read from Alertmanager's API, or made up, rather than received.</summary>
+    public const string GroupKey = "reconciled";
+
     private static readonly string[] CapacityAlerts =
         [.. AlertRoute.Table.Where(e => e.Value.Playbook == Plan.CapacityPlaybook).Select(e => e.Key).Order(StringComparer.Ordinal)];
 
@@ -194,7 +197,7 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
             var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = CapacityAlerts[0], ["az"] = zone };
             if (_clusterName.Length > 0) labels["cluster"] = _clusterName;
             var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"reconciled-restore|{zone}")).AsSpan(0, 8));
-            resolutions.Add(new ReceivedAlert(CapacityAlerts[0], false, labels, since, now, fingerprint, null, "reconciled"));
+            resolutions.Add(new ReceivedAlert(CapacityAlerts[0], false, labels, since, now, fingerprint, null, GroupKey));
         }
         return resolutions;
     }
@@ -222,7 +225,7 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
             var startsAt = DateTimeOffset.Parse(item.GetProperty("startsAt").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
             var state = item.TryGetProperty("status", out var status) && status.TryGetProperty("state", out var s) ? s.GetString() : "active";
             var generator = item.TryGetProperty("generatorURL", out var g) ? g.GetString() : null;
-            alerts.Add((new ReceivedAlert(name, true, labels, startsAt, null, item.GetProperty("fingerprint").GetString()!, generator, "reconciled"), state == "suppressed"));
+            alerts.Add((new ReceivedAlert(name, true, labels, startsAt, null, item.GetProperty("fingerprint").GetString()!, generator, GroupKey), state == "suppressed"));
         }
         return alerts;
     }

@@ -57,6 +57,10 @@ internal static class EventIds
     public const int KillSwitchNotChanged = 5028;
     public const int SharedHistoryNotWritten = 5029;
 
+    public const int IncidentOpened = 5101;
+    public const int IncidentsUnreadable = 5102;
+    public const int IncidentNotWritten = 5103;
+
     public const int LeaderElectionStarting = 6001;
     public const int LeaderElected = 6002;
     public const int LeaderLost = 6003;

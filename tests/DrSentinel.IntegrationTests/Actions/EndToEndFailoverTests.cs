@@ -82,6 +82,23 @@ public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyn
         Assert.Equal(1, _sandbox.Calls("elasticache:TestFailover"));
         var fired = await _prometheus.QueryAsync("max_over_time(ALERTS{alertname=~\"DrSentinel(Rds|Redis)PrimaryInImpairedAz\",alertstate=\"firing\"}[10m])");
         Assert.Equal(2, fired.Count); // it was the alerts, through Alertmanager, that moved them
+
+        // One incident for the zone, written down as it happened: the first signal, the alerts, the decisions, the two
+        // failovers and both primaries writable again, in that order.
+        var (id, timeline) = await Webhooks.IncidentAsync(_host, Zone, t => t.Count(e => e.Kind == "PrimaryWritable") == 2, TimeSpan.FromSeconds(30),
+            "the incident records both primaries writable again");
+        output.WriteLine(string.Join('\n', timeline.Select(e => $"{e.Kind} {e.Outcome}: {e.Text}")));
+        Assert.StartsWith($"{Zone}-", id, StringComparison.Ordinal);
+        Assert.Equal("Signal", timeline[0].Kind);
+        int Index(string kind, string text) => timeline.FindIndex(e => e.Kind == kind && e.Text.Contains(text, StringComparison.Ordinal));
+        foreach (var (alert, database) in new[] { ("DrSentinelRdsPrimaryInImpairedAz", Db), ("DrSentinelRedisPrimaryInImpairedAz", Cache) })
+        {
+            var order = new[] { Index("AlertFired", alert), Index("AlertReceived", alert), Index("Decision", $"{database} out of {Zone}"), Index("Action", $"{database}"),
+                Index("PrimaryWritable", database) };
+            Assert.All(order, i => Assert.True(i > 0, $"{alert}: {string.Join(", ", order)}"));
+            Assert.Equal(order.Order(), order);
+        }
+        Assert.Equal(2, timeline.Count(e => e.Kind == "Action" && e.Outcome == "success"));
     }
 
     [Fact]

@@ -94,6 +94,15 @@ public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetim
         (await control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
         await Poll.UntilAsync(() => Webhooks.ChangeableState(sandbox) == before, TimeSpan.FromSeconds(90), "everything DrSentinel changed restored");
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "act")) >= 1, TimeSpan.FromSeconds(30), "restore counted");
+        // The incident: opened by the alert, every step in order, the zone restored and the incident closed.
+        var (_, timeline) = await Webhooks.IncidentAsync(host, Zone, t => t.Count > 0 && t[^1].Kind == "Closed", TimeSpan.FromSeconds(30), "the incident closed");
+        output.WriteLine(string.Join('\n', timeline.Select(e => $"{e.Kind} {e.Outcome}: {e.Text}")));
+        var kinds = timeline.Select(e => e.Kind).ToList();
+        Assert.Equal("Signal", kinds[0]);
+        Assert.True(kinds.IndexOf("AlertReceived") < kinds.IndexOf("Action") && kinds.IndexOf("Action") < kinds.IndexOf("AlertResolved")
+            && kinds.IndexOf("AlertResolved") < kinds.LastIndexOf("Restored"), string.Join(", ", kinds));
+        Assert.Contains(timeline, e => e.Kind == "Action" && e.Outcome == "success" && e.Text.StartsWith("cordon", StringComparison.Ordinal));
+        Assert.Contains(timeline, e => e.Kind == "Action" && e.Outcome == "success" && e.Text.StartsWith("uncordon", StringComparison.Ordinal));
         if (Replicas > 1) Assert.Null((await receiver.ScrapeAsync()).Value("drsentinel_plans_total", ("intent", "evacuate"), ("verdict", "act"))); // the follower never acted
     }
 }

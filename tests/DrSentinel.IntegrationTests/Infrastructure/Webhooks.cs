@@ -36,6 +36,35 @@ public static class Webhooks
         ];
     }
 
+    /// <summary>GET /incidents or /incidents/{id} with the operators' token.</summary>
+    public static async Task<System.Text.Json.JsonElement> IncidentsAsync(DrSentinelHost host, string? id = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, id is null ? "incidents" : $"incidents/{id}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OperatorToken);
+        using var response = await host.Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The one incident kept for <paramref name="zone"/>, once <paramref name="done"/> holds for its timeline's kinds.</summary>
+    public static async Task<(string Id, List<(string Kind, string Text, string? Outcome)> Timeline)> IncidentAsync(DrSentinelHost host, string zone,
+        Func<List<(string Kind, string Text, string? Outcome)>, bool> done, TimeSpan deadline, string what)
+    {
+        (string, List<(string, string, string?)>) found = ("", []);
+        await Poll.UntilAsync(async () =>
+        {
+            var list = await IncidentsAsync(host);
+            var ids = list.EnumerateArray().Where(i => i.GetProperty("zone").GetString() == zone).Select(i => i.GetProperty("id").GetString()!).ToList();
+            if (ids.Count != 1) return false;
+            var incident = await IncidentsAsync(host, ids[0]);
+            var timeline = incident.GetProperty("timeline").EnumerateArray().Select(e => (e.GetProperty("kind").GetString()!, e.GetProperty("text").GetString()!,
+                e.TryGetProperty("outcome", out var o) ? o.GetString() : null)).ToList();
+            found = (ids[0], timeline);
+            return done(timeline);
+        }, ok => ok, deadline, what);
+        return found;
+    }
+
     /// <summary>Alerts the receiver's inbox journal holds as accepted (durably taken), read from its file.</summary>
     public static int AcceptedInInbox(string stateDirectory)
     {
