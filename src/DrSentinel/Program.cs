@@ -2,6 +2,7 @@ using DrSentinel;
 using DrSentinel.Actions;
 using DrSentinel.Alerting;
 using DrSentinel.Aws;
+using DrSentinel.Drill;
 using DrSentinel.Health;
 using DrSentinel.Incidents;
 using DrSentinel.Inventory;
@@ -18,9 +19,12 @@ try
     // appsettings.json sits beside the binary; find it whatever the working directory.
     var preview = args is [PreviewCommand.Verb, ..];
     var incidents = args is [IncidentsCommand.Verb, ..];
+    var drill = args is [DrillCommand.Verb, ..] ? DrillOptions.Parse(args) : null;
+    var drillState = drill is null ? null : Directory.CreateTempSubdirectory("drsentinel-drill-").FullName;
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     {
-        Args = preview ? PreviewCommand.HostArguments(args) : incidents ? IncidentsCommand.HostArguments(args) : args,
+        Args = preview ? PreviewCommand.HostArguments(args) : incidents ? IncidentsCommand.HostArguments(args)
+            : drill is not null ? DrillCommand.HostArguments(args, drill, drillState!) : args,
         ContentRootPath = AppContext.BaseDirectory,
     });
     // The development run keeps its state where it may write without a mounted volume; a deployment's default is the volume.
@@ -29,12 +33,15 @@ try
     if (incidents) return IncidentsCommand.Run(args, builder.Configuration, Console.Out, Console.Error);
 #if EMBEDDED_SANDBOX
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
+    if (drill is not null && sandbox is not null) DrSentinel.Drill.Live.LiveDrill.Configure(builder, sandbox);
 #else
     if (builder.Configuration.GetValue<bool>("Sandbox:Enabled"))
         throw new StartupConfigurationException("Sandbox:Enabled is true, but this build has no sandbox region: run it with `dotnet run --project src/DrSentinel`");
 #endif
-    // The preview prints its plans on stdout; its log goes to stderr.
-    if (preview) builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    // Against a real account a drill only plans: nothing that could act is started.
+    if (drill is not null && !builder.Configuration.GetValue<bool>("Sandbox:Enabled")) builder.Configuration["Receiver:Enabled"] = "false";
+    // The preview and the drill print their results on stdout; the log goes to stderr.
+    if (preview || drill is not null) builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddDrSentinelMetrics();
     builder.Services.AddAws(builder.Configuration);
@@ -57,6 +64,20 @@ try
     app.LogAddressesOnStart();
 #endif
     if (preview) return await PreviewCommand.RunAsync(app, Console.Out);
+    if (drill is not null)
+    {
+        try
+        {
+#if EMBEDDED_SANDBOX
+            if (sandbox is not null) return await new DrSentinel.Drill.Live.LiveDrill(app, sandbox, drill, Console.Out).RunAsync(app.Lifetime.ApplicationStopping);
+#endif
+            return await DrillCommand.PlanOnlyAsync(app, Console.Out);
+        }
+        finally
+        {
+            Directory.Delete(drillState!, recursive: true);
+        }
+    }
     await app.RunAsync();
     return 0;
 }

@@ -16,24 +16,29 @@ public static class PreviewCommand
     /// <summary>The host's arguments for a preview: no webhook, no engine, any free loopback port.</summary>
     public static string[] HostArguments(string[] args) => [.. args.Skip(1), "--Receiver:Enabled=false", "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"];
 
+    /// <summary>Waits for every source's first refresh; false, said on stderr, when it does not come within a minute.</summary>
+    public static async Task<bool> WaitForInventoryAsync(InventoryStore store, IReadOnlyList<IInventorySource> sources, TimeProvider time)
+    {
+        var started = time.GetTimestamp();
+        while (store.NotYetRefreshed(sources) is { Count: > 0 } missing)
+        {
+            if (time.GetElapsedTime(started) > InventoryWait)
+            {
+                await Console.Error.WriteLineAsync($"drsentinel: no complete inventory after {InventoryWait.TotalSeconds:F0} s (waiting for {string.Join(", ", missing)})");
+                return false;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time);
+        }
+        return true;
+    }
+
     public static async Task<int> RunAsync(WebApplication app, TextWriter output)
     {
         await app.StartAsync();
         try
         {
             var store = app.Services.GetRequiredService<InventoryStore>();
-            var time = app.Services.GetRequiredService<TimeProvider>();
-            var sources = app.Services.GetServices<IInventorySource>().ToList();
-            var started = time.GetTimestamp();
-            while (store.NotYetRefreshed(sources) is { Count: > 0 } missing)
-            {
-                if (time.GetElapsedTime(started) > InventoryWait)
-                {
-                    await Console.Error.WriteLineAsync($"drsentinel preview: no complete inventory after {InventoryWait.TotalSeconds:F0} s (waiting for {string.Join(", ", missing)})");
-                    return 1;
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(100), time);
-            }
+            if (!await WaitForInventoryAsync(store, app.Services.GetServices<IInventorySource>().ToList(), app.Services.GetRequiredService<TimeProvider>())) return 1;
             var snapshot = store.Current;
             var options = app.Services.GetRequiredService<IOptions<ActionOptions>>().Value;
             var zone = app.Configuration["az"];

@@ -209,7 +209,7 @@ public sealed partial class IncidentLog
     /// <summary>Every database whose probe finds a primary taking writes now, and that primary's zone.</summary>
     private static IEnumerable<(string Database, string? Zone)> WritablePrimaries(InventorySnapshot snapshot) =>
         snapshot.PostgresProbes.Where(p => p.Up && p.InRecovery == false).Select(p => (p.DbInstance, p.Zone))
-            .Concat(snapshot.RedisProbes.Where(p => p.Up && p.Role == "master").Select(p => (p.ReplicationGroup, p.Zone)));
+            .Concat(snapshot.RedisProbes.Where(p => p.Up && p.Role == "primary").Select(p => (p.ReplicationGroup, p.Zone)));
 
     /// <summary>Under the gate. The first signal, when the watcher saw the zone turn before the alert came.</summary>
     private string Open(string zone, DateTimeOffset startsAt)

@@ -51,17 +51,24 @@ public static class Webhooks
         Func<List<(string Kind, string Text, string? Outcome)>, bool> done, TimeSpan deadline, string what)
     {
         (string, List<(string, string, string?)>) found = ("", []);
-        await Poll.UntilAsync(async () =>
+        try
         {
-            var list = await IncidentsAsync(host);
-            var ids = list.EnumerateArray().Where(i => i.GetProperty("zone").GetString() == zone).Select(i => i.GetProperty("id").GetString()!).ToList();
-            if (ids.Count != 1) return false;
-            var incident = await IncidentsAsync(host, ids[0]);
-            var timeline = incident.GetProperty("timeline").EnumerateArray().Select(e => (e.GetProperty("kind").GetString()!, e.GetProperty("text").GetString()!,
-                e.TryGetProperty("outcome", out var o) ? o.GetString() : null)).ToList();
-            found = (ids[0], timeline);
-            return done(timeline);
-        }, ok => ok, deadline, what);
+            await Poll.UntilAsync(async () =>
+            {
+                var list = await IncidentsAsync(host);
+                var ids = list.EnumerateArray().Where(i => i.GetProperty("zone").GetString() == zone).Select(i => i.GetProperty("id").GetString()!).ToList();
+                if (ids.Count != 1) return false;
+                var incident = await IncidentsAsync(host, ids[0]);
+                var timeline = incident.GetProperty("timeline").EnumerateArray().Select(e => (e.GetProperty("kind").GetString()!, e.GetProperty("text").GetString()!,
+                    e.TryGetProperty("outcome", out var o) ? o.GetString() : null)).ToList();
+                found = (ids[0], timeline);
+                return done(timeline);
+            }, ok => ok, deadline, what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; the incident so far:\n" + string.Join('\n', found.Item2.Select(x => $"{x.Item1} {x.Item3}: {x.Item2}")), e);
+        }
         return found;
     }
 

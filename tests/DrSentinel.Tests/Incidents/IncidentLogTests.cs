@@ -48,8 +48,8 @@ public sealed class IncidentLogTests : IDisposable
         ],
         RedisProbes =
         [
-            new RedisProbeResult("sessions", "sessions-001", Zone, zoneAnswers, zoneAnswers ? "slave" : null, null, true, 10, TimeSpan.FromMilliseconds(1)),
-            new RedisProbeResult("sessions", "sessions-002", "eu-central-1b", true, "master", 1, null, 10, TimeSpan.FromMilliseconds(1)),
+            new RedisProbeResult("sessions", "sessions-001", Zone, zoneAnswers, zoneAnswers ? "replica" : null, null, true, 10, TimeSpan.FromMilliseconds(1)),
+            new RedisProbeResult("sessions", "sessions-002", "eu-central-1b", true, "primary", 1, null, 10, TimeSpan.FromMilliseconds(1)),
         ],
     };
 

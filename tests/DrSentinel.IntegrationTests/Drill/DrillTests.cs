@@ -1,0 +1,52 @@
+using System.Text.Json;
+using DrSentinel.IntegrationTests.Infrastructure;
+
+namespace DrSentinel.IntegrationTests.Drill;
+
+/// <summary>
+/// `DrSentinel drill` as a process on its embedded sandbox with real PostgreSQL, Redis, Prometheus and Alertmanager, at
+/// region speed 100 and a 10 s failover grace so it keeps to minutes: the gray drill meets the objectives and writes its
+/// JSON; a drill whose failover call is sabotaged exits non-zero naming the objective it missed.
+/// </summary>
+[Collection(DataPlaneTestGroup.Name)]
+public sealed class DrillTests : IDisposable
+{
+    private readonly string _output = Directory.CreateTempSubdirectory("drsentinel-drill-out-").FullName;
+
+    public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    private Task<ProcessResult> DrillAsync(params string[] arguments) =>
+        ExternalProcess.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "DrSentinel.dll"), "drill", .. arguments, "--speed", "100",
+            "--output", _output, "--Actions:FailoverGrace=00:00:10"], TimeSpan.FromMinutes(8), new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development" });
+
+    [Fact]
+    public async Task GrayDrill_MeetsTheObjectives_WritesItsJsonAndTheIncidentReport()
+    {
+        var result = await DrillAsync("--scenario", "gray");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("every objective met", result.Output, StringComparison.Ordinal);
+        var json = Assert.Single(Directory.GetFiles(_output, "drill-gray-*.json"));
+        var drill = JsonSerializer.Deserialize<JsonElement>(await File.ReadAllTextAsync(json));
+        Assert.Equal("gray", drill.GetProperty("scenario").GetString());
+        Assert.Contains("Prometheus", drill.GetProperty("alerting").GetString(), StringComparison.Ordinal);
+        var databases = drill.GetProperty("databases").EnumerateArray().ToList();
+        Assert.Equal(["postgres", "redis"], databases.Select(d => d.GetProperty("engine").GetString()).Order());
+        Assert.All(databases, d => Assert.True(d.GetProperty("acknowledged").GetInt32() > 0 && d.GetProperty("readBack").GetBoolean()));
+        Assert.All(drill.GetProperty("objectives").EnumerateArray(), o => Assert.True(o.GetProperty("met").GetBoolean(), o.ToString()));
+        Assert.True(drill.GetProperty("firstActionSeconds").GetDouble() >= drill.GetProperty("detectionSeconds").GetDouble());
+        var report = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_output, "incident-*.md")));
+        Assert.Contains("fail pyairtable-primary over", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SabotagedDrill_TheFailoverCallFails_ExitsNonZeroNamingTheMissedObjective()
+    {
+        var result = await DrillAsync("--scenario", "gray", "--fault", "rds:RebootDBInstance", "--rto", "100s");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("sabotage: every rds RebootDBInstance call fails", result.Output, StringComparison.Ordinal);
+        Assert.Contains("objectives missed: RTO pyairtable-primary", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("RTO pyairtable-redis:", result.Output[result.Output.IndexOf("objectives missed", StringComparison.Ordinal)..], StringComparison.Ordinal);
+    }
+}
