@@ -9,6 +9,7 @@ using DrSentinel.Inventory;
 using DrSentinel.Kubernetes;
 using DrSentinel.Leadership;
 using DrSentinel.Metrics;
+using DrSentinel.StatusPage;
 #if EMBEDDED_SANDBOX
 using DrSentinel.SandboxHosting;
 #endif
@@ -60,6 +61,7 @@ try
     app.MapAlertmanagerWebhook();
     app.MapActions();
     app.MapIncidents();
+    app.MapStatusPage();
 #if EMBEDDED_SANDBOX
     app.LogAddressesOnStart();
 #endif

@@ -9,6 +9,13 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
 {
     public bool Impaired => Unavailable || Unreachable;
 
+    /// <summary>
+    /// Probes into the zone that fail now. A zone is put back only when none does: right after a failover out of it the
+    /// zone has fewer members to probe, and the moved primary can answer under the zone's name until the next Describe,
+    /// so "not every probe fails" does not yet mean recovered.
+    /// </summary>
+    public int FailingProbes { get; init; }
+
     public static ZoneImpairment Assess(InventorySnapshot snapshot, string zone)
     {
         var health = snapshot.Zones.FirstOrDefault(z => z.Zone == zone);
@@ -18,7 +25,7 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
         var unreachable = here.Count >= 2 && here.All(p => !p.Up) && probes.Any(p => p.Zone != zone && p.Up);
         var nodes = health is null ? "no nodes known" : $"{health.ReadyNodes}/{health.Nodes} nodes Ready ({health.Status.ToString().ToLowerInvariant()})";
         var probed = here.Count == 0 ? "no probes" : $"{here.Count(p => !p.Up)}/{here.Count} probes failing";
-        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}");
+        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}") { FailingProbes = here.Count(p => !p.Up) };
     }
 
     /// <summary>The share of the cluster's nodes that are not Ready (0 with no nodes).</summary>

@@ -135,7 +135,8 @@ public static class EvacuationPlanner
         var nodes = snapshot.Nodes.ByName.Values.Where(n => n.CordonedFor == zone).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
         if (groups.Count == 0 && nodes.Count == 0)
             return new Plan(Plan.CapacityPlaybook, intent, zone, PlanVerdict.NoOp, $"DrSentinel changed nothing for {zone}", [], [], 0, 0);
-        if (impairment.Impaired) return Plan.Refuse(intent, zone, RefusalCodes.ZoneImpaired, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored yet") with { WaitsForZone = true };
+        if (impairment.Impaired || impairment.FailingProbes > 0)
+            return Plan.Refuse(intent, zone, RefusalCodes.ZoneImpaired, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored until every probe into it answers") with { WaitsForZone = true };
 
         var findings = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<PlanStep>();

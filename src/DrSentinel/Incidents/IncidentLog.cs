@@ -31,6 +31,7 @@ public sealed partial class IncidentLog
     private readonly Dictionary<string, string> _openByZone = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset At, string Text)> _impaired = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _awaitingPrimary = new(StringComparer.Ordinal); // by incident
+    private readonly Dictionary<string, HashSet<string>> _handled = new(StringComparer.Ordinal); // resolutions done with, by incident
 
     public IncidentLog(IOptions<ReceiverOptions> receiver, TimeProvider time, ILogger<IncidentLog> logger)
     {
@@ -138,14 +139,15 @@ public sealed partial class IncidentLog
         lock (_gate)
         {
             if (_openByZone.GetValueOrDefault(zone) is not { } id) return;
-            var entries = _entries.Where(e => e.Incident == id).ToList();
-            var resolved = entries.Where(e => e.Kind == TimelineKind.AlertResolved).ToList();
-            bool Done(TimelineEntry fired) => resolved.Any(r => r.Key == fired.Key
-                || r.Outcome == "reconciled" && PlaybookOf(r.Subject) == PlaybookOf(fired.Subject));
-            if (!entries.Where(e => e.Kind == TimelineKind.AlertFired).All(Done)) return;
+            // Done with, not only received: another lane may still be carrying out the zone's restore.
+            if (!_handled.TryGetValue(id, out var handled)) _handled[id] = handled = new HashSet<string>(StringComparer.Ordinal);
+            handled.Add(alert.GroupKey == AlertmanagerReconciler.GroupKey ? $"reconciled:{PlaybookOf(alert.Name)}" : alert.Episode);
+            bool Done(TimelineEntry fired) => handled.Contains(fired.Key!) || handled.Contains($"reconciled:{PlaybookOf(fired.Subject)}");
+            if (!_entries.Where(e => e.Incident == id && e.Kind == TimelineKind.AlertFired).All(Done)) return;
             Add(new TimelineEntry(id, zone, _time.GetUtcNow(), TimelineKind.Closed, "every alert of the incident resolved and handled"));
             _openByZone.Remove(zone);
             _awaitingPrimary.Remove(id);
+            _handled.Remove(id);
         }
     }
 
@@ -170,7 +172,9 @@ public sealed partial class IncidentLog
                     _impaired[zone] = (now, signal);
                     if (open is not null) Add(new TimelineEntry(open, zone, now, TimelineKind.Signal, signal));
                 }
-                else if (signal is null && _impaired.Remove(zone) && open is not null)
+                // Recovered only when nothing into the zone fails any more: after a failover out of it, fewer members are
+                // probed there, and "not every probe fails" is not yet a recovery.
+                else if (signal is null && ZoneImpairment.Assess(snapshot, zone).FailingProbes == 0 && _impaired.Remove(zone) && open is not null)
                 {
                     Add(new TimelineEntry(open, zone, now, TimelineKind.ZoneRecovered, $"{zone} looks healthy again: its nodes Ready, its probes answering"));
                 }

@@ -40,6 +40,21 @@ public sealed class DrillTests : IDisposable
     }
 
     [Fact]
+    public async Task HardDrill_AwsFailsOverByItself_DrSentinelMovesCapacity_TheObjectivesMet()
+    {
+        var result = await DrillAsync("--scenario", "hard");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var drill = JsonSerializer.Deserialize<JsonElement>(await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_output, "drill-hard-*.json"))));
+        Assert.All(drill.GetProperty("objectives").EnumerateArray(), o => Assert.True(o.GetProperty("met").GetBoolean(), o.ToString()));
+        Assert.True(drill.GetProperty("capacityRestoredSeconds").GetDouble() > 0);
+        // AWS moved the primaries: DrSentinel's own failover calls are not in the incident.
+        var report = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_output, "incident-*.md")));
+        Assert.DoesNotContain("RebootDBInstance, ForceFailover) (", report, StringComparison.Ordinal);
+        Assert.Contains("cordon", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SabotagedDrill_TheFailoverCallFails_ExitsNonZeroNamingTheMissedObjective()
     {
         var result = await DrillAsync("--scenario", "gray", "--fault", "rds:RebootDBInstance", "--rto", "100s");

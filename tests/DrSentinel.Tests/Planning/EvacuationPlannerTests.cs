@@ -264,6 +264,32 @@ public sealed class EvacuationPlannerTests
         Assert.Contains(plan.Findings, f => f.Contains("unreadable", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void PlanRestore_AProbeIntoTheZoneStillFails_WaitsEvenThoughTheZoneNoLongerLooksUnreachable()
+    {
+        var snapshot = PerZone(downZone: A, autoscaler: true);
+        var policy = AllowAll(snapshot);
+        var evacuated = Recover(Apply(snapshot, EvacuationPlanner.PlanEvacuation(A, snapshot, policy)));
+        // After the primary failed over out of A: one replica there still unreachable, the moved primary answering under A's name.
+        var probed = evacuated with
+        {
+            RedisProbes =
+            [
+                new RedisProbeResult("cache", "cache-001", A, false, null, null, null, null, TimeSpan.Zero),
+                new RedisProbeResult("cache", "cache-002", "eu-central-1b", true, "primary", 1, null, 1, TimeSpan.Zero),
+            ],
+            PostgresProbes = [new PostgresProbeResult("db", A, true, false, 1, null, null, [], TimeSpan.Zero)],
+        };
+
+        var waiting = EvacuationPlanner.PlanRestore(A, probed, policy);
+        var recovered = EvacuationPlanner.PlanRestore(A, probed with { RedisProbes = [.. probed.RedisProbes.Select(p => p with { Up = true })] }, policy);
+
+        Assert.Equal(PlanVerdict.Refused, waiting.Verdict);
+        Assert.True(waiting.WaitsForZone);
+        Assert.Contains("1/2 probes failing", waiting.Reason, StringComparison.Ordinal);
+        Assert.Equal(PlanVerdict.Act, recovered.Verdict);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -148,7 +148,7 @@ internal sealed class RealAlerting(string directory, Process prometheus, Process
     {
         foreach (var process in new[] { prometheus, alertmanager })
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            if (!process.HasExited) process.Kill(); // neither has children
             await process.WaitForExitAsync().ConfigureAwait(false);
             process.Dispose();
         }
