@@ -70,7 +70,9 @@ public sealed class SandboxServer : IAsyncDisposable
         var credentials = new CredentialStore();
         credentials.Add(new IssuedCredential(options.AccessKeyId, options.SecretAccessKey));
         // Clients sign with the wall clock, whatever the region's speed.
-        app.MapAwsQuery(region, new SigV4Verifier(credentials, TimeProvider.System), credentials);
+        var verifier = new SigV4Verifier(credentials, TimeProvider.System);
+        app.MapAwsQuery(region, verifier, credentials);
+        app.MapArcZonalShift(region, verifier);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
         app.MapSandboxControl(region, dataPlane);
         try

@@ -55,6 +55,7 @@ class Region:
         self.autoscaling = self.client('autoscaling')
         self.ec2 = self.client('ec2')
         self.sts = self.client('sts')
+        self.zonal_shift = self.client('arc-zonal-shift')
 
     def client(self, service, access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY):
         # botocore's `max_attempts` counts retries (1 would still allow a second try);
@@ -656,6 +657,80 @@ INJECTED_FAULTS = [
 ]
 
 
+# --- ARC zonal shift (REST-JSON) ------------------------------------------------------------------------
+
+def zonal_shift_list_managed_resources(region):
+    items = {r['arn']: r for r in region.zonal_shift.list_managed_resources()['items']}
+    clusters = [arn for arn in items if arn.startswith(f'arn:aws:eks:{REGION}:{ACCOUNT_ID}:cluster/')]
+    expect(len(clusters) == 1, f'expected the EKS cluster among the managed resources: {sorted(items)}')
+    expect(any(':loadbalancer/net/' in arn for arn in items), f'no load balancer among {sorted(items)}')
+    zones = items[clusters[0]]['availabilityZones']
+    expect(len(zones) == 3 and all(z.startswith(REGION) for z in zones), f'cluster zones {zones}')
+    region.facts['cluster_arn'] = clusters[0]
+    region.facts['zones'] = sorted(zones)
+
+
+def zonal_shift_start_get_update_cancel(region):
+    """A shift moves the resource's weight out of one zone until it is cancelled; the ARN travels as an encoded URI label."""
+    away, cluster = region.need('zones')[0], region.need('cluster_arn')
+    shift = region.zonal_shift.start_zonal_shift(resourceIdentifier=cluster, awayFrom=away, expiresIn='30m', comment='fidelity check')
+    expect_status_ok(shift, 201)
+    expect(shift['status'] == 'ACTIVE' and shift['awayFrom'] == away, f'started shift {shift}')
+    expect(isinstance(shift['startTime'], datetime.datetime), f'startTime not parsed as a time: {shift["startTime"]!r}')
+    lasts = shift['expiryTime'] - shift['startTime']
+    expect(abs(lasts.total_seconds() - 1800) < 1, f'a 30m shift lasts {lasts}')
+    resource = region.zonal_shift.get_managed_resource(resourceIdentifier=cluster)
+    expect(resource['appliedWeights'] == {z: (0.0 if z == away else 1.0) for z in region.need('zones')}, f'weights {resource["appliedWeights"]}')
+    expect([(z['zonalShiftId'], z['appliedStatus']) for z in resource['zonalShifts']] == [(shift['zonalShiftId'], 'APPLIED')],
+           f'shifts in resource {resource["zonalShifts"]}')
+    error = expect_error('ConflictException', region.zonal_shift.start_zonal_shift,
+                         resourceIdentifier=cluster, awayFrom=away, expiresIn='1h', comment='a second one')
+    expect_status(error, 409)
+    expect(error.response.get('reason') == 'ZonalShiftAlreadyExists' and error.response.get('zonalShiftId') == shift['zonalShiftId'],
+           f'conflict members {error.response}')
+    updated = region.zonal_shift.update_zonal_shift(zonalShiftId=shift['zonalShiftId'], expiresIn='2h', comment='extended')
+    expect(updated['comment'] == 'extended' and updated['expiryTime'] - shift['startTime'] >= datetime.timedelta(hours=2),
+           f'updated shift {updated}')
+    active = region.zonal_shift.list_zonal_shifts(status='ACTIVE')['items']
+    expect([s['zonalShiftId'] for s in active] == [shift['zonalShiftId']], f'active shifts {active}')
+    cancelled = region.zonal_shift.cancel_zonal_shift(zonalShiftId=shift['zonalShiftId'])
+    expect(cancelled['status'] == 'CANCELED', f'cancelled shift {cancelled}')
+    after = region.zonal_shift.get_managed_resource(resourceIdentifier=cluster)
+    expect(set(after['appliedWeights'].values()) == {1.0} and after['zonalShifts'] == [], f'after cancel {after}')
+    error = expect_error('ConflictException', region.zonal_shift.cancel_zonal_shift, zonalShiftId=shift['zonalShiftId'])
+    expect(error.response.get('reason') == 'ZonalShiftStatusNotActive', f'conflict members {error.response}')
+
+
+def expect_status_ok(answer, status):
+    actual = answer['ResponseMetadata']['HTTPStatusCode']
+    expect(actual == status, f'expected HTTP {status}, got {actual}')
+
+
+def zonal_shift_bad_input_refused(region):
+    away, cluster = region.need('zones')[0], region.need('cluster_arn')
+    for expires_in, reason in (('0m', 'InvalidExpiresIn'), ('73h', 'InvalidExpiresIn'), ('1441m', 'InvalidExpiresIn')):
+        error = expect_error('ValidationException', region.zonal_shift.start_zonal_shift,
+                             resourceIdentifier=cluster, awayFrom=away, expiresIn=expires_in, comment='bad')
+        expect(error.response.get('reason') == reason, f'{expires_in}: {error.response}')
+    error = expect_error('ValidationException', region.zonal_shift.start_zonal_shift,
+                         resourceIdentifier=cluster, awayFrom='us-east-1a', expiresIn='30m', comment='bad zone')
+    expect(error.response.get('reason') == 'InvalidAz', f'zone: {error.response}')
+    error = expect_error('ResourceNotFoundException', region.zonal_shift.get_managed_resource,
+                         resourceIdentifier=f'arn:aws:eks:{REGION}:{ACCOUNT_ID}:cluster/no-such-cluster')
+    expect_status(error, 404)
+    expect(region.zonal_shift.list_zonal_shifts(status='ACTIVE')['items'] == [], 'a refused start left a shift behind')
+
+
+def zonal_shift_injected_throttling(region):
+    control(region, 'POST', '/sandbox/faults', {'service': 'arc-zonal-shift', 'operation': 'StartZonalShift', 'errorCode': 'ThrottlingException', 'count': 1})
+    try:
+        error = expect_error('ThrottlingException', region.zonal_shift.start_zonal_shift,
+                             resourceIdentifier=region.need('cluster_arn'), awayFrom=region.need('zones')[0], expiresIn='30m', comment='throttled')
+    finally:
+        control(region, 'DELETE', '/sandbox/faults')
+    expect_status(error, 429)
+
+
 # --- Zones that fail together ----------------------------------------------------------------------------
 
 def rds_no_automatic_failover_into_a_failed_zone(region):
@@ -687,6 +762,7 @@ READS = {
     'elasticache': ('describe_replication_groups', {}),
     'autoscaling': ('describe_auto_scaling_groups', {}),
     'ec2': ('describe_subnets', {}),
+    'arc-zonal-shift': ('list_managed_resources', {}),
 }
 
 
@@ -792,10 +868,16 @@ def all_checks():
         ec2_describe_subnets_by_id_and_filter,
         sts_web_identity_keys_sign_requests,
         sts_get_caller_identity,
+        zonal_shift_list_managed_resources,
+        zonal_shift_start_get_update_cancel,
+        zonal_shift_bad_input_refused,
+        zonal_shift_injected_throttling,
     )]
-    # EC2 answers both refusals with AuthFailure; the Query services tell them apart.
-    named += [refuses_wrong_secret(s, 'AuthFailure' if s == 'ec2' else 'SignatureDoesNotMatch') for s in READS]
-    named += [refuses_unknown_access_key(s, 'AuthFailure' if s == 'ec2' else 'InvalidClientTokenId') for s in READS]
+    # EC2 answers both refusals with AuthFailure; the Query services tell them apart, and the JSON services name them their own way.
+    wrong_secret = {'ec2': 'AuthFailure', 'arc-zonal-shift': 'InvalidSignatureException'}
+    unknown_key = {'ec2': 'AuthFailure', 'arc-zonal-shift': 'UnrecognizedClientException'}
+    named += [refuses_wrong_secret(s, wrong_secret.get(s, 'SignatureDoesNotMatch')) for s in READS]
+    named += [refuses_unknown_access_key(s, unknown_key.get(s, 'InvalidClientTokenId')) for s in READS]
     named += [injected_fault(*fault) for fault in INJECTED_FAULTS]
     # Last: it fails two zones at once, and whatever it sets off may still be running when the script ends.
     named.append(('rds_no_automatic_failover_into_a_failed_zone', rds_no_automatic_failover_into_a_failed_zone))

@@ -66,7 +66,11 @@ public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider cloc
 
     private static string CanonicalRequest(HttpRequest request, byte[] body, string signedHeaders)
     {
-        var path = string.IsNullOrEmpty(request.Path.Value) ? "/" : request.Path.Value!;
+        // The path as it went on the wire, each segment encoded once more: a REST label such as an ARN arrives
+        // percent-encoded (%3A, %2F) and is signed double-encoded, as AWS signs every service but S3.
+        var rawTarget = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        var path = rawTarget is { Length: > 0 } && rawTarget[0] == '/' ? rawTarget.Split('?', 2)[0]
+            : string.IsNullOrEmpty(request.Path.Value) ? "/" : request.Path.Value!;
         var canonicalPath = string.Join('/', path.Split('/').Select(Encode));
         var query = string.Join('&', request.Query
             .SelectMany(q => q.Value.Select(v => (Key: Encode(q.Key), Value: Encode(v ?? ""))))

@@ -106,8 +106,11 @@ public sealed record RegionStateView(
     IReadOnlyList<RegionStateView.ClusterView> DbClusters,
     IReadOnlyList<RegionStateView.CacheView> ReplicationGroups,
     IReadOnlyDictionary<string, long> ApiCalls,
-    IReadOnlyList<FaultRule> Faults)
+    IReadOnlyList<FaultRule> Faults,
+    IReadOnlyList<RegionStateView.ManagedResourceView> ManagedResources)
 {
+    /// <summary>A resource registered with zonal shift and the traffic weight ARC applies in each zone (0 while shifted away).</summary>
+    public sealed record ManagedResourceView(string Arn, string Name, IReadOnlyDictionary<string, double> AppliedWeights);
     public sealed record ZoneView(string Name, string Failure, bool ReachableFromCluster, int NodesReady, int NodesNotReady, int NodesCordoned);
     public sealed record InstanceView(string Id, string AvailabilityZone, string Lifecycle, string Health, string NodeName);
     public sealed record GroupView(string Name, string NodeGroup, int MinSize, int MaxSize, int DesiredCapacity, IReadOnlyList<string> AvailabilityZones,
@@ -134,5 +137,6 @@ public sealed record RegionStateView(
         r.ReplicationGroups.Values.Select(g => new CacheView(g.Id, g.Status, g.AutomaticFailover, g.MultiAz,
             g.Members.Select(m => new CacheMemberView(m.CacheClusterId, m.AvailabilityZone, m.Primary ? "primary" : "replica")).ToList())).ToList(),
         new Dictionary<string, long>(r.ApiCalls),
-        r.Faults.ToList());
+        r.Faults.ToList(),
+        r.ManagedResources.Select(m => new ManagedResourceView(m.Arn, m.Name, r.AppliedWeights(m))).ToList());
 }

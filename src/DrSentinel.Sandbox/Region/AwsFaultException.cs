@@ -7,6 +7,9 @@ public sealed class AwsFaultException(string code, string message, int httpStatu
     public int HttpStatus { get; } = httpStatus;
     public bool SenderFault { get; } = senderFault;
 
+    /// <summary>The error shape's other members, for the JSON protocols (ARC's reason, the conflicting zonalShiftId).</summary>
+    public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
+
     public static AwsFaultException Validation(string message) => new("ValidationError", message);
     public static AwsFaultException InvalidParameterValue(string message) => new("InvalidParameterValue", message);
     public static AwsFaultException InvalidParameterCombination(string message) => new("InvalidParameterCombination", message);

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace DrSentinel.Sandbox.Region;
+
+/// <summary>A zonal shift as ARC keeps it: away from one zone of one managed resource, until it expires or is cancelled.</summary>
+public sealed class ZonalShift
+{
+    public required string Id { get; init; }
+    public required string ResourceIdentifier { get; init; }
+    public required string AwayFrom { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public string Comment { get; set; } = "";
+    public DateTimeOffset ExpiryTime { get; set; }
+    public bool Cancelled { get; set; }
+
+    public string Status(DateTimeOffset now) => Cancelled ? "CANCELED" : ExpiryTime <= now ? "EXPIRED" : "ACTIVE";
+}
+
+/// <summary>A resource registered with ARC zonal shift: the EKS cluster and the cluster's ingress load balancer.</summary>
+public sealed record ManagedResource(string Arn, string Name, IReadOnlyList<string> AvailabilityZones);
+
+/// <summary>
+/// ARC zonal shift (API 2022-10-30) in region time: at most one active shift per resource; a shift expires by itself
+/// (1 to 1440 minutes or 1 to 72 hours after it starts or is last updated); while it is active, the resource's traffic
+/// weight in the zone it shifts away from is 0 — the load balancer's targets there take no new connections.
+/// </summary>
+public sealed partial class SandboxRegion
+{
+    internal List<ZonalShift> ZonalShifts { get; } = [];
+
+    public IReadOnlyList<ManagedResource> ManagedResources =>
+    [
+        new($"arn:aws:eks:{Topology.Region}:{Topology.AccountId}:cluster/{Topology.ClusterName}", Topology.ClusterName, Topology.AvailabilityZones),
+        new($"arn:aws:elasticloadbalancing:{Topology.Region}:{Topology.AccountId}:loadbalancer/net/{Topology.ClusterName}-ingress/0f1e2d3c4b5a6978",
+            $"{Topology.ClusterName}-ingress", Topology.AvailabilityZones),
+    ];
+
+    /// <summary>A resource by ARN or name, else ResourceNotFoundException (404).</summary>
+    internal ManagedResource RequireManagedResource(string identifier) =>
+        ManagedResources.FirstOrDefault(r => r.Arn == identifier || r.Name == identifier)
+        ?? throw new AwsFaultException("ResourceNotFoundException", $"The resource {identifier} is not registered with zonal shift.", 404);
+
+    /// <summary>1.0 for every zone of the resource, 0.0 for the zone an active shift moves traffic away from.</summary>
+    public IReadOnlyDictionary<string, double> AppliedWeights(ManagedResource resource)
+    {
+        var away = ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE").Select(s => s.AwayFrom).ToHashSet(StringComparer.Ordinal);
+        return resource.AvailabilityZones.ToDictionary(z => z, z => away.Contains(z) ? 0.0 : 1.0, StringComparer.Ordinal);
+    }
+
+    internal ZonalShift StartZonalShift(string identifier, string awayFrom, string expiresIn, string comment)
+    {
+        var resource = RequireManagedResource(identifier);
+        if (!resource.AvailabilityZones.Contains(awayFrom))
+            throw Validation("InvalidAz", $"{awayFrom} is not an Availability Zone of {resource.Arn} ({string.Join(", ", resource.AvailabilityZones)}).");
+        CheckComment(comment);
+        var lasts = ExpiresIn(expiresIn);
+        if (ZonalShifts.FirstOrDefault(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE") is { } active)
+            throw new AwsFaultException("ConflictException", $"A zonal shift ({active.Id}) is already active for {resource.Arn}.", 409)
+                { Details = new Dictionary<string, string> { ["reason"] = "ZonalShiftAlreadyExists", ["zonalShiftId"] = active.Id } };
+        var shift = new ZonalShift
+        {
+            Id = Guid.NewGuid().ToString(), ResourceIdentifier = resource.Arn, AwayFrom = awayFrom, StartTime = Now, Comment = comment, ExpiryTime = Now + lasts,
+        };
+        ZonalShifts.Add(shift);
+        return shift;
+    }
+
+    internal ZonalShift UpdateZonalShift(string id, string? comment, string? expiresIn)
+    {
+        var shift = RequireActiveShift(id);
+        if (comment is null && expiresIn is null) throw Validation("MissingValue", "Give a comment or expiresIn to update.");
+        if (comment is not null)
+        {
+            CheckComment(comment);
+            shift.Comment = comment;
+        }
+        if (expiresIn is not null) shift.ExpiryTime = Now + ExpiresIn(expiresIn);
+        return shift;
+    }
+
+    internal ZonalShift CancelZonalShift(string id)
+    {
+        var shift = RequireActiveShift(id);
+        shift.Cancelled = true;
+        return shift;
+    }
+
+    private ZonalShift RequireActiveShift(string id)
+    {
+        var shift = ZonalShifts.FirstOrDefault(s => s.Id == id)
+            ?? throw new AwsFaultException("ResourceNotFoundException", $"No zonal shift {id}.", 404);
+        if (shift.Status(Now) != "ACTIVE")
+            throw new AwsFaultException("ConflictException", $"The zonal shift {id} is {shift.Status(Now)}, not ACTIVE.", 409)
+                { Details = new Dictionary<string, string> { ["reason"] = "ZonalShiftStatusNotActive", ["zonalShiftId"] = id } };
+        return shift;
+    }
+
+    private static void CheckComment(string comment)
+    {
+        if (comment.Length > 128) throw Validation("MissingValue", "comment must be at most 128 characters.");
+    }
+
+    [GeneratedRegex("^([1-9][0-9]*)(m|h)$")]
+    private static partial Regex ExpiresInPattern();
+
+    /// <summary>"30m" or "2h": 1 to 1440 minutes, 1 to 72 hours.</summary>
+    private static TimeSpan ExpiresIn(string text)
+    {
+        var match = ExpiresInPattern().Match(text);
+        if (match.Success && int.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var n)
+            && (match.Groups[2].Value == "m" ? n <= 1440 : n <= 72))
+            return match.Groups[2].Value == "m" ? TimeSpan.FromMinutes(n) : TimeSpan.FromHours(n);
+        throw Validation("InvalidExpiresIn", $"expiresIn {text} must be 1 to 1440 minutes (e.g. 30m) or 1 to 72 hours (e.g. 2h).");
+    }
+
+    private static AwsFaultException Validation(string reason, string message) =>
+        new("ValidationException", message, 400) { Details = new Dictionary<string, string> { ["reason"] = reason } };
+}
