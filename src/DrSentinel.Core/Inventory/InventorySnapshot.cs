@@ -21,6 +21,9 @@ public sealed record InventorySnapshot
     public ImmutableArray<PostgresProbeResult> PostgresProbes { get; init; } = [];
     public ImmutableArray<RedisProbeResult> RedisProbes { get; init; } = [];
 
+    /// <summary>The resources registered with ARC zonal shift that DrSentinel watches (Inventory:ZonalShiftResources); empty when none.</summary>
+    public ImmutableArray<ZonalShiftResourceState> ZonalShiftResources { get; init; } = [];
+
     /// <summary>The zone verdict, computed by the store from this snapshot's nodes and groups whenever it swaps one in.</summary>
     public ImmutableArray<ZoneHealth> Zones { get; init; } = [];
 }
@@ -137,6 +140,28 @@ public sealed record ReplicationGroupState(
     public int ExpectedReplicas => Members.Count(m => m.Role != "primary");
 
     public string? Arn { get; init; }
+}
+
+/// <summary>
+/// A resource registered with ARC zonal shift: the traffic weight ARC applies in each zone (0 where a shift moved traffic
+/// away) and its active shifts. <see cref="IsCluster"/>: an EKS cluster, where AWS's own shift already keeps pods and
+/// managed nodes out of the zone.
+/// </summary>
+public sealed record ZonalShiftResourceState(string Arn, string Name, ImmutableSortedDictionary<string, double> AppliedWeights, ImmutableArray<ActiveZonalShift> Shifts)
+{
+    public bool IsCluster => Arn.StartsWith("arn:", StringComparison.Ordinal) && Arn.Contains(":eks:", StringComparison.Ordinal) && Arn.Contains(":cluster/", StringComparison.Ordinal);
+
+    /// <summary>The applied shift away from <paramref name="zone"/>, whoever started it; null when traffic still goes there.</summary>
+    public ActiveZonalShift? AwayFrom(string zone) => Shifts.FirstOrDefault(s => s.AwayFrom == zone && s.Applied);
+}
+
+/// <summary>One active zonal shift; <see cref="Ours"/> when its comment carries DrSentinel's mark (it started it).</summary>
+public sealed record ActiveZonalShift(string Id, string AwayFrom, string Comment, DateTimeOffset ExpiryTime, bool Applied)
+{
+    /// <summary>The start of every comment DrSentinel writes on a shift: how it tells its own shifts from anyone else's.</summary>
+    public const string Mark = "DrSentinel";
+
+    public bool Ours => Comment.StartsWith(Mark, StringComparison.Ordinal);
 }
 
 /// <summary>The newest available snapshot of one resource (<paramref name="Service"/> rds or elasticache) of one kind (automated, manual).</summary>

@@ -8,6 +8,12 @@ public sealed record ActionPolicy
     /// <summary>Auto Scaling group names or EKS node group names DrSentinel may change; empty means none.</summary>
     public ImmutableHashSet<string> AllowedNodeGroups { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>Start a zonal shift away from the lost zone on each watched zonal-shift resource (Actions:ShiftTrafficAway).</summary>
+    public bool ShiftTrafficAway { get; init; }
+
+    /// <summary>How long a zonal shift DrSentinel starts lasts before ARC ends it by itself; extended while the zone is impaired.</summary>
+    public TimeSpan ZonalShiftLasts { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Evacuate a second zone while one is evacuated.</summary>
     public bool AllowSecondZone { get; init; }
 

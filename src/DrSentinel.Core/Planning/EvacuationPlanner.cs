@@ -11,7 +11,8 @@ namespace DrSentinel.Planning;
 /// </summary>
 public static class EvacuationPlanner
 {
-    public static Plan PlanEvacuation(string zone, InventorySnapshot snapshot, ActionPolicy policy)
+    /// <summary><paramref name="incidentStart"/>: when the zone's alert started, to name the incident on a zonal shift.</summary>
+    public static Plan PlanEvacuation(string zone, InventorySnapshot snapshot, ActionPolicy policy, DateTimeOffset? incidentStart = null)
     {
         const PlanIntent intent = PlanIntent.Evacuate;
         if (!KnownZones(snapshot).Contains(zone)) return Plan.Refuse(intent, zone, RefusalCodes.UnknownZone, $"zone {zone} is unknown to this cluster: nothing is targeted");
@@ -44,10 +45,30 @@ public static class EvacuationPlanner
             else changeable.Add(group);
         }
 
+        // Traffic first: each watched zonal-shift resource moves away from the zone, unless a shift already does that.
+        if (policy.ShiftTrafficAway)
+        {
+            foreach (var resource in snapshot.ZonalShiftResources.Where(r => r.AppliedWeights.ContainsKey(zone)).OrderBy(r => r.Name, StringComparer.Ordinal))
+            {
+                if (resource.AwayFrom(zone) is { } existing)
+                    findings.Add($"{resource.Name}: traffic already shifted away from {zone} ({(existing.Ours ? "DrSentinel's" : "not DrSentinel's")} shift {existing.Id})");
+                else if (resource.Shifts.FirstOrDefault(s => s.Applied) is { } elsewhere)
+                    findings.Add($"{resource.Name}: already shifted away from {elsewhere.AwayFrom} (shift {elsewhere.Id}); ARC allows one shift per resource, left alone");
+                else
+                    steps.Add(new StartZonalShift(resource.Name, resource.Arn, zone, ZonalShifts.ExpiresIn(policy.ZonalShiftLasts), ZonalShifts.Comment(zone, incidentStart)));
+            }
+        }
+
+        // A shift of the EKS cluster away from the zone (DrSentinel's, an operator's, zonal autoshift's) already keeps pods
+        // and managed nodes out of it: no cordon, no subnet or AZRebalance change; only the capacity it does not add.
+        var clusterShift = snapshot.ZonalShiftResources.Where(r => r.IsCluster).Select(r => r.AwayFrom(zone)).FirstOrDefault(s => s is not null);
+        if (clusterShift is not null)
+            findings.Add($"the cluster is shifted away from {zone} (shift {clusterShift.Id}): its nodes are not cordoned and its groups keep their subnets; capacity is made up in the healthy zones");
+
         var cordon = snapshot.Nodes.ByName.Values
             .Where(n => n.Zone == zone && !n.Unschedulable && n.CordonedFor is null && InAllowedGroup(n, allowed))
             .Select(n => n.Name).Order(StringComparer.Ordinal).ToImmutableArray();
-        if (!cordon.IsEmpty) steps.Add(new CordonNodes(zone, cordon));
+        if (!cordon.IsEmpty && clusterShift is null) steps.Add(new CordonNodes(zone, cordon));
 
         var lost = 0;
         var shortfall = 0;
@@ -67,14 +88,14 @@ public static class EvacuationPlanner
             var unknown = group.Subnets.Where(s => s.Zone is null).Select(s => s.SubnetId).ToList();
             if (unknown.Count > 0) findings.Add($"{group.Name}: zone of {string.Join(", ", unknown)} unknown, kept");
             // A subnet of the original settings missing from the group now was removed for this zone by DrSentinel.
-            var subnets = basis.Subnets.Where(s => (group.Subnets.FirstOrDefault(p => p.SubnetId == s) is { } placed ? placed.Zone : zone) != zone)
-                .ToImmutableArray();
+            var subnets = clusterShift is not null ? basis.Subnets
+                : basis.Subnets.Where(s => (group.Subnets.FirstOrDefault(p => p.SubnetId == s) is { } placed ? placed.Zone : zone) != zone).ToImmutableArray();
             targets[group.Name] = (group, basis, basis with
             {
                 DesiredCapacity = desired,
                 MinSize = ManagedByAutoscaler(group) ? Math.Max(basis.MinSize, desired) : basis.MinSize,
                 Subnets = subnets,
-                Suspended = basis.Suspended.Contains(LedgerKeys.AzRebalance) ? basis.Suspended : basis.Suspended.Add(LedgerKeys.AzRebalance),
+                Suspended = clusterShift is not null || basis.Suspended.Contains(LedgerKeys.AzRebalance) ? basis.Suspended : basis.Suspended.Add(LedgerKeys.AzRebalance),
             });
         }
 
@@ -133,7 +154,9 @@ public static class EvacuationPlanner
         var impairment = ZoneImpairment.Assess(snapshot, zone);
         var groups = snapshot.ScalingGroups.Where(g => Ledger(g)?.Zone == zone).OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
         var nodes = snapshot.Nodes.ByName.Values.Where(n => n.CordonedFor == zone).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
-        if (groups.Count == 0 && nodes.Count == 0)
+        var shifts = snapshot.ZonalShiftResources.Select(r => (Resource: r, Shift: r.AwayFrom(zone))).Where(x => x.Shift is { Ours: true })
+            .OrderBy(x => x.Resource.Name, StringComparer.Ordinal).ToList();
+        if (groups.Count == 0 && nodes.Count == 0 && shifts.Count == 0)
             return new Plan(Plan.CapacityPlaybook, intent, zone, PlanVerdict.NoOp, $"DrSentinel changed nothing for {zone}", [], [], 0, 0);
         if (impairment.Impaired || impairment.FailingProbes > 0)
             return Plan.Refuse(intent, zone, RefusalCodes.ZoneImpaired, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored until every probe into it answers") with { WaitsForZone = true };
@@ -147,6 +170,8 @@ public static class EvacuationPlanner
             var uncordonedBySomeone = nodes.Where(n => !n.Unschedulable).Select(n => n.Name).ToImmutableArray();
             steps.Add(new UncordonNodes(zone, cordoned, uncordonedBySomeone));
         }
+        // Traffic comes back once the zone's nodes take pods again, before the healthy zones shrink.
+        foreach (var (resource, shift) in shifts) steps.Add(new CancelZonalShift(resource.Name, resource.Arn, shift!.Id, zone));
         foreach (var group in groups)
         {
             if (!policy.Allows(Ref(group)))
@@ -179,9 +204,10 @@ public static class EvacuationPlanner
             steps.ToImmutable(), findings.ToImmutable(), 0, 0);
     }
 
-    /// <summary>The zones DrSentinel has evacuated, by the ledger on groups and nodes.</summary>
+    /// <summary>The zones DrSentinel has evacuated, by the ledger on groups and nodes and its own zonal shifts.</summary>
     public static ImmutableSortedSet<string> EvacuatedZones(InventorySnapshot snapshot) =>
-        snapshot.Nodes.CordonedFor.Union(snapshot.ScalingGroups.Select(g => Ledger(g)?.Zone).OfType<string>());
+        snapshot.Nodes.CordonedFor.Union(snapshot.ScalingGroups.Select(g => Ledger(g)?.Zone).OfType<string>())
+            .Union(snapshot.ZonalShiftResources.SelectMany(r => r.Shifts.Where(s => s is { Ours: true, Applied: true }).Select(s => s.AwayFrom)));
 
     public readonly record struct GroupLedger(string Zone, GroupSettings? Original, GroupSettings? Applied);
 

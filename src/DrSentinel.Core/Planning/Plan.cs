@@ -107,6 +107,34 @@ public sealed record UncordonNodes(string Zone, ImmutableArray<string> Uncordon,
     public override string Describe() => $"uncordon {Uncordon.Length} node(s) in {Zone}" + (ForgetOnly.IsEmpty ? "" : $", {ForgetOnly.Length} already uncordoned by someone");
 }
 
+/// <summary>
+/// StartZonalShift: ARC moves <see cref="Name"/>'s traffic away from <see cref="Zone"/> until the shift expires after
+/// <see cref="ExpiresIn"/> (so a DrSentinel that dies never leaves it shifted for good) or is cancelled on restore. The
+/// step passes once ARC reports the shift applied. <see cref="Comment"/> names the incident.
+/// </summary>
+public sealed record StartZonalShift(string Name, string Arn, string Zone, string ExpiresIn, string Comment) : PlanStep(Name)
+{
+    public override string Action => "zonal-shift-start";
+    public override string Kind => "ZonalShiftResource";
+    public override string Describe() => $"shift {Name}'s traffic away from {Zone} (ARC StartZonalShift, expires in {ExpiresIn})";
+}
+
+/// <summary>UpdateZonalShift: DrSentinel's shift away from a zone still impaired lasts another <see cref="ExpiresIn"/>.</summary>
+public sealed record ExtendZonalShift(string Name, string Arn, string ShiftId, string Zone, string ExpiresIn, string Comment) : PlanStep(Name)
+{
+    public override string Action => "zonal-shift-extend";
+    public override string Kind => "ZonalShiftResource";
+    public override string Describe() => $"extend the shift of {Name}'s traffic away from {Zone} by {ExpiresIn} (ARC UpdateZonalShift {ShiftId})";
+}
+
+/// <summary>CancelZonalShift: traffic goes back into the zone. Only ever DrSentinel's own shift, by its id.</summary>
+public sealed record CancelZonalShift(string Name, string Arn, string ShiftId, string Zone) : PlanStep(Name)
+{
+    public override string Action => "zonal-shift-cancel";
+    public override string Kind => "ZonalShiftResource";
+    public override string Describe() => $"let {Name}'s traffic back into {Zone} (ARC CancelZonalShift {ShiftId})";
+}
+
 /// <summary>A guardrail's "no", with its bounded code.</summary>
 public sealed record PlanRefusal(string Code, string Reason);
 

@@ -18,7 +18,7 @@ public static class Playbooks
         new Dictionary<string, Func<PlanRequest, Plan>>(StringComparer.Ordinal)
         {
             [Plan.CapacityPlaybook] = r => r.Route.Intent == PlanIntent.Evacuate
-                ? EvacuationPlanner.PlanEvacuation(r.Route.Zone!, r.Snapshot, r.Policy)
+                ? EvacuationPlanner.PlanEvacuation(r.Route.Zone!, r.Snapshot, r.Policy, r.AlertStartsAt)
                 : EvacuationPlanner.PlanRestore(r.Route.Zone!, r.Snapshot, r.Policy),
             [Plan.RdsFailoverPlaybook] = FailoverPlanner.PlanRdsFailover,
             [Plan.CacheFailoverPlaybook] = FailoverPlanner.PlanCacheFailover,

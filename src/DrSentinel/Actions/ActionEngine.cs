@@ -322,7 +322,11 @@ public sealed partial class ActionEngine(
             Plan.CacheFailoverPlaybook => sources.First(s => s is ElastiCacheSource),
             _ => groups,
         };
-        return store.Update(await source.RefreshAsync(store.Current, stop).ConfigureAwait(false));
+        var snapshot = store.Update(await source.RefreshAsync(store.Current, stop).ConfigureAwait(false));
+        // The evacuation's zonal shifts are its too: a restore planned from a refresh-old view would not see the shift it started.
+        if (source == groups && sources.FirstOrDefault(s => s is ZonalShiftSource) is { } shifts)
+            snapshot = store.Update(await shifts.RefreshAsync(snapshot, stop).ConfigureAwait(false));
+        return snapshot;
     }
 
     private async Task<Plan> PlanAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)

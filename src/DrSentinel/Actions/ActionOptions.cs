@@ -41,6 +41,15 @@ public sealed class ActionOptions
     /// </summary>
     public TimeSpan RecheckEvery { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Start an ARC zonal shift away from the lost zone on every resource in Inventory:ZonalShiftResources, extend it while
+    /// the zone is impaired and cancel it on restore. Off by default.
+    /// </summary>
+    public bool ShiftTrafficAway { get; set; }
+
+    /// <summary>How long each zonal shift DrSentinel starts or extends lasts (ARC: 1 minute to 72 hours).</summary>
+    public TimeSpan ZonalShiftLasts { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>DB instance and replication group ids DrSentinel may fail over; empty: none.</summary>
     public List<string> AllowedDatabases { get; set; } = [];
 
@@ -64,6 +73,8 @@ public sealed class ActionOptions
     {
         AllowedNodeGroups = [.. AllowedNodeGroups],
         AllowSecondZone = AllowSecondZone,
+        ShiftTrafficAway = ShiftTrafficAway,
+        ZonalShiftLasts = ZonalShiftLasts,
         HaltAboveUnreadyShare = HaltAboveUnreadyShare,
         AllowedDatabases = [.. AllowedDatabases],
         FailoverGrace = FailoverGrace,

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Actions;
 
-public sealed class ActionOptionsValidator : IValidateOptions<ActionOptions>
+public sealed class ActionOptionsValidator(IOptions<Inventory.InventoryOptions> inventory) : IValidateOptions<ActionOptions>
 {
     public ValidateOptionsResult Validate(string? name, ActionOptions o)
     {
@@ -23,6 +23,10 @@ public sealed class ActionOptionsValidator : IValidateOptions<ActionOptions>
         if (o.PromotableReplicas.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:PromotableReplicas has an empty name (an empty entry never means \"all\")");
         if (o.ReplicaPromotionRpo <= TimeSpan.Zero || o.ReplicaPromotionRpo > TimeSpan.FromDays(1))
             errors.Add($"Actions:ReplicaPromotionRpo must be above 0 and at most 1 day, not {o.ReplicaPromotionRpo}");
+        if (o.ZonalShiftLasts < TimeSpan.FromMinutes(1) || o.ZonalShiftLasts > TimeSpan.FromHours(72))
+            errors.Add($"Actions:ZonalShiftLasts must be between 1 min and 72 h (ARC's limits), not {o.ZonalShiftLasts}");
+        if (o.ShiftTrafficAway && inventory.Value.ZonalShiftResources.Count == 0)
+            errors.Add("Actions:ShiftTrafficAway is on but Inventory:ZonalShiftResources names no resource to shift");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -35,7 +35,8 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
 /// answer was lost is not sent twice.
 /// </summary>
 public sealed partial class StepExecutor(
-    IAutoScalingClient autoScaling, Aws.Rds.IRdsClient rds, Aws.ElastiCache.IElastiCacheClient elastiCache, FailoverFollower follower, k8s.Kubernetes kubernetes,
+    IAutoScalingClient autoScaling, Aws.Rds.IRdsClient rds, Aws.ElastiCache.IElastiCacheClient elastiCache, Aws.ZonalShift.IZonalShiftClient zonalShift,
+    FailoverFollower follower, k8s.Kubernetes kubernetes,
     InventoryStore store, ActionEvents events, Metrics.ApiCallRecorder calls, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
 {
     private const int NodeParallelism = 8;
@@ -49,6 +50,7 @@ public sealed partial class StepExecutor(
         FailoverDbCluster f => await WithRetriesAsync(step, () => ClusterFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         FailoverCacheGroup f => await WithRetriesAsync(step, () => CacheFailoverAsync(f, calling, cancel), cancel).ConfigureAwait(false),
         PromoteReadReplica p => await WithRetriesAsync(step, () => ReplicaPromotionAsync(p, calling, cancel), cancel).ConfigureAwait(false),
+        StartZonalShift or ExtendZonalShift or CancelZonalShift => await WithRetriesAsync(step, () => ZonalShiftAsync(step, calling, cancel), cancel).ConfigureAwait(false),
         _ => await WithRetriesAsync(step, () => GroupStepAsync(step, calling, cancel), cancel).ConfigureAwait(false),
     };
 

@@ -31,11 +31,13 @@ public static class AlertingServiceCollectionExtensions
         {
             var once = sp.GetRequiredService<Aws.AwsQueryClient>().SingleAttempt();
             return ActivatorUtilities.CreateInstance<StepExecutor>(sp,
-                new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
+                new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once),
+                new Aws.ZonalShift.ZonalShiftClient(once));
         });
         services.AddSingleton<Incidents.IncidentLog>();
         services.AddHostedService<Incidents.IncidentWatcher>();
         services.AddHostedService<ActionEngine>();
+        if (configuration.GetSection(ActionOptions.Section).Get<ActionOptions>()?.ShiftTrafficAway == true) services.AddHostedService<ZonalShiftKeeper>();
         services.AddSingleton<AlertmanagerReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertmanagerReconciler>());
         return services;

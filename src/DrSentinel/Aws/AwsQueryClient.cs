@@ -34,36 +34,50 @@ public sealed partial class AwsQueryClient(
     /// Sends one operation and returns its result element. <paramref name="idempotent"/> operations are retried on any
     /// transient failure; the others only when AWS said it throttled them, so an action is never sent twice after AWS may have taken it.
     /// </summary>
-    public async Task<XElement> SendAsync(QueryApi api, string operation, IEnumerable<KeyValuePair<string, string>> parameters, bool idempotent, CancellationToken cancel)
+    public Task<XElement> SendAsync(QueryApi api, string operation, IEnumerable<KeyValuePair<string, string>> parameters, bool idempotent, CancellationToken cancel)
     {
         var form = new StringBuilder($"Action={operation}&Version={api.Version}");
         foreach (var (key, value) in parameters)
             form.Append('&').Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value));
         var body = Encoding.UTF8.GetBytes(form.ToString());
+        return WithRetriesAsync(api.SigningName, operation, idempotent, () => SendOnceAsync(api, operation, body, cancel), cancel);
+    }
+
+    /// <summary>
+    /// One operation of a REST-JSON service (ARC zonal shift): <paramref name="path"/> with {label} placeholders filled
+    /// from <paramref name="labels"/>, an optional JSON body; returns the answer's JSON (an empty object for none).
+    /// Retried as <see cref="SendAsync"/> is.
+    /// </summary>
+    public Task<System.Text.Json.JsonElement> SendJsonAsync(string signingName, string operation, HttpMethod method, string path,
+        IReadOnlyDictionary<string, string> labels, byte[]? body, bool idempotent, CancellationToken cancel) =>
+        WithRetriesAsync(signingName, operation, idempotent, () => SendJsonOnceAsync(signingName, operation, method, path, labels, body, cancel), cancel);
+
+    private async Task<T> WithRetriesAsync<T>(string service, string operation, bool idempotent, Func<Task<T>> send, CancellationToken cancel)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var started = time.GetTimestamp();
             // A span per attempt, only under a trace the engine started (the inventory's polling would be noise).
             using var activity = System.Diagnostics.Activity.Current is null ? null
-                : Observability.Source.StartActivity($"aws {api.SigningName} {operation}", System.Diagnostics.ActivityKind.Client);
+                : Observability.Source.StartActivity($"aws {service} {operation}", System.Diagnostics.ActivityKind.Client);
             activity?.SetTag("rpc.system", "aws-api");
-            activity?.SetTag("rpc.service", api.SigningName);
+            activity?.SetTag("rpc.service", service);
             activity?.SetTag("rpc.method", operation);
             activity?.SetTag("attempt", attempt);
             try
             {
-                var result = await SendOnceAsync(api, operation, body, cancel);
-                recorder.Record("aws", api.SigningName, operation, "success", time.GetElapsedTime(started));
+                var result = await send();
+                recorder.Record("aws", service, operation, "success", time.GetElapsedTime(started));
                 return result;
             }
             catch (AwsServiceException e) when (!cancel.IsCancellationRequested)
             {
                 activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Code);
                 var retryable = e.IsThrottling || (idempotent && (e.HttpStatus is null or >= 500));
-                recorder.Record("aws", api.SigningName, operation, e.IsThrottling ? "throttled" : "error", time.GetElapsedTime(started));
+                recorder.Record("aws", service, operation, e.IsThrottling ? "throttled" : "error", time.GetElapsedTime(started));
                 if (!retryable || attempt >= _attempts) throw;
                 var delay = Backoff(attempt);
-                LogRetry(logger, api.SigningName, operation, e.Code, attempt, delay.TotalMilliseconds);
+                LogRetry(logger, service, operation, e.Code, attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, time, cancel);
             }
         }
@@ -166,6 +180,79 @@ public sealed partial class AwsQueryClient(
                 message.Headers.TryAddWithoutValidation(name, value);
         }
         return message;
+    }
+
+    private async Task<System.Text.Json.JsonElement> SendJsonOnceAsync(string signingName, string operation, HttpMethod method, string path,
+        IReadOnlyDictionary<string, string> labels, byte[]? body, CancellationToken cancel)
+    {
+        var endpoint = _options.EndpointFor(signingName);
+        var resolved = await credentials.GetCredentialsAsync();
+        cancel.ThrowIfCancellationRequested();
+        var request = new DefaultRequest(new SignedQuery(), signingName)
+        {
+            HttpMethod = method.Method,
+            Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
+            ResourcePath = path,
+            AuthenticationRegion = _options.Region,
+            OverrideSigningServiceName = signingName,
+        };
+        // As the SDK's generated clients do: labels travel percent-encoded (an ARN's ':' and '/'), and are signed double-encoded.
+        foreach (var (label, value) in labels) request.AddPathResource("{" + label + "}", value);
+        if (body is not null)
+        {
+            request.Content = body;
+            request.Headers["Content-Type"] = "application/json";
+        }
+        if (resolved.UseToken) request.Headers["X-Amz-Security-Token"] = resolved.Token;
+        var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
+        new AWS4Signer().Sign(request, config, null, Pinned(resolved));
+        using var message = new HttpRequestMessage(method, AmazonServiceClient.ComposeUrl(request)) { Content = new ByteArrayContent(body ?? []) };
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            else if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase) && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel, attemptTimeout.Token);
+        HttpResponseMessage response;
+        byte[] answer;
+        try
+        {
+            response = await http.SendAsync(message, timeout.Token);
+            answer = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
+        {
+            var code = e is OperationCanceledException ? "RequestTimeout" : "ConnectionFailure";
+            throw new AwsServiceException(signingName, operation, code, e.Message, null, null, e);
+        }
+        using (response)
+        {
+            System.Text.Json.JsonElement document;
+            try
+            {
+                document = answer.Length == 0 ? default : System.Text.Json.JsonDocument.Parse(answer).RootElement.Clone();
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new AwsServiceException(signingName, operation, "UnparseableResponse",
+                    $"HTTP {(int)response.StatusCode} with a body that is not JSON", (int)response.StatusCode, null, e);
+            }
+            if (response.IsSuccessStatusCode) return document;
+            // REST-JSON names the error in x-amzn-ErrorType ("Code:uri" at times), else in the body's __type or code.
+            var requestId = response.Headers.TryGetValues("x-amzn-RequestId", out var ids) ? ids.FirstOrDefault() : null;
+            var type = response.Headers.TryGetValues("x-amzn-ErrorType", out var types) ? types.FirstOrDefault()
+                : document.ValueKind == System.Text.Json.JsonValueKind.Object && (document.TryGetProperty("__type", out var t) || document.TryGetProperty("code", out t)) ? t.GetString()
+                : null;
+            var messageText = document.ValueKind == System.Text.Json.JsonValueKind.Object
+                && (document.TryGetProperty("message", out var m) || document.TryGetProperty("Message", out m)) ? m.GetString() : null;
+            var reason = document.ValueKind == System.Text.Json.JsonValueKind.Object && document.TryGetProperty("reason", out var r) ? r.GetString() : null;
+            throw new AwsServiceException(signingName, operation, type?.Split(':')[0].Split('#')[^1] ?? $"Http{(int)response.StatusCode}",
+                (messageText ?? "") + (reason is null ? "" : $" (reason {reason})"), (int)response.StatusCode, requestId) { Reason = reason };
+        }
     }
 
     internal static AWSCredentials Pinned(ImmutableCredentials credentials) => credentials.UseToken

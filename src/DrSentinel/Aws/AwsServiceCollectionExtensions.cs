@@ -2,13 +2,14 @@ using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Aws.Ec2;
 using DrSentinel.Aws.ElastiCache;
 using DrSentinel.Aws.Rds;
+using DrSentinel.Aws.ZonalShift;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Aws;
 
 public static partial class AwsServiceCollectionExtensions
 {
-    /// <summary>The typed AWS clients: RDS, ElastiCache, Auto Scaling and EC2, all over the Query protocol.</summary>
+    /// <summary>The typed AWS clients: RDS, ElastiCache, Auto Scaling and EC2 over the Query protocol, ARC zonal shift over REST-JSON.</summary>
     public static IServiceCollection AddAws(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AwsOptions>().Bind(configuration.GetSection(AwsOptions.Section)).ValidateOnStart();
@@ -29,6 +30,8 @@ public static partial class AwsServiceCollectionExtensions
         services.AddSingleton<IAutoScalingReader>(sp => sp.GetRequiredService<IAutoScalingClient>());
         services.AddSingleton<IAutoScalingActions>(sp => sp.GetRequiredService<IAutoScalingClient>());
         services.AddSingleton<IEc2Client, Ec2Client>();
+        services.AddSingleton<IZonalShiftClient, ZonalShiftClient>();
+        services.AddSingleton<IZonalShiftReader>(sp => sp.GetRequiredService<IZonalShiftClient>());
         return services;
     }
 

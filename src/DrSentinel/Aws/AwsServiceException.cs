@@ -10,6 +10,9 @@ public sealed class AwsServiceException(string service, string operation, string
     public int? HttpStatus { get; } = httpStatus;
     public string? RequestId { get; } = requestId;
 
+    /// <summary>The JSON services' finer reason (ARC's ZonalShiftAlreadyExists, InvalidExpiresIn); null where there is none.</summary>
+    public string? Reason { get; init; }
+
     /// <summary>Codes AWS documents as "slow down and try again".</summary>
     public bool IsThrottling => Code is "Throttling" or "ThrottlingException" or "RequestLimitExceeded" or "RequestThrottled"
         or "TooManyRequestsException" or "ProvisionedThroughputExceededException" or "SlowDown";

@@ -126,6 +126,10 @@ public sealed partial class IncidentLog
     public void Acted(Plan plan, PlanStep step, string outcome, string detail) =>
         AddToOpen(plan.Zone, TimelineKind.Action, detail.Length == 0 ? step.Describe() : $"{step.Describe()} ({detail})", step.Resource, outcome);
 
+    /// <summary>A zonal shift kept in place while its zone is impaired (no plan of its own: the keeper's step).</summary>
+    public void Extended(ExtendZonalShift step, string outcome, string detail) =>
+        AddToOpen(step.Zone, TimelineKind.Action, $"{step.Describe()} ({detail})", step.Resource, outcome);
+
     /// <summary>The zone's restore plan ran through, or found nothing left to put back.</summary>
     public void Restored(string zone, string text) => AddToOpen(zone, TimelineKind.Restored, text, null, null);
 

@@ -21,4 +21,10 @@ public sealed class InventoryOptions
 
     /// <summary>Only these ElastiCache replication groups; empty means every group in the region.</summary>
     public List<string> ReplicationGroupIds { get; set; } = [];
+
+    /// <summary>
+    /// ARNs of resources registered with ARC zonal shift (the EKS cluster, its load balancers) to watch and, with
+    /// Actions:ShiftTrafficAway, to shift away from a lost zone. Empty (the default): no zonal shift at all.
+    /// </summary>
+    public List<string> ZonalShiftResources { get; set; } = [];
 }

@@ -23,6 +23,8 @@ public static class InventoryServiceCollectionExtensions
         services.AddSource<RdsSource>();
         services.AddSource<ElastiCacheSource>();
         services.AddSource<SnapshotSource>();
+        if (configuration.GetSection(InventoryOptions.Section).Get<InventoryOptions>()?.ZonalShiftResources is { Count: > 0 })
+            services.AddSource<ZonalShiftSource>();
         var probes = configuration.GetSection(ProbeOptions.Section).Get<ProbeOptions>() ?? new ProbeOptions();
         if (probes.Postgres.Enabled) services.AddSource<PostgresProbeSource>();
         if (probes.Redis.Enabled) services.AddSource<RedisProbeSource>();

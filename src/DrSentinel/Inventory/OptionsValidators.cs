@@ -17,6 +17,10 @@ internal sealed class InventoryOptionsValidator(IOptions<AwsOptions> aws) : IVal
         if (options.ZoneDegradedBelowReadyRatio < options.ZoneUnavailableBelowReadyRatio)
             problems.Add($"Inventory:ZoneDegradedBelowReadyRatio ({options.ZoneDegradedBelowReadyRatio}) must not be below " +
                          $"Inventory:ZoneUnavailableBelowReadyRatio ({options.ZoneUnavailableBelowReadyRatio}): a zone is degraded before it is unavailable");
+        foreach (var arn in options.ZonalShiftResources.Where(a => !a.StartsWith("arn:", StringComparison.Ordinal) || a.Split(':').Length < 6))
+            problems.Add($"Inventory:ZonalShiftResources: '{arn}' is not an ARN (the EKS cluster's or a load balancer's, as ARC zonal shift lists it)");
+        if (options.ZonalShiftResources.Distinct(StringComparer.Ordinal).Count() != options.ZonalShiftResources.Count)
+            problems.Add("Inventory:ZonalShiftResources names a resource more than once");
         if (WorstCaseAwsCall() is { } worst && worst > options.AwsRefreshInterval)
             problems.Add($"Aws:Timeout x Aws:MaxAttempts plus Aws:RetryMaxDelay between attempts can take {worst.TotalSeconds:0.###} s, longer than " +
                          $"Inventory:AwsRefreshInterval ({options.AwsRefreshInterval.TotalSeconds:0.###} s): a refresh would be cut off in the middle of its retries");

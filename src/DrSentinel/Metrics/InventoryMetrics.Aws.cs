@@ -48,6 +48,13 @@ public sealed partial class InventoryMetrics
         "When the newest available snapshot of an RDS instance or ElastiCache replication group of each kind (automated, manual) was taken." + Cached,
         "service", "resource", "kind");
 
+    private static readonly GaugeFamily ZonalShiftWeight = new("drsentinel_zonal_shift_weight",
+        "The traffic weight ARC zonal shift applies to a watched resource in a zone: 1, or 0 while a zonal shift moves its traffic away." + Cached,
+        "resource", "az");
+    private static readonly GaugeFamily ZonalShiftExpiry = new("drsentinel_zonal_shift_expiry_timestamp_seconds",
+        "When an applied zonal shift away from the zone ends by itself unless extended; started_by is drsentinel or other." + Cached,
+        "resource", "az", "started_by");
+
     private static readonly GaugeFamily PgConfigured = new("drsentinel_postgres_probe_configured",
         "1 when DrSentinel probes this PostgreSQL instance, 0 when the probe is off or no endpoint is known.", "db_instance");
     private static readonly GaugeFamily PgUp = new("drsentinel_postgres_probe_up",
@@ -118,6 +125,13 @@ public sealed partial class InventoryMetrics
         w.Write(ZoneLossAbsorbable, headroom.Select(h => (new[] { h.Zone }, (double)h.Absorbable)));
         w.Write(ZoneLossShortfall, headroom.Select(h => (new[] { h.Zone }, (double)h.Shortfall)));
         w.Write(ZoneEvacuated, EvacuationPlanner.EvacuatedZones(s).Select(z => (new[] { z }, 1.0)));
+    }
+
+    private static void RenderZonalShifts(ExpositionWriter w, InventorySnapshot s)
+    {
+        w.Write(ZonalShiftWeight, s.ZonalShiftResources.SelectMany(r => r.AppliedWeights.Select(z => (new[] { r.Name, z.Key }, z.Value))));
+        w.Write(ZonalShiftExpiry, s.ZonalShiftResources.SelectMany(r => r.Shifts.Where(x => x.Applied)
+            .Select(x => (new[] { r.Name, x.AwayFrom, x.Ours ? "drsentinel" : "other" }, x.ExpiryTime.ToUnixTimeMilliseconds() / 1000.0))));
     }
 
     private static void RenderDatabases(ExpositionWriter w, InventorySnapshot s, PostgresProbeOptions settings)

@@ -35,6 +35,7 @@ public sealed partial class InventoryMetrics(InventoryStore store, IOptions<Prob
         RenderScalingGroups(w, s);
         RenderDatabases(w, s, probes.Postgres);
         RenderCaches(w, s, probes.Redis);
+        RenderZonalShifts(w, s);
         var sources = s.Sources.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         w.Write(SourceUp, sources.Select(kv => (new[] { kv.Key }, kv.Value.Up ? 1.0 : 0.0)));
         w.Write(SourceLastSuccess, sources.Where(kv => kv.Value.LastSuccess is not null)

@@ -56,6 +56,7 @@ internal static class EventIds
     public const int Fenced = 5027;
     public const int KillSwitchNotChanged = 5028;
     public const int SharedHistoryNotWritten = 5029;
+    public const int ZonalShiftExtended = 5030;
 
     public const int IncidentOpened = 5101;
     public const int IncidentsUnreadable = 5102;

@@ -79,11 +79,37 @@ internal static class Region
                 CordonNodes c => MapNodes(snapshot, n => c.Nodes.Contains(n.Name) ? n with { Unschedulable = true, CordonedFor = c.Zone } : n),
                 UncordonNodes u => MapNodes(snapshot, n => u.Uncordon.Contains(n.Name) ? n with { Unschedulable = false, CordonedFor = null }
                     : u.ForgetOnly.Contains(n.Name) ? n with { CordonedFor = null } : n),
+                StartZonalShift z => MapShifts(snapshot, z.Arn, r => r with
+                {
+                    AppliedWeights = r.AppliedWeights.SetItem(z.Zone, 0),
+                    Shifts = r.Shifts.Add(new ActiveZonalShift($"shift-{z.Name}", z.Zone, z.Comment, DateTimeOffset.UnixEpoch + TimeSpan.FromHours(1), Applied: true)),
+                }),
+                CancelZonalShift z => MapShifts(snapshot, z.Arn, r => r with
+                {
+                    AppliedWeights = r.AppliedWeights.SetItem(z.Zone, 1),
+                    Shifts = r.Shifts.RemoveAll(s => s.Id == z.ShiftId),
+                }),
                 _ => throw new InvalidOperationException(step.ToString()),
             };
         }
         return snapshot;
     }
+
+    public const string ClusterArn = "arn:aws:eks:eu-central-1:123456789012:cluster/pyairtable";
+    public const string LoadBalancerArn = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/net/pyairtable-ingress/0f1e2d3c4b5a6978";
+
+    /// <summary>The EKS cluster and its ingress load balancer registered with zonal shift, traffic in every zone.</summary>
+    public static InventorySnapshot WithZonalShiftResources(InventorySnapshot snapshot) => snapshot with
+    {
+        ZonalShiftResources =
+        [
+            new(ClusterArn, "pyairtable", Zones.ToImmutableSortedDictionary(z => z, _ => 1.0, StringComparer.Ordinal), []),
+            new(LoadBalancerArn, "pyairtable-ingress", Zones.ToImmutableSortedDictionary(z => z, _ => 1.0, StringComparer.Ordinal), []),
+        ],
+    };
+
+    public static InventorySnapshot MapShifts(InventorySnapshot snapshot, string arn, Func<ZonalShiftResourceState, ZonalShiftResourceState> change) =>
+        snapshot with { ZonalShiftResources = [.. snapshot.ZonalShiftResources.Select(r => r.Arn == arn ? change(r) : r)] };
 
     public static InventorySnapshot Recover(InventorySnapshot snapshot) => MapNodes(snapshot, n => n with { ReadyStatus = "True" });
 }

@@ -1,0 +1,60 @@
+using DrSentinel.Aws;
+using DrSentinel.Inventory;
+using DrSentinel.Planning;
+
+namespace DrSentinel.Actions;
+
+// ARC zonal shift: read the resource first (a shift already in place is not started twice), make the one call, and for a
+// start read again to see ARC apply it.
+public sealed partial class StepExecutor
+{
+    private async Task<StepResult> ZonalShiftAsync(PlanStep step, Action calling, CancellationToken cancel)
+    {
+        switch (step)
+        {
+            case StartZonalShift start:
+            {
+                var before = await zonalShift.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
+                if (before.ZonalShifts.FirstOrDefault(s => s.AwayFrom == start.Zone && s.Status == "APPLIED") is { } existing)
+                    return Done($"traffic already shifted away from {start.Zone} (shift {existing.Id})");
+                if (before.ZonalShifts.FirstOrDefault(s => s.Status == "APPLIED") is { } other)
+                    return Stale($"{start.Name} is shifted away from {other.AwayFrom} now (shift {other.Id})");
+                calling();
+                var started = await zonalShift.StartZonalShiftAsync(start.Arn, start.Zone, start.ExpiresIn, start.Comment, cancel).ConfigureAwait(false);
+                var after = await zonalShift.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
+                var applied = after.ZonalShifts.Any(s => s.Id == started.Id && s.Status == "APPLIED");
+                return applied
+                    ? Changed($"shift {started.Id} applied, weight in {start.Zone} {after.AppliedWeights.GetValueOrDefault(start.Zone, double.NaN)}, expires {started.ExpiryTime:u}")
+                    : new StepResult(StepOutcome.Failed, $"ARC took shift {started.Id} but does not report it applied; traffic may still reach {start.Zone}");
+            }
+            case ExtendZonalShift extend:
+            {
+                var resource = await zonalShift.GetManagedResourceAsync(extend.Arn, cancel).ConfigureAwait(false);
+                if (!resource.ZonalShifts.Any(s => s.Id == extend.ShiftId && s.Status == "APPLIED"))
+                    return Stale($"shift {extend.ShiftId} is no longer active");
+                calling();
+                var extended = await zonalShift.UpdateZonalShiftAsync(extend.ShiftId, extend.ExpiresIn, extend.Comment, cancel).ConfigureAwait(false);
+                return Changed($"shift {extend.ShiftId} now expires {extended.ExpiryTime:u}");
+            }
+            case CancelZonalShift end:
+            {
+                var resource = await zonalShift.GetManagedResourceAsync(end.Arn, cancel).ConfigureAwait(false);
+                if (resource.ZonalShifts.FirstOrDefault(s => s.Id == end.ShiftId) is not { } shift) return Done($"shift {end.ShiftId} already ended");
+                if (!shift.Comment.StartsWith(ActiveZonalShift.Mark, StringComparison.Ordinal))
+                    return Stale($"shift {end.ShiftId} is not DrSentinel's (its comment is now '{shift.Comment}'): left alone");
+                calling();
+                try
+                {
+                    await zonalShift.CancelZonalShiftAsync(end.ShiftId, cancel).ConfigureAwait(false);
+                }
+                catch (AwsServiceException e) when (e.Reason == "ZonalShiftStatusNotActive")
+                {
+                    return Done($"shift {end.ShiftId} ended meanwhile");
+                }
+                return Changed($"shift {end.ShiftId} cancelled: traffic goes to {end.Zone} again");
+            }
+            default:
+                throw new InvalidOperationException($"no executor for {step.GetType().Name}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace DrSentinel.Aws.ZonalShift;
+
+/// <summary>One zonal shift of a resource: away from <see cref="AwayFrom"/> until <see cref="ExpiryTime"/>; <see cref="Status"/> is ACTIVE, EXPIRED or CANCELED (APPLIED inside a resource).</summary>
+public sealed record ZonalShiftDescription(string Id, string ResourceIdentifier, string AwayFrom, string Comment, DateTimeOffset StartTime, DateTimeOffset ExpiryTime, string Status);
+
+/// <summary>A resource registered with zonal shift: its traffic weight per zone (0 where a shift moved it away) and its active shifts.</summary>
+public sealed record ManagedResourceDescription(string Arn, string Name, ImmutableSortedDictionary<string, double> AppliedWeights, IReadOnlyList<ZonalShiftDescription> ZonalShifts);
+
+/// <summary>What DrSentinel reads from ARC zonal shift (IAM: arc-zonal-shift:GetManagedResource).</summary>
+public interface IZonalShiftReader
+{
+    Task<ManagedResourceDescription> GetManagedResourceAsync(string resourceArn, CancellationToken cancel);
+}
+
+/// <summary>What only the action engine may do (IAM: arc-zonal-shift:StartZonalShift, UpdateZonalShift, CancelZonalShift).</summary>
+public interface IZonalShiftActions
+{
+    Task<ZonalShiftDescription> StartZonalShiftAsync(string resourceArn, string awayFrom, string expiresIn, string comment, CancellationToken cancel);
+    Task<ZonalShiftDescription> UpdateZonalShiftAsync(string zonalShiftId, string expiresIn, string comment, CancellationToken cancel);
+    Task<ZonalShiftDescription> CancelZonalShiftAsync(string zonalShiftId, CancellationToken cancel);
+}
+
+public interface IZonalShiftClient : IZonalShiftReader, IZonalShiftActions;
+
+/// <summary>Amazon Application Recovery Controller zonal shift (API 2022-10-30, REST-JSON).</summary>
+public sealed class ZonalShiftClient(AwsQueryClient aws) : IZonalShiftClient
+{
+    public const string SigningName = "arc-zonal-shift";
+    private static readonly Dictionary<string, string> NoLabels = [];
+
+    public async Task<ManagedResourceDescription> GetManagedResourceAsync(string resourceArn, CancellationToken cancel)
+    {
+        var answer = await aws.SendJsonAsync(SigningName, "GetManagedResource", HttpMethod.Get, "/managedresources/{resourceIdentifier}",
+            new Dictionary<string, string> { ["resourceIdentifier"] = resourceArn }, null, idempotent: true, cancel);
+        var weights = answer.TryGetProperty("appliedWeights", out var w) && w.ValueKind == JsonValueKind.Object
+            ? w.EnumerateObject().ToImmutableSortedDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal)
+            : ImmutableSortedDictionary<string, double>.Empty;
+        var shifts = answer.TryGetProperty("zonalShifts", out var z) && z.ValueKind == JsonValueKind.Array
+            ? z.EnumerateArray().Select(s => Parse(s, "appliedStatus")).ToList() : [];
+        return new ManagedResourceDescription(Text(answer, "arn") ?? resourceArn, Text(answer, "name") ?? "", weights, shifts);
+    }
+
+    public async Task<ZonalShiftDescription> StartZonalShiftAsync(string resourceArn, string awayFrom, string expiresIn, string comment, CancellationToken cancel) =>
+        Parse(await aws.SendJsonAsync(SigningName, "StartZonalShift", HttpMethod.Post, "/zonalshifts", NoLabels,
+            Json(w =>
+            {
+                w.WriteString("resourceIdentifier", resourceArn);
+                w.WriteString("awayFrom", awayFrom);
+                w.WriteString("expiresIn", expiresIn);
+                w.WriteString("comment", comment);
+            }), idempotent: false, cancel), "status");
+
+    public async Task<ZonalShiftDescription> UpdateZonalShiftAsync(string zonalShiftId, string expiresIn, string comment, CancellationToken cancel) =>
+        Parse(await aws.SendJsonAsync(SigningName, "UpdateZonalShift", HttpMethod.Patch, "/zonalshifts/{zonalShiftId}",
+            new Dictionary<string, string> { ["zonalShiftId"] = zonalShiftId },
+            Json(w =>
+            {
+                w.WriteString("expiresIn", expiresIn);
+                w.WriteString("comment", comment);
+            }), idempotent: true, cancel), "status");
+
+    public async Task<ZonalShiftDescription> CancelZonalShiftAsync(string zonalShiftId, CancellationToken cancel) =>
+        Parse(await aws.SendJsonAsync(SigningName, "CancelZonalShift", HttpMethod.Delete, "/zonalshifts/{zonalShiftId}",
+            new Dictionary<string, string> { ["zonalShiftId"] = zonalShiftId }, null, idempotent: false, cancel), "status");
+
+    private static ZonalShiftDescription Parse(JsonElement shift, string statusMember) => new(
+        Text(shift, "zonalShiftId") ?? "", Text(shift, "resourceIdentifier") ?? "", Text(shift, "awayFrom") ?? "", Text(shift, "comment") ?? "",
+        Time(shift, "startTime"), Time(shift, "expiryTime"), Text(shift, statusMember) ?? "");
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>REST-JSON timestamps are epoch seconds, with a fraction at times.</summary>
+    private static DateTimeOffset Time(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(value.GetDouble() * 1000)) : DateTimeOffset.MinValue;
+
+    private static byte[] Json(Action<Utf8JsonWriter> members)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            members(writer);
+            writer.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+
+namespace DrSentinel.IntegrationTests.Actions;
+
+/// <summary>
+/// The evacuation moving traffic off the lost zone with ARC zonal shift, over the sandbox's REST-JSON API: every watched
+/// resource shifted with the incident named, the shifts undone on restore, and someone else's shift left alone.
+/// </summary>
+public sealed class ZonalShiftTests : IAsyncLifetime
+{
+    private const string Zone = "eu-central-1a";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private SandboxServer _sandbox = null!;
+    private HttpClient _control = null!;
+    private DrSentinelHost? _host;
+    private (string Arn, string Name) _cluster;
+    private (string Arn, string Name) _loadBalancer;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = await Sandboxes.StartAsync(topology: Webhooks.PerZoneTopology(perZone: 3, maxPerZone: 6));
+        _control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        var resources = _sandbox.Region.ManagedResources;
+        _cluster = resources.Where(r => r.Arn.Contains(":cluster/", StringComparison.Ordinal)).Select(r => (r.Arn, r.Name)).Single();
+        _loadBalancer = resources.Where(r => r.Arn.Contains(":loadbalancer/", StringComparison.Ordinal)).Select(r => (r.Arn, r.Name)).Single();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null) await _host.DisposeAsync();
+        _control.Dispose();
+        await _sandbox.DisposeAsync();
+    }
+
+    private async Task<DrSentinelHost> StartAsync() => _host = await DrSentinelHost.StartAsync(_sandbox,
+    [
+        .. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), false, "workers"),
+        $"--Inventory:ZonalShiftResources:0={_cluster.Arn}",
+        $"--Inventory:ZonalShiftResources:1={_loadBalancer.Arn}",
+        "--Actions:ShiftTrafficAway=true",
+        // Shifts expire in region time, which runs 1000 times the wall clock here: ARC's longest term lasts 4 min of the test.
+        "--Actions:ZonalShiftLasts=3.00:00:00",
+    ]);
+
+    private double Weight(string arn) => _sandbox.State(r => r.AppliedWeights(r.ManagedResources.Single(m => m.Arn == arn))[Zone]);
+
+    private (string Comment, string Status)[] Shifts(string arn) =>
+        _sandbox.State(r => r.ZonalShifts.Where(s => s.ResourceIdentifier == arn).Select(s => (s.Comment, s.Status(r.Now))).ToArray());
+
+    private async Task FailZoneAsync(DrSentinelHost host)
+    {
+        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable in DrSentinel");
+    }
+
+    private async Task RecoverAndResolveAsync(DrSentinelHost host)
+    {
+        (await _control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "healthy")) == 1, Deadline, "zone healthy in DrSentinel");
+        using var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false)));
+        Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+    }
+
+    [Fact]
+    public async Task ZoneLost_EveryWatchedResourceShiftedAwayNamingTheIncident_ThenCancelledOnRestore()
+    {
+        var host = await StartAsync();
+        var before = Webhooks.ChangeableState(_sandbox);
+        await FailZoneAsync(host);
+
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+
+        await Poll.UntilAsync(() => Weight(_cluster.Arn) == 0 && Weight(_loadBalancer.Arn) == 0, Deadline, "both resources' traffic shifted away from the zone");
+        Assert.All([_cluster.Arn, _loadBalancer.Arn], arn =>
+        {
+            var (comment, status) = Assert.Single(Shifts(arn));
+            Assert.Equal("ACTIVE", status);
+            Assert.StartsWith($"DrSentinel incident {Zone}-", comment, StringComparison.Ordinal);
+        });
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_zonal_shift_weight", ("resource", _loadBalancer.Name), ("az", Zone)) == 0
+            && s.Value("drsentinel_zonal_shift_expiry_timestamp_seconds", ("resource", _cluster.Name), ("az", Zone), ("started_by", "drsentinel")) is not null,
+            Deadline, "DrSentinel's own view of its shifts");
+        Assert.Equal(2, samples.Value("drsentinel_actions_total", ("action", "zonal-shift-start"), ("outcome", "success")));
+        Assert.Equal(2, _sandbox.Calls("arc-zonal-shift:StartZonalShift"));
+        Assert.Equal(1, samples.Value("drsentinel_az_evacuated", ("az", Zone)));
+
+        await RecoverAndResolveAsync(host);
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before && Weight(_cluster.Arn) == 1 && Weight(_loadBalancer.Arn) == 1,
+            Deadline, "everything as it was, traffic back in the zone");
+        Assert.All([_cluster.Arn, _loadBalancer.Arn], arn => Assert.Equal("CANCELED", Assert.Single(Shifts(arn)).Status));
+        Assert.Equal(2, _sandbox.Calls("arc-zonal-shift:CancelZonalShift"));
+    }
+
+    [Fact]
+    public async Task ClusterAlreadyShiftedBySomeoneElse_NoCordonNoSecondShift_AndTheirShiftOutlivesTheRestore()
+    {
+        var host = await StartAsync();
+        var theirs = _sandbox.Region.Read(r => r.StartZonalShift(_cluster.Arn, Zone, "72h", "on-call: practice run").Id);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_zonal_shift_expiry_timestamp_seconds", ("resource", _cluster.Name), ("az", Zone), ("started_by", "other")) is not null,
+            Deadline, "the other shift seen by DrSentinel");
+        await FailZoneAsync(host);
+
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "zonal-shift-start"), ("outcome", "success")) == 1
+            && s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 2, Deadline, "the load balancer shifted and capacity added");
+        Assert.Equal(0, _sandbox.Calls("kubernetes:patch-node")); // AWS's shift keeps pods out of the zone already
+        Assert.Equal(1, _sandbox.Calls("arc-zonal-shift:StartZonalShift"));
+        Assert.Equal(0, Weight(_loadBalancer.Arn));
+
+        await RecoverAndResolveAsync(host);
+        await Poll.UntilAsync(() => Weight(_loadBalancer.Arn) == 1, Deadline, "DrSentinel's own shift cancelled");
+        Assert.Equal(("on-call: practice run", "ACTIVE"), Assert.Single(Shifts(_cluster.Arn)));
+        Assert.Equal(theirs, _sandbox.State(r => r.ZonalShifts.Single(s => s.ResourceIdentifier == _cluster.Arn).Id));
+        Assert.Equal(1, _sandbox.Calls("arc-zonal-shift:CancelZonalShift"));
+    }
+}
