@@ -48,6 +48,18 @@ public sealed partial class SandboxRegion
         return resource.AvailabilityZones.ToDictionary(z => z, z => away.Contains(z) ? 0.0 : 1.0, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Everything DrSentinel's playbooks may change, one line each: the groups' sizes, subnets, suspended processes and
+    /// tag keys, the cordoned nodes and where each zonal-shift resource sends traffic. Equal before and after a drill or
+    /// test means everything was put back.
+    /// </summary>
+    public string ChangeableByPlaybooks() => string.Join('\n',
+        ScalingGroups.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => string.Create(CultureInfo.InvariantCulture,
+            $"group {g.Name} min={g.MinSize} max={g.MaxSize} desired={g.DesiredCapacity} subnets={string.Join(',', g.SubnetIds)} suspended={string.Join(',', g.SuspendedProcesses.Keys.Order(StringComparer.Ordinal))} tags={string.Join(',', g.Tags.Keys.Order(StringComparer.Ordinal))}"))
+            .Concat(Cluster.Nodes.Where(n => n.Unschedulable).Select(n => $"cordoned {n.Name}").Order(StringComparer.Ordinal))
+            .Concat(ManagedResources.Select(m => string.Create(CultureInfo.InvariantCulture,
+                $"traffic {m.Name} {string.Join(',', AppliedWeights(m).OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => $"{w.Key}={w.Value}"))}"))));
+
     internal ZonalShift StartZonalShift(string identifier, string awayFrom, string expiresIn, string comment)
     {
         var resource = RequireManagedResource(identifier);

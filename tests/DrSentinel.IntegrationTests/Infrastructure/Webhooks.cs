@@ -164,17 +164,8 @@ public static class Webhooks
         ],
     };
 
-    /// <summary>What an evacuation changes, as one comparable value: every group's bounds, subnets, processes and tags, and every cordon.</summary>
-    public static string ChangeableState(SandboxServer sandbox) => sandbox.State(r => JsonSerializer.Serialize(new
-    {
-        groups = r.ScalingGroups.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => new
-        {
-            g.Name, g.MinSize, g.MaxSize, g.DesiredCapacity, subnets = string.Join(",", g.SubnetIds),
-            suspended = string.Join(",", g.SuspendedProcesses.Keys.Order(StringComparer.Ordinal)),
-            tags = string.Join(",", g.Tags.Keys.Order(StringComparer.Ordinal)),
-        }),
-        cordoned = r.Cluster.Nodes.Where(n => n.Unschedulable).Select(n => n.Name).Order(StringComparer.Ordinal),
-    }));
+    /// <summary>What a playbook changes, as one comparable value (the sandbox region's ChangeableByPlaybooks).</summary>
+    public static string ChangeableState(SandboxServer sandbox) => sandbox.State(r => r.ChangeableByPlaybooks());
 
     public static long Calls(this SandboxServer sandbox, string key) => sandbox.State(r => r.ApiCalls.GetValueOrDefault(key));
 }

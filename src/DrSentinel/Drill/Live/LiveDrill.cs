@@ -33,6 +33,11 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         };
         for (var i = 0; i < groups.Count; i++) settings[$"Actions:AllowedNodeGroups:{i}"] = groups[i];
         for (var i = 0; i < databases.Count; i++) settings[$"Actions:AllowedDatabases:{i}"] = databases[i];
+        // Traffic moved with ARC zonal shift too; a shift lasts an hour of the wall clock (the region's clock runs faster).
+        var (resources, speed) = sandbox.Region.Read(r => (r.ManagedResources.Select(m => m.Arn).ToList(), r.Clock.Speed));
+        for (var i = 0; i < resources.Count; i++) settings[$"Inventory:ZonalShiftResources:{i}"] = resources[i];
+        settings["Actions:ShiftTrafficAway"] = "true";
+        settings["Actions:ZonalShiftLasts"] = TimeSpan.FromHours(Math.Clamp(speed, 1, 72)).ToString("c", CultureInfo.InvariantCulture);
         builder.Configuration.AddInMemoryCollection(settings);
     }
 
@@ -88,6 +93,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         foreach (var zone in zones) await PostAsync(control, $"sandbox/zones/{zone}/fail?mode={mode}", cancel);
         var moved = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         DateTimeOffset? capacityRestored = null;
+        DateTimeOffset? trafficOff = null;
         if (options.Scenario == "flapping")
         {
             // Shorter than every rule's `for`: nothing should fire, nothing should be done.
@@ -109,6 +115,8 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
                 foreach (var (database, zone) in PrimaryZones()) if (!zones.Contains(zone) && moved.TryAdd(database, now)) Progress(said, now - failedAt, $"{database}'s primary is out of the lost zone");
                 if (capacityRestored is null && SchedulableReadyNodes(zones) >= capacityBefore) capacityRestored = now;
                 if (capacityRestored is not null) Progress(said, capacityRestored.Value - failedAt, "capacity restored: the other zones have as many schedulable Ready nodes as the region had");
+                if (trafficOff is null && TrafficOff(zones)) trafficOff = now;
+                if (trafficOff is not null) Progress(said, trafficOff.Value - failedAt, "traffic off the lost zone: every zonal-shift resource's weight there is 0");
                 var incident = IncidentOf(incidents, zones, failedAt);
                 if (incident is not null) foreach (var entry in incident.Timeline.Where(e => e.At >= failedAt)) Progress(said, entry.At - failedAt, $"{entry.Kind}: {entry.Text}");
                 foreach (var writer in writers)
@@ -142,7 +150,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         var databases = new List<DrillDatabaseResult>();
         foreach (var writer in writers) databases.Add(await MeasureAsync(writer, failedAt, recoveredAt, cancel));
 
-        var result = Result(incidents, zones, alerting.Description, dataPlane, failedAt, recoveredAt, capacityRestored, putBack, moved, databases);
+        var result = Result(incidents, zones, alerting.Description, dataPlane, failedAt, recoveredAt, capacityRestored, putBack, moved, databases, trafficOff);
         Directory.CreateDirectory(options.OutputDirectory);
         var stamp = failedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var json = Path.Combine(options.OutputDirectory, $"drill-{options.Scenario}-{stamp}.json");
@@ -162,7 +170,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
 
     private DrillResult Result(IncidentLog incidents, IReadOnlyList<string> zones, string alerting, string dataPlane, DateTimeOffset failedAt,
         DateTimeOffset recoveredAt, DateTimeOffset? capacityRestored, DateTimeOffset? putBack, Dictionary<string, DateTimeOffset> moved,
-        List<DrillDatabaseResult> databases)
+        List<DrillDatabaseResult> databases, DateTimeOffset? trafficOff)
     {
         double? After(DateTimeOffset? at) => at is { } t ? Math.Round((t - failedAt).TotalSeconds, 1) : null;
         var incident = IncidentOf(incidents, zones, failedAt);
@@ -191,6 +199,8 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
             }
             objectives.Add(new DrillObjective("capacity restored", DrillResult.Seconds(After(capacityRestored)), rto,
                 capacityRestored is { } c && c - failedAt <= options.Rto));
+            // ARC allows one shift per resource: with two zones lost only the first is shifted away, so it is reported, not held to.
+            objectives.Add(new DrillObjective("traffic off the lost zone", DrillResult.Seconds(After(trafficOff)), "", true));
         }
         foreach (var db in databases)
             objectives.Add(new DrillObjective($"RPO {db.Database}", db.ReadBack ? $"{db.Lost}/{db.Acknowledged} lost, {db.LostSpanSeconds:F1} s" : "not read back",
@@ -251,11 +261,11 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
     private int SchedulableReadyNodes(IReadOnlyList<string> lost) =>
         sandbox.Region.Read(r => r.Cluster.Nodes.Count(n => n.Ready && !n.Unschedulable && !lost.Contains(n.AvailabilityZone)));
 
-    /// <summary>What DrSentinel may change: the groups' sizes, subnets, suspended processes and tags, and the cordoned nodes.</summary>
-    private string Changeable() => sandbox.Region.Read(r => string.Join('\n',
-        r.ScalingGroups.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => string.Create(CultureInfo.InvariantCulture,
-            $"{g.Name} {g.MinSize} {g.MaxSize} {g.DesiredCapacity} {string.Join(',', g.SubnetIds)} {string.Join(',', g.SuspendedProcesses.Keys.Order(StringComparer.Ordinal))} {string.Join(',', g.Tags.Keys.Order(StringComparer.Ordinal))}"))
-            .Concat(r.Cluster.Nodes.Where(n => n.Unschedulable).Select(n => $"cordoned {n.Name}").Order(StringComparer.Ordinal))));
+    /// <summary>Every zonal-shift resource sends no traffic to any of <paramref name="lost"/> (ARC's applied weight 0).</summary>
+    private bool TrafficOff(IReadOnlyList<string> lost) =>
+        sandbox.Region.Read(r => r.ManagedResources.All(m => r.AppliedWeights(m).Where(w => lost.Contains(w.Key)).All(w => w.Value == 0)));
+
+    private string Changeable() => sandbox.Region.Read(r => r.ChangeableByPlaybooks());
 
     private static async Task UntilAsync(TimeProvider time, Func<bool> done, TimeSpan deadline, CancellationToken cancel)
     {
