@@ -14,18 +14,25 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
     /// zone has fewer members to probe, and the moved primary can answer under the zone's name until the next Describe,
     /// so "not every probe fails" does not yet mean recovered.
     /// </summary>
-    public int FailingProbes { get; init; }
+    public int FailingProbes => FailingMembers.Count;
+
+    /// <summary>The probed members in the zone whose probe fails now (DB instances, cache clusters), by name.</summary>
+    public IReadOnlyList<string> FailingMembers { get; init; } = [];
 
     public static ZoneImpairment Assess(InventorySnapshot snapshot, string zone)
     {
         var health = snapshot.Zones.FirstOrDefault(z => z.Zone == zone);
         var unavailable = health is { Status: ZoneStatus.Unavailable };
-        var probes = snapshot.PostgresProbes.Select(p => (p.Zone, p.Up)).Concat(snapshot.RedisProbes.Select(p => (p.Zone, p.Up))).ToList();
+        var probes = snapshot.PostgresProbes.Select(p => (p.Zone, p.Up, Name: p.DbInstance))
+            .Concat(snapshot.RedisProbes.Select(p => (p.Zone, p.Up, Name: p.CacheClusterId))).ToList();
         var here = probes.Where(p => p.Zone == zone).ToList();
         var unreachable = here.Count >= 2 && here.All(p => !p.Up) && probes.Any(p => p.Zone != zone && p.Up);
         var nodes = health is null ? "no nodes known" : $"{health.ReadyNodes}/{health.Nodes} nodes Ready ({health.Status.ToString().ToLowerInvariant()})";
         var probed = here.Count == 0 ? "no probes" : $"{here.Count(p => !p.Up)}/{here.Count} probes failing";
-        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}") { FailingProbes = here.Count(p => !p.Up) };
+        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}")
+        {
+            FailingMembers = [.. here.Where(p => !p.Up).Select(p => p.Name)],
+        };
     }
 
     /// <summary>The share of the cluster's nodes that are not Ready (0 with no nodes).</summary>

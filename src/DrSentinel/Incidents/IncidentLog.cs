@@ -195,17 +195,19 @@ public sealed partial class IncidentLog
         }
     }
 
-    /// <summary>Why the zone looks impaired, naming the series that turned; null when it does not.</summary>
+    /// <summary>
+    /// Why the zone looks impaired, naming the series that turned; null when it does not. The zone's node verdict counts
+    /// from degraded on (the first series to turn, before the rules' unavailable); the probes by the rules' own
+    /// definition of unreachable (<see cref="ZoneImpairment"/>).
+    /// </summary>
     public static string? ZoneSignal(InventorySnapshot snapshot, string zone)
     {
         if (snapshot.Zones.FirstOrDefault(z => z.Zone == zone) is { Status: not ZoneStatus.Healthy } health)
             return $"drsentinel_az_status{{az=\"{zone}\"}} turned {health.Status.ToString().ToLowerInvariant()}: {health.ReadyNodes} of {health.Nodes} nodes Ready";
-        var probes = snapshot.PostgresProbes.Select(p => (p.Zone, p.Up, Name: p.DbInstance))
-            .Concat(snapshot.RedisProbes.Select(p => (p.Zone, p.Up, Name: p.CacheClusterId))).ToList();
-        var inZone = probes.Where(p => p.Zone == zone).ToList();
-        if (inZone.Count > 0 && inZone.All(p => !p.Up) && probes.Any(p => p.Zone != zone && p.Up))
-            return $"every probe into {zone} fails while the other zones answer (drsentinel_postgres_probe_up, drsentinel_redis_probe_up 0 for {string.Join(", ", inZone.Select(p => p.Name))})";
-        return null;
+        var impairment = ZoneImpairment.Assess(snapshot, zone);
+        return impairment.Unreachable
+            ? $"every probe into {zone} fails while the other zones answer (drsentinel_postgres_probe_up, drsentinel_redis_probe_up 0 for {string.Join(", ", impairment.FailingMembers)})"
+            : null;
     }
 
     private static HashSet<string> PrimariesIn(InventorySnapshot snapshot, string zone) =>
