@@ -53,7 +53,7 @@ public static class StatusPageEndpoint
             <style>
             body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:.5rem;color:#111;background:#fff}
             h1{font-size:1.2rem;margin:.3rem 0}h2{font-size:1.05rem;margin:1rem 0 .3rem;border-bottom:1px solid #ccc}
-            table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.2rem .4rem;border-bottom:1px solid #eee;vertical-align:top}
+            table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.2rem .4rem;border-bottom:1px solid #eee;vertical-align:top;overflow-wrap:anywhere}
             .bad{background:#fdd;font-weight:600}.warn{background:#ffe9b3}.ok{background:#dfd}small{color:#555}
             </style></head><body>
             <h1>DrSentinel — cluster {{E(inventory.ClusterName)}}</h1>

@@ -6,9 +6,9 @@ using DrSentinel.Sandbox;
 namespace DrSentinel.IntegrationTests.Actions;
 
 /// <summary>
-/// GET /: after a hard failure of a zone and
-/// DrSentinel's evacuation, the page shows the zone unavailable and the open incident; it loads nothing from elsewhere;
-/// with an operators' token set it is behind it.
+/// GET /: after a hard failure of a zone and DrSentinel's evacuation, the page as headless chromium renders it (JavaScript
+/// off, a phone's screen) shows the zone unavailable and the open incident; it loads nothing from elsewhere; with an
+/// operators' token set it is behind it.
 /// </summary>
 public sealed class StatusPageTests : IAsyncLifetime
 {
@@ -42,8 +42,10 @@ public sealed class StatusPageTests : IAsyncLifetime
         posted.EnsureSuccessStatusCode();
         var (id, _) = await Webhooks.IncidentAsync(host, Zone, t => t.Any(e => e.Kind == "Action" && e.Outcome == "success"), TimeSpan.FromSeconds(30), "the evacuation recorded");
 
-        // Served as rendered (the page has no script); a headless chromium run is the next step (see the closing note).
-        var page = await host.Http.GetStringAsync("");
+        // What a browser makes of it: Debian's chromium, headless, scripts off, a phone's screen.
+        await using var chromium = await HeadlessChromium.StartAsync();
+        var rendered = await chromium.RenderAsync(new Uri(host.Address, "/"), scripts: false);
+        var page = rendered.Html;
 
         Assert.Contains($"<td>{Zone}</td><td>unavailable</td>", page, StringComparison.Ordinal);
         Assert.Contains($"Open: {id}", page, StringComparison.Ordinal);
@@ -51,6 +53,11 @@ public sealed class StatusPageTests : IAsyncLifetime
         Assert.Contains("Live: DrSentinel acts on its alerts", page, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("src=", page, StringComparison.OrdinalIgnoreCase);
+        Assert.InRange(rendered.ContentWidth, 1, 390); // readable on a phone: nothing wider than its screen
+        // The switch does turn scripts off: a page whose script would rewrite it stays as written, and runs with them on.
+        const string probe = "data:text/html,<p id=x>off</p><script>document.getElementById('x').textContent='on'</script>";
+        Assert.Contains(">off<", (await chromium.RenderAsync(new Uri(probe), scripts: false)).Html, StringComparison.Ordinal);
+        Assert.Contains(">on<", (await chromium.RenderAsync(new Uri(probe), scripts: true)).Html, StringComparison.Ordinal);
     }
 
     [Fact]
