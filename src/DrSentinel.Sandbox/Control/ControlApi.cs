@@ -58,9 +58,14 @@ public static class ControlApi
             return Results.NoContent();
         });
         // Backups stop (no snapshot, the restore horizon stands still) until resumed: what a broken backup job looks like.
-        control.MapPost("/backups/stop", () =>
+        // ?ago=1.06:00:00 backdates the stop, so a backup broken for a day can be looked at without waiting a day.
+        control.MapPost("/backups/stop", (HttpContext context) =>
         {
-            region.Write(r => r.StopBackups());
+            var ago = TimeSpan.Zero;
+            if (context.Request.Query["ago"].ToString() is { Length: > 0 } text
+                && (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out ago) || ago < TimeSpan.Zero || ago > TimeSpan.FromDays(30)))
+                return Results.BadRequest(new { error = $"ago {text} must be a time span from 00:00:00 to 30.00:00:00 (d.hh:mm:ss)" });
+            region.Write(r => r.StopBackups(ago));
             return Results.NoContent();
         });
         control.MapPost("/backups/resume", () =>

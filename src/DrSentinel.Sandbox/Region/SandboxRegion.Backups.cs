@@ -18,7 +18,8 @@ public sealed partial class SandboxRegion
 
     private DateTimeOffset BackupHorizon => BackupsStoppedAt is { } stopped && stopped < Now ? stopped : Now;
 
-    internal void StopBackups() => BackupsStoppedAt ??= Now;
+    /// <summary>Stops backups as of <paramref name="ago"/> before now (zero: now); a stop already in effect stays.</summary>
+    internal void StopBackups(TimeSpan ago = default) => BackupsStoppedAt ??= Now - ago;
 
     internal void ResumeBackups() => BackupsStoppedAt = null;
 

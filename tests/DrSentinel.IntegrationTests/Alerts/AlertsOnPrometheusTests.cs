@@ -55,4 +55,38 @@ public sealed class AlertsOnPrometheusTests : IAsyncLifetime
         (await http.PostAsync("sandbox/zones/eu-central-1b/recover", null)).EnsureSuccessStatusCode();
         await Poll.UntilAsync(AzUnavailableAlertsAsync, a => a.Count == 0, TimeSpan.FromSeconds(30), "DrSentinelAzUnavailable resolved");
     }
+
+    /// <summary>
+    /// The backup alerts on a sandbox whose clock is the wall clock, as Prometheus's time() is: backups broken since two
+    /// days ago put the restore horizon and the newest automated snapshot far behind, so the horizon alert fires after
+    /// its 5 min and the snapshot alert is pending (its 30 min are promtool's to check); resumed, both go away.
+    /// </summary>
+    [Fact]
+    public async Task BackupsStoppedTwoDaysAgo_FireTheRestoreHorizonAlertAndHoldTheSnapshotAlertPending_ResumedTheyGo()
+    {
+        await using var sandbox = await Sandboxes.StartAsync(speed: 1);
+        await using var host = await DrSentinelHost.StartAsync(sandbox);
+        await using var prometheus = await PrometheusServer.StartAsync(host.Address, RuleFile.Path);
+        using var http = new HttpClient { BaseAddress = sandbox.Endpoint };
+        async Task<IReadOnlyList<(string Name, string State)>> BackupAlertsAsync() =>
+        [
+            .. (await prometheus.GetAsync("api/v1/alerts")).GetProperty("data").GetProperty("alerts").EnumerateArray()
+                .Select(a => (Name: a.GetProperty("labels").GetProperty("alertname").GetString()!, State: a.GetProperty("state").GetString()!))
+                .Where(a => a.Name is "DrSentinelRdsRestoreHorizonBehindRpo" or "DrSentinelSnapshotStale" or "DrSentinelSnapshotMissing"),
+        ];
+        await Poll.UntilAsync(() => prometheus.QueryAsync("drsentinel_rds_latest_restorable_timestamp_seconds"), r => r.Count > 0, TimeSpan.FromSeconds(60),
+            "the restore horizon scraped");
+        Assert.Empty(await BackupAlertsAsync());
+
+        (await http.PostAsync("sandbox/backups/stop?ago=2.00:00:00", null)).EnsureSuccessStatusCode();
+        var pending = await Poll.UntilAsync(BackupAlertsAsync, a => a.Contains(("DrSentinelRdsRestoreHorizonBehindRpo", "pending"))
+            && a.Any(x => x is ("DrSentinelSnapshotStale", "pending")), TimeSpan.FromSeconds(60), "both backup alerts pending");
+        Assert.DoesNotContain(pending, a => a.Name == "DrSentinelSnapshotMissing"); // snapshots there are, only old ones
+        var firing = await Poll.UntilAsync(BackupAlertsAsync, a => a.Contains(("DrSentinelRdsRestoreHorizonBehindRpo", "firing")),
+            TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(30), "DrSentinelRdsRestoreHorizonBehindRpo firing after its 5 min");
+        Assert.Contains(firing, a => a is ("DrSentinelSnapshotStale", "pending"));
+
+        (await http.PostAsync("sandbox/backups/resume", null)).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(BackupAlertsAsync, a => a.Count == 0, TimeSpan.FromSeconds(60), "the backup alerts gone once backups run again");
+    }
 }
