@@ -18,14 +18,17 @@ public sealed class AotExecutableTests : IAsyncLifetime
     [Fact]
     public async Task AotExecutable_WatchesNodes_ReadsAws_ProbesTheDatabases_AndSeesAZoneFail()
     {
+        var cluster = _sandbox.Region.ManagedResources.First(r => r.Arn.Contains(":cluster/", StringComparison.Ordinal));
         await using var host = await DrSentinelHost.StartExecutableAsync(RepoPaths.AotExecutable, _sandbox,
-            "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true");
+            "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true", $"--Inventory:ZonalShiftResources:0={cluster.Arn}");
 
-        var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 7
+        var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 8
                                                        && s.Named("drsentinel_redis_probe_up").Count(x => x.Value == 1) == 3
                                                        && s.Named("drsentinel_postgres_probe_up").Count(x => x.Value == 1) == 2,
             Deadline, "every source up and every database answering");
         Assert.Equal(9, samples.Named("drsentinel_kubernetes_nodes").Sum(x => x.Value));
+        // ARC zonal shift over REST-JSON, signed and parsed by the trimmed build too: traffic in every zone.
+        Assert.Equal([1.0, 1.0, 1.0], samples.Named("drsentinel_zonal_shift_weight").Where(x => x.Labels["resource"] == cluster.Name).Select(x => x.Value));
         Assert.Equal(1, samples.Value("drsentinel_rds_instance_placement", ("db_instance", "pyairtable-primary"), ("role", "primary"), ("az", "eu-central-1a")));
         Assert.Contains("# TYPE process_resident_memory_bytes gauge", await host.ScrapeTextAsync(), StringComparison.Ordinal);
 
