@@ -118,4 +118,44 @@ public sealed class ZonalShiftTests : IAsyncLifetime
         Assert.Equal(theirs, _sandbox.State(r => r.ZonalShifts.Single(s => s.ResourceIdentifier == _cluster.Arn).Id));
         Assert.Equal(1, _sandbox.Calls("arc-zonal-shift:CancelZonalShift"));
     }
+
+    /// <summary>
+    /// On a sandbox whose clock is the wall clock (a shift's expiry is region time): DrSentinel's one-minute shift is
+    /// extended while the zone stays lost, before it would end, and cancelled once the zone is back.
+    /// </summary>
+    [Fact]
+    public async Task ZoneStillLost_DrSentinelsShiftIsExtendedBeforeItEnds_ThenCancelled()
+    {
+        await using var sandbox = await Sandboxes.StartAsync(speed: 1, topology: Webhooks.PerZoneTopology(perZone: 3, maxPerZone: 6));
+        using var control = new HttpClient { BaseAddress = sandbox.Endpoint };
+        var cluster = sandbox.Region.ManagedResources.Single(r => r.Arn.Contains(":cluster/", StringComparison.Ordinal));
+        await using var host = await DrSentinelHost.StartAsync(sandbox,
+        [
+            .. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), false, "workers"),
+            $"--Inventory:ZonalShiftResources:0={cluster.Arn}", "--Actions:ShiftTrafficAway=true",
+            "--Actions:ZonalShiftLasts=00:01:00", "--Actions:RecheckEvery=00:00:01",
+        ]);
+        (await control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        // Nodes turn NotReady after the node monitor's grace, in region time: the wall clock here.
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, TimeSpan.FromSeconds(120), "zone unavailable");
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+        (string Id, DateTimeOffset Expiry, string Status, string Comment)? Shift() => sandbox.State(r => r.ZonalShifts
+            .Where(s => s.ResourceIdentifier == cluster.Arn).Select(s => ((string, DateTimeOffset, string, string)?)(s.Id, s.ExpiryTime, s.Status(r.Now), s.Comment)).SingleOrDefault());
+        await Poll.UntilAsync(() => Shift() is { Status: "ACTIVE" }, Deadline, "DrSentinel's shift started");
+        var started = Shift()!.Value;
+
+        // Extended once less than half its minute is left, before it would have ended.
+        await Poll.UntilAsync(() => Shift() is { } s && s.Expiry > started.Expiry, TimeSpan.FromSeconds(50), "the shift extended");
+        var extended = Shift()!.Value;
+        Assert.Equal((started.Id, "ACTIVE", started.Comment), (extended.Id, extended.Status, extended.Comment));
+        Assert.True(sandbox.Calls("arc-zonal-shift:UpdateZonalShift") >= 1);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "zonal-shift-extend"), ("outcome", "success")) >= 1, Deadline, "the extension counted");
+
+        (await control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "healthy")) == 1, TimeSpan.FromSeconds(120), "zone healthy");
+        using (var resolved = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone, firing: false))))
+            Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        await Poll.UntilAsync(() => Shift() is { Status: "CANCELED" }, Deadline, "the shift cancelled on restore");
+    }
 }

@@ -37,6 +37,23 @@ public sealed class DrillTests : IDisposable
         Assert.True(drill.GetProperty("firstActionSeconds").GetDouble() >= drill.GetProperty("detectionSeconds").GetDouble());
         var report = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_output, "incident-*.md")));
         Assert.Contains("fail pyairtable-primary over", report, StringComparison.Ordinal);
+        // Traffic moved off the zone with ARC zonal shift, and let back in on restore.
+        var traffic = drill.GetProperty("objectives").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "traffic off the lost zone");
+        Assert.NotEqual("never", traffic.GetProperty("measured").GetString());
+        Assert.Contains("ARC StartZonalShift", report, StringComparison.Ordinal);
+        Assert.Contains("ARC CancelZonalShift", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FlappingDrill_AZoneThatComesAndGoesFasterThanTheRules_NothingIsDone()
+    {
+        var result = await DrillAsync("--scenario", "flapping");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var drill = JsonSerializer.Deserialize<JsonElement>(await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_output, "drill-flapping-*.json"))));
+        var flap = drill.GetProperty("objectives").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "no action on a flap");
+        Assert.Equal(("0 step(s)", true), (flap.GetProperty("measured").GetString(), flap.GetProperty("met").GetBoolean()));
+        Assert.All(drill.GetProperty("databases").EnumerateArray(), d => Assert.Equal(0, d.GetProperty("lost").GetInt32()));
     }
 
     [Fact]

@@ -46,6 +46,10 @@ public abstract class DatabaseWriter(string database, Func<int?> endpointPort, T
                                               or OperationCanceledException && !stop.IsCancellationRequested)
                 {
                 }
+                catch (OperationCanceledException)
+                {
+                    return; // stopped mid-write: neither acknowledged nor failed, so not counted
+                }
             }
             if (stop.IsCancellationRequested) return;
             lock (_gate) _attempts.Add(new WriteAttempt(seq, time.GetUtcNow(), ok));
