@@ -91,6 +91,20 @@ public static class StatusPageEndpoint
         }
         html.Append("</table>\n");
 
+        if (!snapshot.ZonalShiftResources.IsEmpty)
+        {
+            html.Append("<h2>Traffic (ARC zonal shift)</h2>\n<table id=\"traffic\"><tr><th>resource</th><th>weight per zone</th><th>shifted away</th></tr>\n");
+            foreach (var resource in snapshot.ZonalShiftResources)
+            {
+                var shifts = resource.Shifts.Where(x => x.Applied).ToList();
+                var weights = string.Join(", ", resource.AppliedWeights.Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Key} {w.Value:0.##}")));
+                var away = shifts.Count == 0 ? "no" : string.Join("<br>", shifts.Select(x => E(string.Create(CultureInfo.InvariantCulture,
+                    $"from {x.AwayFrom} by {(x.Ours ? "DrSentinel" : "someone else")} until {x.ExpiryTime.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {x.Comment}"))));
+                html.Append(CultureInfo.InvariantCulture, $"<tr class=\"{(shifts.Count == 0 ? "ok" : "warn")}\"><td>{E(resource.Name)}</td><td>{E(weights)}</td><td>{away}</td></tr>\n");
+            }
+            html.Append("</table>\n");
+        }
+
         html.Append("<h2>Incident</h2>\n");
         var open = incidents?.All().Where(i => i.Open).ToList() ?? [];
         if (incidents is null) html.Append("<p>The receiver is off: no incident record here.</p>\n");

@@ -86,6 +86,15 @@ public sealed class ZonalShiftTests : IAsyncLifetime
         Assert.Equal(2, samples.Value("drsentinel_actions_total", ("action", "zonal-shift-start"), ("outcome", "success")));
         Assert.Equal(2, _sandbox.Calls("arc-zonal-shift:StartZonalShift"));
         Assert.Equal(1, samples.Value("drsentinel_az_evacuated", ("az", Zone)));
+        // The status page says where traffic goes and whose shift moved it.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, ""))
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Webhooks.OperatorToken);
+            using var page = await host.Http.SendAsync(request);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains($"<td>{_loadBalancer.Name}</td><td>{Zone} 0, ", html, StringComparison.Ordinal);
+            Assert.Contains($"from {Zone} by DrSentinel until ", html, StringComparison.Ordinal);
+        }
 
         await RecoverAndResolveAsync(host);
         await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before && Weight(_cluster.Arn) == 1 && Weight(_loadBalancer.Arn) == 1,
