@@ -33,7 +33,7 @@ public static class ArcZonalShiftApi
         {
             var status = c.Request.Query["status"].ToString();
             if (status.Length > 0 && status is not ("ACTIVE" or "EXPIRED" or "CANCELED"))
-                throw Validation("InvalidStatus", $"status {status} must be ACTIVE, EXPIRED or CANCELED.");
+                throw SandboxRegion.ZonalShiftValidation("InvalidStatus", $"status {status} must be ACTIVE, EXPIRED or CANCELED.");
             return w =>
             {
                 w.WriteStartArray("items");
@@ -139,9 +139,9 @@ public static class ArcZonalShiftApi
             }
             catch (JsonException e)
             {
-                throw Validation("MissingValue", $"The request body is not JSON: {e.Message}");
+                throw SandboxRegion.ZonalShiftValidation("MissingValue", $"The request body is not JSON: {e.Message}");
             }
-            if (body.Length > 0 && input.ValueKind != JsonValueKind.Object) throw Validation("MissingValue", "The request body must be a JSON object.");
+            if (body.Length > 0 && input.ValueKind != JsonValueKind.Object) throw SandboxRegion.ZonalShiftValidation("MissingValue", "The request body must be a JSON object.");
             byte[] json = [];
             region.Write(r => json = Render(handler(r, input)));
             context.Response.StatusCode = status;
@@ -174,13 +174,10 @@ public static class ArcZonalShiftApi
     }
 
     private static string Required(JsonElement body, string name) =>
-        Optional(body, name) ?? throw Validation("MissingValue", $"{name} is required.");
+        Optional(body, name) ?? throw SandboxRegion.ZonalShiftValidation("MissingValue", $"{name} is required.");
 
     private static string? Optional(JsonElement body, string name) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value)
-            ? value.ValueKind == JsonValueKind.String ? value.GetString() : throw Validation("MissingValue", $"{name} must be a string.")
+            ? value.ValueKind == JsonValueKind.String ? value.GetString() : throw SandboxRegion.ZonalShiftValidation("MissingValue", $"{name} must be a string.")
             : null;
-
-    private static AwsFaultException Validation(string reason, string message) =>
-        new("ValidationException", message, 400) { Details = new Dictionary<string, string> { ["reason"] = reason } };
 }

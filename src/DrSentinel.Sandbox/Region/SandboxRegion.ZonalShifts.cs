@@ -64,7 +64,7 @@ public sealed partial class SandboxRegion
     {
         var resource = RequireManagedResource(identifier);
         if (!resource.AvailabilityZones.Contains(awayFrom))
-            throw Validation("InvalidAz", $"{awayFrom} is not an Availability Zone of {resource.Arn} ({string.Join(", ", resource.AvailabilityZones)}).");
+            throw ZonalShiftValidation("InvalidAz", $"{awayFrom} is not an Availability Zone of {resource.Arn} ({string.Join(", ", resource.AvailabilityZones)}).");
         CheckComment(comment);
         var lasts = ExpiresIn(expiresIn);
         if (ZonalShifts.FirstOrDefault(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE") is { } active)
@@ -81,7 +81,7 @@ public sealed partial class SandboxRegion
     internal ZonalShift UpdateZonalShift(string id, string? comment, string? expiresIn)
     {
         var shift = RequireActiveShift(id);
-        if (comment is null && expiresIn is null) throw Validation("MissingValue", "Give a comment or expiresIn to update.");
+        if (comment is null && expiresIn is null) throw ZonalShiftValidation("MissingValue", "Give a comment or expiresIn to update.");
         if (comment is not null)
         {
             CheckComment(comment);
@@ -110,7 +110,7 @@ public sealed partial class SandboxRegion
 
     private static void CheckComment(string comment)
     {
-        if (comment.Length > 128) throw Validation("MissingValue", "comment must be at most 128 characters.");
+        if (comment.Length > 128) throw ZonalShiftValidation("MissingValue", "comment must be at most 128 characters.");
     }
 
     [GeneratedRegex("^([1-9][0-9]*)(m|h)$")]
@@ -123,9 +123,10 @@ public sealed partial class SandboxRegion
         if (match.Success && int.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var n)
             && (match.Groups[2].Value == "m" ? n <= 1440 : n <= 72))
             return match.Groups[2].Value == "m" ? TimeSpan.FromMinutes(n) : TimeSpan.FromHours(n);
-        throw Validation("InvalidExpiresIn", $"expiresIn {text} must be 1 to 1440 minutes (e.g. 30m) or 1 to 72 hours (e.g. 2h).");
+        throw ZonalShiftValidation("InvalidExpiresIn", $"expiresIn {text} must be 1 to 1440 minutes (e.g. 30m) or 1 to 72 hours (e.g. 2h).");
     }
 
-    private static AwsFaultException Validation(string reason, string message) =>
+    /// <summary>ARC's ValidationException: HTTP 400 with a reason (InvalidExpiresIn, InvalidAz, MissingValue, ...).</summary>
+    internal static AwsFaultException ZonalShiftValidation(string reason, string message) =>
         new("ValidationException", message, 400) { Details = new Dictionary<string, string> { ["reason"] = reason } };
 }

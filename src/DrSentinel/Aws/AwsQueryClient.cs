@@ -111,27 +111,15 @@ public sealed partial class AwsQueryClient(
     private async Task<XElement> SendOnceAsync(QueryApi api, string operation, byte[] body, CancellationToken cancel)
     {
         var endpoint = _options.EndpointFor(api.SigningName);
-        using var message = await SignAsync(api, endpoint, body, cancel);
-        using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel, attemptTimeout.Token);
-        HttpResponseMessage response;
-        string text;
-        try
-        {
-            response = await http.SendAsync(message, timeout.Token);
-            text = await response.Content.ReadAsStringAsync(timeout.Token);
-        }
-        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
-        {
-            var code = e is OperationCanceledException ? "RequestTimeout" : "ConnectionFailure";
-            throw new AwsServiceException(api.SigningName, operation, code, e.Message, null, null, e);
-        }
+        using var message = await SignAsync(api.SigningName, HttpMethod.Post, endpoint.AbsolutePath, NoLabels, body,
+            "application/x-www-form-urlencoded; charset=utf-8", cancel);
+        var (response, answer) = await ExchangeAsync(api.SigningName, operation, message, cancel);
         using (response)
         {
             XElement document;
             try
             {
-                document = XElement.Parse(text);
+                document = XElement.Parse(Encoding.UTF8.GetString(answer));
             }
             catch (System.Xml.XmlException e)
             {
@@ -150,28 +138,37 @@ public sealed partial class AwsQueryClient(
         }
     }
 
-    private async Task<HttpRequestMessage> SignAsync(QueryApi api, Uri endpoint, byte[] body, CancellationToken cancel)
+    private static readonly Dictionary<string, string> NoLabels = [];
+
+    /// <summary>
+    /// A request signed with SigV4 by the SDK's signer: <paramref name="path"/> with {label} placeholders filled from
+    /// <paramref name="labels"/> as the SDK's generated clients do (percent-encoded on the wire, signed double-encoded).
+    /// </summary>
+    private async Task<HttpRequestMessage> SignAsync(string signingName, HttpMethod method, string path, IReadOnlyDictionary<string, string> labels,
+        byte[]? body, string contentType, CancellationToken cancel)
     {
+        var endpoint = _options.EndpointFor(signingName);
         // Resolved (and refreshed) here, outside the signer, which would block; temporary keys carry a session token.
         var resolved = await credentials.GetCredentialsAsync();
         cancel.ThrowIfCancellationRequested();
-        var request = new DefaultRequest(new SignedQuery(), api.SigningName)
+        var request = new DefaultRequest(new SignedQuery(), signingName)
         {
-            HttpMethod = "POST",
+            HttpMethod = method.Method,
             Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
-            ResourcePath = endpoint.AbsolutePath,
+            ResourcePath = path,
             Content = body,
             AuthenticationRegion = _options.Region,
-            OverrideSigningServiceName = api.SigningName,
+            OverrideSigningServiceName = signingName,
         };
-        request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+        foreach (var (label, value) in labels) request.AddPathResource("{" + label + "}", value);
+        if (body is not null) request.Headers["Content-Type"] = contentType;
         if (resolved.UseToken) request.Headers["X-Amz-Security-Token"] = resolved.Token;
         var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
         // Sign with exactly the keys resolved above: handing the signer the provider would resolve again, and around a
         // refresh the token sent and the key signed with could come from two different credentials.
         new AWS4Signer().Sign(request, config, null, Pinned(resolved));
 
-        var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
+        var message = new HttpRequestMessage(method, AmazonServiceClient.ComposeUrl(request)) { Content = new ByteArrayContent(body ?? []) };
         foreach (var (name, value) in request.Headers)
         {
             if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
@@ -182,53 +179,30 @@ public sealed partial class AwsQueryClient(
         return message;
     }
 
-    private async Task<System.Text.Json.JsonElement> SendJsonOnceAsync(string signingName, string operation, HttpMethod method, string path,
-        IReadOnlyDictionary<string, string> labels, byte[]? body, CancellationToken cancel)
+    /// <summary>One attempt on the wire within Aws:Timeout; no answer at all becomes RequestTimeout or ConnectionFailure.</summary>
+    private async Task<(HttpResponseMessage Response, byte[] Body)> ExchangeAsync(string service, string operation, HttpRequestMessage message, CancellationToken cancel)
     {
-        var endpoint = _options.EndpointFor(signingName);
-        var resolved = await credentials.GetCredentialsAsync();
-        cancel.ThrowIfCancellationRequested();
-        var request = new DefaultRequest(new SignedQuery(), signingName)
-        {
-            HttpMethod = method.Method,
-            Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
-            ResourcePath = path,
-            AuthenticationRegion = _options.Region,
-            OverrideSigningServiceName = signingName,
-        };
-        // As the SDK's generated clients do: labels travel percent-encoded (an ARN's ':' and '/'), and are signed double-encoded.
-        foreach (var (label, value) in labels) request.AddPathResource("{" + label + "}", value);
-        if (body is not null)
-        {
-            request.Content = body;
-            request.Headers["Content-Type"] = "application/json";
-        }
-        if (resolved.UseToken) request.Headers["X-Amz-Security-Token"] = resolved.Token;
-        var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
-        new AWS4Signer().Sign(request, config, null, Pinned(resolved));
-        using var message = new HttpRequestMessage(method, AmazonServiceClient.ComposeUrl(request)) { Content = new ByteArrayContent(body ?? []) };
-        foreach (var (name, value) in request.Headers)
-        {
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-                message.Content.Headers.TryAddWithoutValidation(name, value);
-            else if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase) && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-                message.Headers.TryAddWithoutValidation(name, value);
-        }
-
         using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel, attemptTimeout.Token);
-        HttpResponseMessage response;
-        byte[] answer;
+        HttpResponseMessage? response = null;
         try
         {
             response = await http.SendAsync(message, timeout.Token);
-            answer = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+            return (response, await response.Content.ReadAsByteArrayAsync(timeout.Token));
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
         {
+            response?.Dispose();
             var code = e is OperationCanceledException ? "RequestTimeout" : "ConnectionFailure";
-            throw new AwsServiceException(signingName, operation, code, e.Message, null, null, e);
+            throw new AwsServiceException(service, operation, code, e.Message, null, null, e);
         }
+    }
+
+    private async Task<System.Text.Json.JsonElement> SendJsonOnceAsync(string signingName, string operation, HttpMethod method, string path,
+        IReadOnlyDictionary<string, string> labels, byte[]? body, CancellationToken cancel)
+    {
+        using var message = await SignAsync(signingName, method, path, labels, body, "application/json", cancel);
+        var (response, answer) = await ExchangeAsync(signingName, operation, message, cancel);
         using (response)
         {
             System.Text.Json.JsonElement document;
