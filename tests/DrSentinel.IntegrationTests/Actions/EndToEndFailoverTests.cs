@@ -57,8 +57,7 @@ public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyn
         l.Contains("Plan to", StringComparison.Ordinal) || l.Contains("Acted", StringComparison.Ordinal) || l.Contains("Failover", StringComparison.Ordinal)
         || l.Contains("probe of", StringComparison.Ordinal))));
 
-    [Fact]
-    public async Task GrayFailureOfTheZoneHoldingBothPrimaries_AlertsFire_DrSentinelMovesBoth_TheApplicationWritesAgain()
+    protected async Task GrayFailureOfTheZoneHoldingBothPrimariesAsync()
     {
         Assert.Equal((Zone, Zone), (DbZone(), CacheZone()));
         using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
@@ -101,8 +100,7 @@ public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyn
         Assert.Equal(2, timeline.Count(e => e.Kind == "Action" && e.Outcome == "success"));
     }
 
-    [Fact]
-    public async Task HardFailure_AwsFailsOverByItself_DrSentinelMakesNoFailoverCall()
+    protected async Task HardFailureAsync()
     {
         using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
         (await control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
@@ -117,12 +115,38 @@ public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyn
     }
 }
 
-[Collection(DataPlaneTestGroup.Name)]
-public sealed class EndToEndFailoverTests(ITestOutputHelper output) : EndToEndFailoverScenario(output);
+/// <summary>Each case a class of its own, so their minutes of real alert windows pass side by side.</summary>
+[LongRunning(115)]
+public sealed class EndToEndGrayFailoverTests(ITestOutputHelper output) : EndToEndFailoverScenario(output)
+{
+    [Fact]
+    public Task GrayFailureOfTheZoneHoldingBothPrimaries_AlertsFire_DrSentinelMovesBoth_TheApplicationWritesAgain() =>
+        GrayFailureOfTheZoneHoldingBothPrimariesAsync();
+}
+
+[LongRunning(125)]
+public sealed class EndToEndHardFailoverTests(ITestOutputHelper output) : EndToEndFailoverScenario(output)
+{
+    [Fact]
+    public Task HardFailure_AwsFailsOverByItself_DrSentinelMakesNoFailoverCall() => HardFailureAsync();
+}
 
 /// <summary>The same with two replicas: the failovers are made once, by the leader, whichever replica Alertmanager reaches.</summary>
-[Collection(DataPlaneTestGroup.Name)]
-public sealed class EndToEndFailoverTwoReplicasTests(ITestOutputHelper output) : EndToEndFailoverScenario(output)
+[LongRunning(115)]
+public sealed class EndToEndGrayFailoverTwoReplicasTests(ITestOutputHelper output) : EndToEndFailoverScenario(output)
 {
     protected override int Replicas => 2;
+
+    [Fact]
+    public Task GrayFailureOfTheZoneHoldingBothPrimaries_AlertsFire_DrSentinelMovesBoth_TheApplicationWritesAgain() =>
+        GrayFailureOfTheZoneHoldingBothPrimariesAsync();
+}
+
+[LongRunning(125)]
+public sealed class EndToEndHardFailoverTwoReplicasTests(ITestOutputHelper output) : EndToEndFailoverScenario(output)
+{
+    protected override int Replicas => 2;
+
+    [Fact]
+    public Task HardFailure_AwsFailsOverByItself_DrSentinelMakesNoFailoverCall() => HardFailureAsync();
 }

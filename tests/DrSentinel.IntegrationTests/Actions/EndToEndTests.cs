@@ -108,6 +108,7 @@ public abstract class EndToEndScenario(ITestOutputHelper output) : IAsyncLifetim
 }
 
 /// <summary>The hard failure with two replicas: Alertmanager reaches only the follower; the leader acts and restores.</summary>
+[LongRunning(140)]
 public sealed class EndToEndTwoReplicasHardFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
     protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartAsync(speed: 100, topology: Webhooks.PerZoneTopology());
@@ -122,6 +123,7 @@ public sealed class EndToEndTwoReplicasHardFailureTests(ITestOutputHelper output
 }
 
 /// <summary>Hard failure, one Auto Scaling group per zone: the siblings in the other zones take the capacity.</summary>
+[LongRunning(140)]
 public sealed class EndToEndPerZoneHardFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
     protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartAsync(speed: 100, topology: Webhooks.PerZoneTopology());
@@ -134,7 +136,7 @@ public sealed class EndToEndPerZoneHardFailureTests(ITestOutputHelper output) : 
 }
 
 /// <summary>Gray failure (nodes Ready, databases unreachable), groups spanning the zones: subnets out, AZRebalance held, desired up.</summary>
-[Collection(DataPlaneTestGroup.Name)]
+[LongRunning(80)]
 public sealed class EndToEndSpanningGrayFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
     protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartWithDataPlaneAsync(speed: 100);
@@ -147,7 +149,7 @@ public sealed class EndToEndSpanningGrayFailureTests(ITestOutputHelper output) :
 }
 
 /// <summary>Gray failure, one Auto Scaling group per zone: the probes see it, the siblings take the capacity.</summary>
-[Collection(DataPlaneTestGroup.Name)]
+[LongRunning(80)]
 public sealed class EndToEndPerZoneGrayFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
     protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartWithDataPlaneAsync(speed: 100, topology: Webhooks.PerZoneTopology());
@@ -160,6 +162,7 @@ public sealed class EndToEndPerZoneGrayFailureTests(ITestOutputHelper output) : 
 }
 
 /// <summary>Hard failure, groups spanning the zones: subnets out, AZRebalance held, desired up.</summary>
+[LongRunning(135)]
 public sealed class EndToEndSpanningHardFailureTests(ITestOutputHelper output) : EndToEndScenario(output)
 {
     protected override Task<SandboxServer> StartSandboxAsync() => Sandboxes.StartAsync(speed: 100);

@@ -6,6 +6,7 @@ using DrSentinel.Sandbox;
 namespace DrSentinel.IntegrationTests.Actions;
 
 /// <summary>The node-capacity playbook acting on the sandbox through the real APIs: once, under faults, across a restart.</summary>
+[LongRunning(65)]
 public sealed class EvacuationTests : IAsyncLifetime
 {
     private const string Zone = "eu-central-1a";

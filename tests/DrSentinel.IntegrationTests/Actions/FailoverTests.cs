@@ -9,7 +9,7 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// The database playbooks acting on the sandbox's real PostgreSQL and Redis through the real APIs: the alerts posted to
 /// the webhook as Alertmanager would (EndToEndFailoverTests runs the whole chain with real Prometheus and Alertmanager).
 /// </summary>
-[Collection(DataPlaneTestGroup.Name)]
+[LongRunning(110)]
 public sealed class FailoverTests : IAsyncLifetime
 {
     private const string Zone = "eu-central-1a";

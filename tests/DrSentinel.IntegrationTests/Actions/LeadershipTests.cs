@@ -10,14 +10,17 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// Two and three DrSentinel processes electing one actor through the sandbox's coordination.k8s.io/v1 Lease API:
 /// every replica exports and takes webhooks, one acts, and a killed leader is replaced within the lease duration.
 /// </summary>
-public sealed class LeadershipTests : IAsyncLifetime
+public abstract class LeadershipScenario : IAsyncLifetime
 {
-    private const string Zone = "eu-central-1a";
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
+    protected const string Zone = "eu-central-1a";
+    protected static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    protected static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
     private SandboxServer _sandbox = null!;
     private HttpClient _control = null!;
     private readonly List<DrSentinelHost> _hosts = [];
+
+    /// <summary>The sandbox's control API.</summary>
+    protected HttpClient Control => _control;
 
     public async Task InitializeAsync()
     {
@@ -32,39 +35,39 @@ public sealed class LeadershipTests : IAsyncLifetime
         await _sandbox.DisposeAsync();
     }
 
-    private Task<DrSentinelHost> ReplicaAsync(string name, params string[] more) => ReplicaAsync(name, aot: false, more);
+    protected Task<DrSentinelHost> ReplicaAsync(string name, params string[] more) => ReplicaAsync(name, aot: false, more);
 
     /// <param name="aot">The Native AOT executable (the production artifact) instead of the JIT build.</param>
-    private async Task<DrSentinelHost> ReplicaAsync(string name, bool aot, params string[] more)
+    protected async Task<DrSentinelHost> ReplicaAsync(string name, bool aot, params string[] more)
     {
         string[] settings = [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: false, "workers"), .. ReceiverReplicas.Leadership(name), .. more];
-        var host = aot ? await DrSentinelHost.StartExecutableAsync(RepoPaths.AotExecutable, _sandbox, settings) : await DrSentinelHost.StartAsync(_sandbox, settings);
+        var host = aot ? await DrSentinelHost.StartExecutableAsync(await RepoPaths.AotExecutableAsync(), _sandbox, settings) : await DrSentinelHost.StartAsync(_sandbox, settings);
         _hosts.Add(host);
         return host;
     }
 
-    private static async Task<bool> LeadsAsync(DrSentinelHost host, string name) =>
+    protected static async Task<bool> LeadsAsync(DrSentinelHost host, string name) =>
         (await host.ScrapeAsync()).Value("drsentinel_leader", ("replica", name)) == 1;
 
-    private int Evacuations() => (int)_sandbox.Calls("autoscaling:UpdateAutoScalingGroup");
+    protected int Evacuations() => (int)_sandbox.Calls("autoscaling:UpdateAutoScalingGroup");
 
-    private IReadOnlyDictionary<string, string> LeaseAnnotations() =>
+    protected IReadOnlyDictionary<string, string> LeaseAnnotations() =>
         _sandbox.State(r => r.Leases.GetValueOrDefault(("drsentinel", "drsentinel"))?.Annotations) ?? new Dictionary<string, string>();
 
-    private async Task FaultAsync(object fault)
+    protected async Task FaultAsync(object fault)
     {
         using var response = await _control.PostAsync("sandbox/faults", JsonContent.Create(fault));
         response.EnsureSuccessStatusCode();
     }
 
-    private static async Task<HttpResponseMessage> KillSwitchAsync(DrSentinelHost host, bool engaged)
+    protected static async Task<HttpResponseMessage> KillSwitchAsync(DrSentinelHost host, bool engaged)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"actions/kill-switch?engaged={(engaged ? "true" : "false")}");
         request.Headers.Authorization = new("Bearer", Webhooks.OperatorToken);
         return await host.Http.SendAsync(request);
     }
 
-    private static async Task<bool> KillSwitchEngagedAsync(DrSentinelHost host)
+    protected static async Task<bool> KillSwitchEngagedAsync(DrSentinelHost host)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "actions/kill-switch");
         request.Headers.Authorization = new("Bearer", Webhooks.OperatorToken);
@@ -73,7 +76,7 @@ public sealed class LeadershipTests : IAsyncLifetime
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["engaged"]!.GetValue<bool>();
     }
 
-    private async Task<(DrSentinelHost Leader, DrSentinelHost Follower)> TwoReplicasAsync(params string[] more)
+    protected async Task<(DrSentinelHost Leader, DrSentinelHost Follower)> TwoReplicasAsync(params string[] more)
     {
         var a = await ReplicaAsync("replica-a", more);
         await Poll.UntilAsync(() => LeadsAsync(a, "replica-a"), leads => leads, Deadline, "replica-a leads");
@@ -82,15 +85,19 @@ public sealed class LeadershipTests : IAsyncLifetime
         return (a, b);
     }
 
-    private async Task ZoneFailsAsync(params DrSentinelHost[] replicas)
+    protected async Task ZoneFailsAsync(params DrSentinelHost[] replicas)
     {
         (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
         foreach (var replica in replicas)
             await replica.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable");
     }
 
-    private string? Holder() => _sandbox.State(r => r.Leases.GetValueOrDefault(("drsentinel", "drsentinel"))?.HolderIdentity);
+    protected string? Holder() => _sandbox.State(r => r.Leases.GetValueOrDefault(("drsentinel", "drsentinel"))?.HolderIdentity);
+}
 
+[LongRunning(50)]
+public sealed class LeadershipTests : LeadershipScenario
+{
     [Fact]
     public async Task TwoReplicas_OneLeads_TheFollowerKeepsItsAlert_LeaderKilled_TheFollowerTakesOverWithinTheLeaseAndActsOnce()
     {
@@ -98,7 +105,7 @@ public sealed class LeadershipTests : IAsyncLifetime
         await Poll.UntilAsync(() => LeadsAsync(a, "replica-a"), leads => leads, Deadline, "replica-a leads");
         var b = await ReplicaAsync("replica-b");
         await b.ScrapeUntilAsync(s => s.Value("drsentinel_leader", ("replica", "replica-b")) == 0, Deadline, "replica-b follows");
-        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        (await Control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
         await b.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable in replica-b");
 
         // The follower accepts the alert as Alertmanager's Service would deliver it, and does not act on it.
@@ -134,7 +141,7 @@ public sealed class LeadershipTests : IAsyncLifetime
             for (var i = 0; i < replicas.Count; i++) leaders += await LeadsAsync(replicas[i], $"replica-{(char)('a' + i)}") ? 1 : 0;
             return leaders;
         }, n => n == 1, Deadline, "exactly one leader among three");
-        (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
+        (await Control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();
         foreach (var replica in replicas)
             await replica.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "unavailable")) == 1, Deadline, "zone unavailable");
 
@@ -185,7 +192,7 @@ public sealed class LeadershipTests : IAsyncLifetime
 
         // The zone recovers and the alert resolves; its resolution has nowhere to go (the follower is dead). No peer lists
         // the alert any more: the leader restores the zone as the resolution would have.
-        (await _control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
+        (await Control.PostAsync($"sandbox/zones/{Zone}/recover", null)).EnsureSuccessStatusCode();
         await leader.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", Zone), ("status", "healthy")) == 1, Deadline, "zone healthy again");
         await alertmanager.PostAlertsAsync(new JsonArray(new JsonObject
         {
@@ -254,7 +261,12 @@ public sealed class LeadershipTests : IAsyncLifetime
         await b.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 1, Deadline, "one update by replica-b");
         Assert.Equal(2, Evacuations());
     }
+}
 
+/// <summary>The production artifact as two replicas: its own class, started last, as it waits for the Native AOT publish.</summary>
+[NeedsAotExecutable]
+public sealed class AotLeadershipTests : LeadershipScenario
+{
     [Fact]
     public async Task TwoAotReplicas_LeaderKilledMidEvacuation_TheOtherTakesOverWithinTheLease_AndCompletesWithNoStepRepeated()
     {

@@ -10,7 +10,6 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// The seed's scenario 3 on the sandbox's real PostgreSQL: the primary's zone (1a) cut off and its standby's zone (1b)
 /// lost, so RDS cannot fail over; the read replica in 1c is promoted, really stops replicating and takes writes.
 /// </summary>
-[Collection(DataPlaneTestGroup.Name)]
 public sealed class ReplicaPromotionTests : IAsyncLifetime
 {
     private const string Db = "pyairtable-primary";

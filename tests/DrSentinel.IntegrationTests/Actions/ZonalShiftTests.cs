@@ -8,6 +8,7 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// The evacuation moving traffic off the lost zone with ARC zonal shift, over the sandbox's REST-JSON API: every watched
 /// resource shifted with the incident named, the shifts undone on restore, and someone else's shift left alone.
 /// </summary>
+[LongRunning(95)]
 public sealed class ZonalShiftTests : IAsyncLifetime
 {
     private const string Zone = "eu-central-1a";

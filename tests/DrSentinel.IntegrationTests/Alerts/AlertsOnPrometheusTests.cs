@@ -4,8 +4,12 @@ using DrSentinel.Sandbox;
 
 namespace DrSentinel.IntegrationTests.Alerts;
 
-/// <summary>Real Prometheus evaluating alerts/ over DrSentinel's scrape of the sandbox region.</summary>
-public sealed class AlertsOnPrometheusTests : IAsyncLifetime
+/// <summary>
+/// Real Prometheus evaluating alerts/ over DrSentinel's scrape of the sandbox region, each case a class of its own so
+/// their real <c>for:</c> windows pass side by side.
+/// </summary>
+[LongRunning(130)]
+public sealed class ZoneAlertsOnPrometheusTests : IAsyncLifetime
 {
     private SandboxServer _sandbox = null!;
     private DrSentinelHost _host = null!;
@@ -55,7 +59,11 @@ public sealed class AlertsOnPrometheusTests : IAsyncLifetime
         (await http.PostAsync("sandbox/zones/eu-central-1b/recover", null)).EnsureSuccessStatusCode();
         await Poll.UntilAsync(AzUnavailableAlertsAsync, a => a.Count == 0, TimeSpan.FromSeconds(30), "DrSentinelAzUnavailable resolved");
     }
+}
 
+[LongRunning(310)]
+public sealed class BackupAlertsOnPrometheusTests
+{
     /// <summary>
     /// The backup alerts on a sandbox whose clock is the wall clock, as Prometheus's time() is: backups broken since two
     /// days ago put the restore horizon and the newest automated snapshot far behind, so the horizon alert fires after

@@ -5,7 +5,7 @@ using DrSentinel.Sandbox;
 namespace DrSentinel.IntegrationTests.Host;
 
 /// <summary>The production artifact, the Native AOT executable, as a process against the sandbox region and its real servers.</summary>
-[Collection(DataPlaneTestGroup.Name)]
+[NeedsAotExecutable]
 public sealed class AotExecutableTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -19,7 +19,7 @@ public sealed class AotExecutableTests : IAsyncLifetime
     public async Task AotExecutable_WatchesNodes_ReadsAws_ProbesTheDatabases_AndSeesAZoneFail()
     {
         var cluster = _sandbox.Region.ManagedResources.First(r => r.Arn.Contains(":cluster/", StringComparison.Ordinal));
-        await using var host = await DrSentinelHost.StartExecutableAsync(RepoPaths.AotExecutable, _sandbox,
+        await using var host = await DrSentinelHost.StartExecutableAsync(await RepoPaths.AotExecutableAsync(), _sandbox,
             "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true", $"--Inventory:ZonalShiftResources:0={cluster.Arn}");
 
         var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 8
@@ -46,7 +46,7 @@ public sealed class AotExecutableTests : IAsyncLifetime
     [InlineData("--Aws:Timeout=00:30:00", "Aws:Timeout")]
     public async Task AotExecutable_BadSetting_ExitsTwoNamingTheKey(string setting, string key)
     {
-        await using var process = ExternalProcess.Start(RepoPaths.AotExecutable,
+        await using var process = ExternalProcess.Start(await RepoPaths.AotExecutableAsync(),
             ["--urls", $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}", "--Kubernetes:Host=http://127.0.0.1:1/", setting]);
 
         var result = await process.WaitAsync(Deadline);

@@ -9,7 +9,7 @@ namespace DrSentinel.IntegrationTests.Sandbox;
 /// The sandbox's data plane: real PostgreSQL and Redis servers behind the endpoints the Describe calls report, reached
 /// through proxies the region controls, with failovers that really promote.
 /// </summary>
-[Collection(DataPlaneTestGroup.Name)]
+[LongRunning(100)]
 public sealed class DataPlaneTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
