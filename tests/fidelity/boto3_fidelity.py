@@ -616,6 +616,27 @@ def ec2_describe_subnets_by_id_and_filter(region):
     expect([s['SubnetId'] for s in by_zone] == [subnet], f'availability-zone={zone} returned {[s["SubnetId"] for s in by_zone]}')
 
 
+def ec2_describe_availability_zones(region):
+    """The account's own name-to-ID map: the same name is a different physical zone in another account, so not the names' order."""
+    zones = region.ec2.describe_availability_zones()['AvailabilityZones']
+    ids = {z['ZoneName']: z['ZoneId'] for z in zones}
+    expect(sorted(ids) == [f'{REGION}a', f'{REGION}b', f'{REGION}c'], f'zones are {sorted(ids)}')
+    expect(all(z['State'] == 'available' and z['RegionName'] == REGION and z['ZoneType'] == 'availability-zone'
+               and z['OptInStatus'] == 'opt-in-not-required' for z in zones), f'zones {zones}')
+    expect(len(set(ids.values())) == 3 and ids != {f'{REGION}{c}': f'euc1-az{i + 1}' for i, c in enumerate('abc')},
+           f'expected IDs shuffled against the names: {ids}')
+    name, zone_id = sorted(ids.items())[0]
+    by_id = region.ec2.describe_availability_zones(ZoneIds=[zone_id])['AvailabilityZones']
+    expect([z['ZoneName'] for z in by_id] == [name], f'ZoneIds=[{zone_id}] returned {by_id}')
+    by_filter = region.ec2.describe_availability_zones(Filters=[{'Name': 'zone-name', 'Values': [name]}])['AvailabilityZones']
+    expect([z['ZoneId'] for z in by_filter] == [zone_id], f'zone-name={name} returned {by_filter}')
+    expect_error('InvalidParameterValue', region.ec2.describe_availability_zones, ZoneNames=[f'{REGION}z'])
+    subnets = region.ec2.describe_subnets()['Subnets']
+    expect(all(s['AvailabilityZoneId'] == ids[s['AvailabilityZone']] for s in subnets),
+           f'subnets\' zone IDs {[(s["AvailabilityZone"], s["AvailabilityZoneId"]) for s in subnets]} against {ids}')
+    region.facts['zone ids'] = ids
+
+
 # --- Injected faults -------------------------------------------------------------------------------------
 
 def modeled_error(client, code):
@@ -665,7 +686,8 @@ def zonal_shift_list_managed_resources(region):
     expect(len(clusters) == 1, f'expected the EKS cluster among the managed resources: {sorted(items)}')
     expect(any(':loadbalancer/net/' in arn for arn in items), f'no load balancer among {sorted(items)}')
     zones = items[clusters[0]]['availabilityZones']
-    expect(len(zones) == 3 and all(z.startswith(REGION) for z in zones), f'cluster zones {zones}')
+    # ARC names zones by ID (botocore: awayFrom "for example, use1-az1"), the account's own IDs.
+    expect(sorted(zones) == sorted(region.need('zone ids').values()), f'cluster zones {zones}, the account\'s IDs {region.need("zone ids")}')
     region.facts['cluster_arn'] = clusters[0]
     region.facts['zones'] = sorted(zones)
 
@@ -712,9 +734,10 @@ def zonal_shift_bad_input_refused(region):
         error = expect_error('ValidationException', region.zonal_shift.start_zonal_shift,
                              resourceIdentifier=cluster, awayFrom=away, expiresIn=expires_in, comment='bad')
         expect(error.response.get('reason') == reason, f'{expires_in}: {error.response}')
-    error = expect_error('ValidationException', region.zonal_shift.start_zonal_shift,
-                         resourceIdentifier=cluster, awayFrom='us-east-1a', expiresIn='30m', comment='bad zone')
-    expect(error.response.get('reason') == 'InvalidAz', f'zone: {error.response}')
+    for zone in ('us-east-1a', f'{REGION}a', 'use1-az1'):  # another region's name, this region's name (not its ID), an ID not here
+        error = expect_error('ValidationException', region.zonal_shift.start_zonal_shift,
+                             resourceIdentifier=cluster, awayFrom=zone, expiresIn='30m', comment='bad zone')
+        expect(error.response.get('reason') == 'InvalidAz', f'{zone}: {error.response}')
     error = expect_error('ResourceNotFoundException', region.zonal_shift.get_managed_resource,
                          resourceIdentifier=f'arn:aws:eks:{REGION}:{ACCOUNT_ID}:cluster/no-such-cluster')
     expect_status(error, 404)
@@ -866,6 +889,7 @@ def all_checks():
         autoscaling_resume_processes,
         ec2_describe_subnets,
         ec2_describe_subnets_by_id_and_filter,
+        ec2_describe_availability_zones,
         sts_web_identity_keys_sign_requests,
         sts_get_caller_identity,
         zonal_shift_list_managed_resources,

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace DrSentinel.Sandbox.Region;
 
-/// <summary>A zonal shift as ARC keeps it: away from one zone of one managed resource, until it expires or is cancelled.</summary>
+/// <summary>A zonal shift as ARC keeps it: away from one zone (by ID) of one managed resource, until it expires or is cancelled.</summary>
 public sealed class ZonalShift
 {
     public required string Id { get; init; }
@@ -17,13 +17,15 @@ public sealed class ZonalShift
     public string Status(DateTimeOffset now) => Cancelled ? "CANCELED" : ExpiryTime <= now ? "EXPIRED" : "ACTIVE";
 }
 
-/// <summary>A resource registered with ARC zonal shift: the EKS cluster and the cluster's ingress load balancer.</summary>
+/// <summary>A resource registered with ARC zonal shift: the EKS cluster and the cluster's ingress load balancer; its zones by ID, as ARC gives them.</summary>
 public sealed record ManagedResource(string Arn, string Name, IReadOnlyList<string> AvailabilityZones);
 
 /// <summary>
 /// ARC zonal shift (API 2022-10-30) in region time: at most one active shift per resource; a shift expires by itself
 /// (1 to 1440 minutes or 1 to 72 hours after it starts or is last updated); while it is active, the resource's traffic
-/// weight in the zone it shifts away from is 0 — the load balancer's targets there take no new connections.
+/// weight in the zone it shifts away from is 0 — the load balancer's targets there take no new connections. ARC names
+/// zones by ID (botocore, StartZonalShift's awayFrom: "The Availability Zone (for example, use1-az1)"): a zone name is
+/// refused, and the weights are keyed by ID.
 /// </summary>
 public sealed partial class SandboxRegion
 {
@@ -31,9 +33,9 @@ public sealed partial class SandboxRegion
 
     public IReadOnlyList<ManagedResource> ManagedResources =>
     [
-        new($"arn:aws:eks:{Topology.Region}:{Topology.AccountId}:cluster/{Topology.ClusterName}", Topology.ClusterName, Topology.AvailabilityZones),
+        new($"arn:aws:eks:{Topology.Region}:{Topology.AccountId}:cluster/{Topology.ClusterName}", Topology.ClusterName, [.. Topology.AvailabilityZones.Select(Topology.ZoneId)]),
         new($"arn:aws:elasticloadbalancing:{Topology.Region}:{Topology.AccountId}:loadbalancer/net/{Topology.ClusterName}-ingress/0f1e2d3c4b5a6978",
-            $"{Topology.ClusterName}-ingress", Topology.AvailabilityZones),
+            $"{Topology.ClusterName}-ingress", [.. Topology.AvailabilityZones.Select(Topology.ZoneId)]),
     ];
 
     /// <summary>A resource by ARN or name, else ResourceNotFoundException (404).</summary>
@@ -41,7 +43,7 @@ public sealed partial class SandboxRegion
         ManagedResources.FirstOrDefault(r => r.Arn == identifier || r.Name == identifier)
         ?? throw new AwsFaultException("ResourceNotFoundException", $"The resource {identifier} is not registered with zonal shift.", 404);
 
-    /// <summary>1.0 for every zone of the resource, 0.0 for the zone an active shift moves traffic away from.</summary>
+    /// <summary>1.0 for every zone (by ID) of the resource, 0.0 for the zone an active shift moves traffic away from.</summary>
     public IReadOnlyDictionary<string, double> AppliedWeights(ManagedResource resource)
     {
         var away = ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE").Select(s => s.AwayFrom).ToHashSet(StringComparer.Ordinal);
@@ -64,7 +66,7 @@ public sealed partial class SandboxRegion
     {
         var resource = RequireManagedResource(identifier);
         if (!resource.AvailabilityZones.Contains(awayFrom))
-            throw ZonalShiftValidation("InvalidAz", $"{awayFrom} is not an Availability Zone of {resource.Arn} ({string.Join(", ", resource.AvailabilityZones)}).");
+            throw ZonalShiftValidation("InvalidAz", $"{awayFrom} is not an Availability Zone ID of {resource.Arn} ({string.Join(", ", resource.AvailabilityZones)}).");
         CheckComment(comment);
         var lasts = ExpiresIn(expiresIn);
         if (ZonalShifts.FirstOrDefault(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE") is { } active)

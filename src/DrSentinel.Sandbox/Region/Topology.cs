@@ -10,6 +10,27 @@ public sealed record Topology
     public string AccountId { get; init; } = "123456789012";
     public string ClusterName { get; init; } = "sandbox";
     public IReadOnlyList<string> AvailabilityZones { get; init; } = [];
+
+    /// <summary>
+    /// Each zone's ID (EC2 DescribeAvailabilityZones' ZoneId): the same physical zone in every account, while the names
+    /// are mapped to IDs per account. ARC zonal shift speaks IDs. Zones left out get an ID a place further on, so no name
+    /// maps to the ID its position suggests.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ZoneIds { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The zone's ID in this account.</summary>
+    public string ZoneId(string zone)
+    {
+        if (ZoneIds.TryGetValue(zone, out var id)) return id;
+        var index = AvailabilityZones.ToList().IndexOf(zone);
+        if (index < 0) throw new ArgumentException($"{zone} is not a zone of {Region}", nameof(zone));
+        var parts = Region.Split('-');
+        var prefix = parts.Length == 3 && parts[1].Length > 0 ? $"{parts[0]}{parts[1][0]}{parts[2]}" : Region;
+        return $"{prefix}-az{(index + 1) % AvailabilityZones.Count + 1}";
+    }
+
+    /// <summary>The zone with that ID in this account, or null.</summary>
+    public string? ZoneName(string zoneId) => AvailabilityZones.FirstOrDefault(z => ZoneId(z) == zoneId);
     public IReadOnlyList<SubnetSpec> Subnets { get; init; } = [];
     public IReadOnlyList<NodeGroupSpec> NodeGroups { get; init; } = [];
     public IReadOnlyList<DbInstanceSpec> DbInstances { get; init; } = [];
@@ -61,6 +82,8 @@ public sealed record Topology
             if (!ok) throw new InvalidDataException($"{source}: {what}");
         }
         Require(azs.Count > 0, "availabilityZones must name at least one zone");
+        Require(ZoneIds.Keys.All(azs.Contains), "zoneIds names a zone that is not in availabilityZones");
+        Require(AvailabilityZones.Select(ZoneId).Distinct(StringComparer.Ordinal).Count() == azs.Count, "zoneIds gives two zones one ID");
         foreach (var subnet in Subnets)
             Require(azs.Contains(subnet.AvailabilityZone), $"subnet {subnet.Id} is in unknown zone {subnet.AvailabilityZone}");
         foreach (var group in NodeGroups)

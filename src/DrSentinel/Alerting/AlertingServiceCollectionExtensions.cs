@@ -32,7 +32,7 @@ public static class AlertingServiceCollectionExtensions
             var once = sp.GetRequiredService<Aws.AwsQueryClient>().SingleAttempt();
             return ActivatorUtilities.CreateInstance<StepExecutor>(sp,
                 new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once),
-                new Aws.ZonalShift.ZonalShiftClient(once));
+                new Aws.ZonalShift.ZonalShiftClient(once, sp.GetRequiredService<Aws.ZonalShift.ZoneIdMap>()));
         });
         services.AddSingleton<Incidents.IncidentLog>();
         services.AddHostedService<Incidents.IncidentWatcher>();

@@ -30,6 +30,7 @@ public static partial class AwsServiceCollectionExtensions
         services.AddSingleton<IAutoScalingReader>(sp => sp.GetRequiredService<IAutoScalingClient>());
         services.AddSingleton<IAutoScalingActions>(sp => sp.GetRequiredService<IAutoScalingClient>());
         services.AddSingleton<IEc2Client, Ec2Client>();
+        services.AddSingleton<ZoneIdMap>();
         services.AddSingleton<IZonalShiftClient, ZonalShiftClient>();
         services.AddSingleton<IZonalShiftReader>(sp => sp.GetRequiredService<IZonalShiftClient>());
         return services;

@@ -45,10 +45,11 @@ public sealed class ZonalShiftTests : IAsyncLifetime
         "--Actions:ZonalShiftLasts=3.00:00:00",
     ]);
 
-    private double Weight(string arn) => _sandbox.State(r => r.AppliedWeights(r.ManagedResources.Single(m => m.Arn == arn))[Zone]);
+    /// <summary>ARC keys weights by zone ID, and the sandbox's account maps eu-central-1a to euc1-az2, not az1.</summary>
+    private double Weight(string arn) => _sandbox.State(r => r.AppliedWeights(r.ManagedResources.Single(m => m.Arn == arn))[r.Topology.ZoneId(Zone)]);
 
-    private (string Comment, string Status)[] Shifts(string arn) =>
-        _sandbox.State(r => r.ZonalShifts.Where(s => s.ResourceIdentifier == arn).Select(s => (s.Comment, s.Status(r.Now))).ToArray());
+    private (string Comment, string Status, string AwayFrom)[] Shifts(string arn) =>
+        _sandbox.State(r => r.ZonalShifts.Where(s => s.ResourceIdentifier == arn).Select(s => (s.Comment, s.Status(r.Now), s.AwayFrom)).ToArray());
 
     private async Task FailZoneAsync(DrSentinelHost host)
     {
@@ -77,8 +78,8 @@ public sealed class ZonalShiftTests : IAsyncLifetime
         await Poll.UntilAsync(() => Weight(_cluster.Arn) == 0 && Weight(_loadBalancer.Arn) == 0, Deadline, "both resources' traffic shifted away from the zone");
         Assert.All([_cluster.Arn, _loadBalancer.Arn], arn =>
         {
-            var (comment, status) = Assert.Single(Shifts(arn));
-            Assert.Equal("ACTIVE", status);
+            var (comment, status, awayFrom) = Assert.Single(Shifts(arn));
+            Assert.Equal(("ACTIVE", "euc1-az2"), (status, awayFrom)); // the zone's ID in this account, as ARC takes it
             Assert.StartsWith($"DrSentinel incident {Zone}-", comment, StringComparison.Ordinal);
         });
         var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_zonal_shift_weight", ("resource", _loadBalancer.Name), ("az", Zone)) == 0
@@ -108,7 +109,7 @@ public sealed class ZonalShiftTests : IAsyncLifetime
     public async Task ClusterAlreadyShiftedBySomeoneElse_NoCordonNoSecondShift_AndTheirShiftOutlivesTheRestore()
     {
         var host = await StartAsync();
-        var theirs = _sandbox.Region.Read(r => r.StartZonalShift(_cluster.Arn, Zone, "72h", "on-call: practice run").Id);
+        var theirs = _sandbox.Region.Read(r => r.StartZonalShift(_cluster.Arn, r.Topology.ZoneId(Zone), "72h", "on-call: practice run").Id);
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_zonal_shift_expiry_timestamp_seconds", ("resource", _cluster.Name), ("az", Zone), ("started_by", "other")) is not null,
             Deadline, "the other shift seen by DrSentinel");
         await FailZoneAsync(host);
@@ -124,7 +125,8 @@ public sealed class ZonalShiftTests : IAsyncLifetime
 
         await RecoverAndResolveAsync(host);
         await Poll.UntilAsync(() => Weight(_loadBalancer.Arn) == 1, Deadline, "DrSentinel's own shift cancelled");
-        Assert.Equal(("on-call: practice run", "ACTIVE"), Assert.Single(Shifts(_cluster.Arn)));
+        var (comment, status, _) = Assert.Single(Shifts(_cluster.Arn));
+        Assert.Equal(("on-call: practice run", "ACTIVE"), (comment, status));
         Assert.Equal(theirs, _sandbox.State(r => r.ZonalShifts.Single(s => s.ResourceIdentifier == _cluster.Arn).Id));
         Assert.Equal(1, _sandbox.Calls("arc-zonal-shift:CancelZonalShift"));
     }

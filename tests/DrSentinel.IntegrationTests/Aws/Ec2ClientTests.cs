@@ -30,4 +30,20 @@ public sealed class Ec2ClientTests
 
         Assert.Equal("InvalidSubnetID.NotFound", refused.Code);
     }
+
+    [Fact]
+    public async Task DescribeZoneIds_GivesTheAccountsOwnMap_NotTheNamesOrder()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var ids = await aws.Ec2.DescribeZoneIdsAsync(CancellationToken.None);
+
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["eu-central-1a"] = "euc1-az2",
+            ["eu-central-1b"] = "euc1-az3",
+            ["eu-central-1c"] = "euc1-az1",
+        }, ids);
+    }
 }

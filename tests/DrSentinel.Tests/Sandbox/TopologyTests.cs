@@ -28,11 +28,23 @@ public sealed class TopologyTests
     [InlineData("""{"availabilityZones":["a","b"],"dbInstances":[{"id":"db","availabilityZone":"a","multiAz":true}]}""", "Multi-AZ DB instance db needs a secondaryAvailabilityZone")]
     [InlineData("""{"availabilityZones":["a"],"replicationGroups":[{"id":"r","members":[{"cacheClusterId":"r1","availabilityZone":"a"}]}]}""", "replication group r needs members in known zones and exactly one primary")]
     [InlineData("""{"availabilityZones":["a"],"nodeGroup":[]}""", "nodeGroup")]
+    [InlineData("""{"availabilityZones":["a"],"zoneIds":{"b":"x-az1"}}""", "zoneIds names a zone that is not in availabilityZones")]
+    [InlineData("""{"availabilityZones":["a","b"],"zoneIds":{"a":"x-az1","b":"x-az1"}}""", "zoneIds gives two zones one ID")]
     public void Parse_InvalidTopology_NamesTheProblem(string json, string expected)
     {
         var error = Assert.Throws<InvalidDataException>(() => Parse(json));
 
         Assert.StartsWith("test.json: ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ZoneId_AsTheTopologySaysOrAPlaceFurtherOn_NeverTheNamesOrder()
+    {
+        Assert.Equal(["euc1-az2", "euc1-az3", "euc1-az1"], Topology.Default().AvailabilityZones.Select(Topology.Default().ZoneId));
+        var unmapped = Parse("""{"region":"us-east-1","availabilityZones":["us-east-1a","us-east-1b"]}""");
+
+        Assert.Equal(["use1-az2", "use1-az1"], unmapped.AvailabilityZones.Select(unmapped.ZoneId));
+        Assert.Equal("us-east-1b", unmapped.ZoneName("use1-az1"));
     }
 }

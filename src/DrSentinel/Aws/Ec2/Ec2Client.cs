@@ -1,10 +1,13 @@
 namespace DrSentinel.Aws.Ec2;
 
-/// <summary>Amazon EC2: only the subnet-to-zone map that Auto Scaling's VPCZoneIdentifier needs.</summary>
+/// <summary>Amazon EC2: the subnet-to-zone map that Auto Scaling's VPCZoneIdentifier needs, and the zone-name-to-ID map ARC needs.</summary>
 public interface IEc2Client
 {
     /// <summary>Subnet id to availability zone, for the given subnets (all when empty).</summary>
     Task<IReadOnlyDictionary<string, string>> DescribeSubnetZonesAsync(IReadOnlyList<string> subnetIds, CancellationToken cancel);
+
+    /// <summary>The account's availability zones: name to ID (IAM: ec2:DescribeAvailabilityZones).</summary>
+    Task<IReadOnlyDictionary<string, string>> DescribeZoneIdsAsync(CancellationToken cancel);
 }
 
 /// <summary>
@@ -21,5 +24,12 @@ public sealed class Ec2Client(AwsQueryClient query) : IEc2Client
         var subnets = await query.PagesAsync(Api, "DescribeSubnets", parameters, "subnetSet",
             s => (Id: s.RequiredText("subnetId"), Zone: s.RequiredText("availabilityZone")), cancel, "NextToken", "nextToken");
         return subnets.ToDictionary(s => s.Id, s => s.Zone, StringComparer.Ordinal);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> DescribeZoneIdsAsync(CancellationToken cancel)
+    {
+        // Not paginated: one answer lists every zone of the region.
+        var answer = await query.SendAsync(Api, "DescribeAvailabilityZones", [], idempotent: true, cancel);
+        return answer.Items("availabilityZoneInfo").ToDictionary(z => z.RequiredText("zoneName"), z => z.RequiredText("zoneId"), StringComparer.Ordinal);
     }
 }

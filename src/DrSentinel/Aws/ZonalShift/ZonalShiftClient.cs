@@ -3,10 +3,10 @@ using System.Text.Json;
 
 namespace DrSentinel.Aws.ZonalShift;
 
-/// <summary>One zonal shift of a resource: away from <see cref="AwayFrom"/> until <see cref="ExpiryTime"/>; <see cref="Status"/> is ACTIVE, EXPIRED or CANCELED (APPLIED inside a resource).</summary>
+/// <summary>One zonal shift of a resource: away from the zone named <see cref="AwayFrom"/> (ARC gives its ID) until <see cref="ExpiryTime"/>; <see cref="Status"/> is ACTIVE, EXPIRED or CANCELED (APPLIED inside a resource).</summary>
 public sealed record ZonalShiftDescription(string Id, string ResourceIdentifier, string AwayFrom, string Comment, DateTimeOffset StartTime, DateTimeOffset ExpiryTime, string Status);
 
-/// <summary>A resource registered with zonal shift: its traffic weight per zone (0 where a shift moved it away) and its active shifts.</summary>
+/// <summary>A resource registered with zonal shift: its traffic weight per zone, by name (0 where a shift moved it away) and its active shifts.</summary>
 public sealed record ManagedResourceDescription(string Arn, string Name, ImmutableSortedDictionary<string, double> AppliedWeights, IReadOnlyList<ZonalShiftDescription> ZonalShifts);
 
 /// <summary>What DrSentinel reads from ARC zonal shift (IAM: arc-zonal-shift:GetManagedResource).</summary>
@@ -25,8 +25,12 @@ public interface IZonalShiftActions
 
 public interface IZonalShiftClient : IZonalShiftReader, IZonalShiftActions;
 
-/// <summary>Amazon Application Recovery Controller zonal shift (API 2022-10-30, REST-JSON).</summary>
-public sealed class ZonalShiftClient(AwsQueryClient aws) : IZonalShiftClient
+/// <summary>
+/// Amazon Application Recovery Controller zonal shift (API 2022-10-30, REST-JSON). ARC names zones by ID (awayFrom,
+/// appliedWeights, a resource's zones); this client speaks zone names to DrSentinel and IDs to ARC, through the account's
+/// own map (<see cref="ZoneIdMap"/>).
+/// </summary>
+public sealed class ZonalShiftClient(AwsQueryClient aws, ZoneIdMap zones) : IZonalShiftClient
 {
     public const string SigningName = "arc-zonal-shift";
     private static readonly Dictionary<string, string> NoLabels = [];
@@ -35,39 +39,61 @@ public sealed class ZonalShiftClient(AwsQueryClient aws) : IZonalShiftClient
     {
         var answer = await aws.SendJsonAsync(SigningName, "GetManagedResource", HttpMethod.Get, "/managedresources/{resourceIdentifier}",
             new Dictionary<string, string> { ["resourceIdentifier"] = resourceArn }, null, idempotent: true, cancel);
+        var name = await NameOfIdAsync(cancel).ConfigureAwait(false);
         var weights = answer.TryGetProperty("appliedWeights", out var w) && w.ValueKind == JsonValueKind.Object
-            ? w.EnumerateObject().ToImmutableSortedDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal)
+            ? w.EnumerateObject().ToImmutableSortedDictionary(p => name(p.Name), p => p.Value.GetDouble(), StringComparer.Ordinal)
             : ImmutableSortedDictionary<string, double>.Empty;
         var shifts = answer.TryGetProperty("zonalShifts", out var z) && z.ValueKind == JsonValueKind.Array
-            ? z.EnumerateArray().Select(s => Parse(s, "appliedStatus")).ToList() : [];
+            ? z.EnumerateArray().Select(s => Parse(s, "appliedStatus", name)).ToList() : [];
         return new ManagedResourceDescription(Text(answer, "arn") ?? resourceArn, Text(answer, "name") ?? "", weights, shifts);
     }
 
-    public async Task<ZonalShiftDescription> StartZonalShiftAsync(string resourceArn, string awayFrom, string expiresIn, string comment, CancellationToken cancel) =>
-        Parse(await aws.SendJsonAsync(SigningName, "StartZonalShift", HttpMethod.Post, "/zonalshifts", NoLabels,
+    /// <param name="awayFrom">The zone's name; ARC is sent its ID.</param>
+    public async Task<ZonalShiftDescription> StartZonalShiftAsync(string resourceArn, string awayFrom, string expiresIn, string comment, CancellationToken cancel)
+    {
+        var ids = await zones.IdsByNameAsync(cancel).ConfigureAwait(false);
+        if (!ids.TryGetValue(awayFrom, out var zoneId))
+            throw new AwsServiceException(SigningName, "StartZonalShift", "UnknownZone",
+                $"{awayFrom} is not an Availability Zone of this account's region (EC2 DescribeAvailabilityZones lists {string.Join(", ", ids.Keys)}); no shift was started", null, null);
+        var answer = await aws.SendJsonAsync(SigningName, "StartZonalShift", HttpMethod.Post, "/zonalshifts", NoLabels,
             Json(w =>
             {
                 w.WriteString("resourceIdentifier", resourceArn);
-                w.WriteString("awayFrom", awayFrom);
+                w.WriteString("awayFrom", zoneId);
                 w.WriteString("expiresIn", expiresIn);
                 w.WriteString("comment", comment);
-            }), idempotent: false, cancel), "status");
+            }), idempotent: false, cancel).ConfigureAwait(false);
+        return Parse(answer, "status", await NameOfIdAsync(cancel).ConfigureAwait(false));
+    }
 
-    public async Task<ZonalShiftDescription> UpdateZonalShiftAsync(string zonalShiftId, string expiresIn, string comment, CancellationToken cancel) =>
-        Parse(await aws.SendJsonAsync(SigningName, "UpdateZonalShift", HttpMethod.Patch, "/zonalshifts/{zonalShiftId}",
+    public async Task<ZonalShiftDescription> UpdateZonalShiftAsync(string zonalShiftId, string expiresIn, string comment, CancellationToken cancel)
+    {
+        var answer = await aws.SendJsonAsync(SigningName, "UpdateZonalShift", HttpMethod.Patch, "/zonalshifts/{zonalShiftId}",
             new Dictionary<string, string> { ["zonalShiftId"] = zonalShiftId },
             Json(w =>
             {
                 w.WriteString("expiresIn", expiresIn);
                 w.WriteString("comment", comment);
-            }), idempotent: true, cancel), "status");
+            }), idempotent: true, cancel).ConfigureAwait(false);
+        return Parse(answer, "status", await NameOfIdAsync(cancel).ConfigureAwait(false));
+    }
 
-    public async Task<ZonalShiftDescription> CancelZonalShiftAsync(string zonalShiftId, CancellationToken cancel) =>
-        Parse(await aws.SendJsonAsync(SigningName, "CancelZonalShift", HttpMethod.Delete, "/zonalshifts/{zonalShiftId}",
-            new Dictionary<string, string> { ["zonalShiftId"] = zonalShiftId }, null, idempotent: false, cancel), "status");
+    public async Task<ZonalShiftDescription> CancelZonalShiftAsync(string zonalShiftId, CancellationToken cancel)
+    {
+        var answer = await aws.SendJsonAsync(SigningName, "CancelZonalShift", HttpMethod.Delete, "/zonalshifts/{zonalShiftId}",
+            new Dictionary<string, string> { ["zonalShiftId"] = zonalShiftId }, null, idempotent: false, cancel).ConfigureAwait(false);
+        return Parse(answer, "status", await NameOfIdAsync(cancel).ConfigureAwait(false));
+    }
 
-    private static ZonalShiftDescription Parse(JsonElement shift, string statusMember) => new(
-        Text(shift, "zonalShiftId") ?? "", Text(shift, "resourceIdentifier") ?? "", Text(shift, "awayFrom") ?? "", Text(shift, "comment") ?? "",
+    /// <summary>Zone ID to name; an ID the account does not list stays as it is, so it shows rather than vanishes.</summary>
+    private async Task<Func<string, string>> NameOfIdAsync(CancellationToken cancel)
+    {
+        var names = (await zones.IdsByNameAsync(cancel).ConfigureAwait(false)).ToDictionary(z => z.Value, z => z.Key, StringComparer.Ordinal);
+        return id => names.GetValueOrDefault(id, id);
+    }
+
+    private static ZonalShiftDescription Parse(JsonElement shift, string statusMember, Func<string, string> zoneName) => new(
+        Text(shift, "zonalShiftId") ?? "", Text(shift, "resourceIdentifier") ?? "", zoneName(Text(shift, "awayFrom") ?? ""), Text(shift, "comment") ?? "",
         Time(shift, "startTime"), Time(shift, "expiryTime"), Text(shift, statusMember) ?? "");
 
     private static string? Text(JsonElement element, string name) =>

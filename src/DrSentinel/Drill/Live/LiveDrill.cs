@@ -263,7 +263,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
 
     /// <summary>Every zonal-shift resource sends no traffic to any of <paramref name="lost"/> (ARC's applied weight 0).</summary>
     private bool TrafficOff(IReadOnlyList<string> lost) =>
-        sandbox.Region.Read(r => r.ManagedResources.All(m => r.AppliedWeights(m).Where(w => lost.Contains(w.Key)).All(w => w.Value == 0)));
+        sandbox.Region.Read(r => r.ManagedResources.All(m => r.AppliedWeights(m).Where(w => lost.Contains(r.Topology.ZoneName(w.Key)!)).All(w => w.Value == 0)));
 
     private string Changeable() => sandbox.Region.Read(r => r.ChangeableByPlaybooks());
 
