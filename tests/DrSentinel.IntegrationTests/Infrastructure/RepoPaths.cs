@@ -20,6 +20,12 @@ public static class RepoPaths
     public static string SchemaCheck => Tool("schema-check");
 
     /// <summary>
+    /// The independent IAM evaluator (@cloud-copilot/iam-simulate, tests/DrSentinel.IntegrationTests/Aws/iam-check) from
+    /// scripts/install-deps.sh: a policy and questions on standard input, one answer each on standard output.
+    /// </summary>
+    public static string IamCheck => Tool("iam-check");
+
+    /// <summary>
     /// The Native AOT executable scripts/test.sh publishes (DRSENTINEL_AOT_EXECUTABLE overrides it): the production
     /// artifact, tested as a process. scripts/test.sh publishes it beside the tests and names, in
     /// DRSENTINEL_AOT_PUBLISH_EXIT, the file where the publish writes its exit code: until then this waits. Missing or
