@@ -67,6 +67,9 @@ public sealed class ClusterStore(string region, int historyLimit)
 
     public void Unsubscribe(ChannelReader<NodeChange> reader) => _watchers.RemoveAll(c => c.Reader == reader);
 
+    /// <summary>How many watches are open now.</summary>
+    public int OpenWatches => _watchers.Count;
+
     /// <summary>Ends every open watch, as an API server restart or a load balancer timeout does.</summary>
     public int DropWatches()
     {

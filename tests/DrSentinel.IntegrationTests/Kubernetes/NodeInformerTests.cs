@@ -23,6 +23,8 @@ public sealed class NodeInformerTests : IAsyncLifetime
             new ApiCallRecorder(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), TimeProvider.System), NullLogger<NodeInformer>.Instance);
         await _informer.StartAsync(CancellationToken.None);
         await Poll.UntilAsync(() => _informer.Synced && _informer.Nodes.Count == 9, Deadline, "informer lists nine nodes");
+        // Synced after the list; its watch opens a moment later. A test that drops watches before then drops none.
+        await Poll.UntilAsync(() => _sandbox.State(r => r.Cluster.OpenWatches) == 1, Deadline, "the informer's watch open");
     }
 
     public async Task DisposeAsync()
