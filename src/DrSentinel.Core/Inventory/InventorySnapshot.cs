@@ -140,6 +140,9 @@ public sealed record ReplicationGroupState(
     public int ExpectedReplicas => Members.Count(m => m.Role != "primary");
 
     public string? Arn { get; init; }
+
+    /// <summary>The group's tags (ListTagsForResource), DrSentinel's failover ledger among them.</summary>
+    public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
 
 /// <summary>

@@ -118,6 +118,10 @@ public static class FailoverPlanner
         if (intent == PlanIntent.Restore)
             return Nothing(RefusalCodes.NoFailBack,
                 $"the alert resolved; the primary of {id} stays in {string.Join(", ", primaries.Select(p => p.Zone))}: DrSentinel never fails back by itself, moving it again is a human's choice");
+        // DrSentinel's own failover first, as for RDS: its ledger tag tells it from AWS's (or a human's) move.
+        if (FailoverLedger.From(group.Tags) is { } mine && (mine.Episode == request.Episode || mine.FromZone == zone) && primaries.All(p => p.Zone != mine.FromZone))
+            return Nothing(RefusalCodes.AlreadyFailedOver,
+                $"DrSentinel failed {id} over out of {mine.FromZone} at {mine.At:HH:mm:ss}{(mine.Episode == request.Episode ? " for this incident" : "")}; its primary is in {string.Join(", ", primaries.Select(p => p.Zone))} now");
         // The node group whose primary sits in the zone (one for a cluster-mode-disabled group).
         var primary = primaries.FirstOrDefault(p => p.Zone == zone);
         if (primary is null)

@@ -22,12 +22,13 @@ public sealed class FailoverPlannerTests
             Tags = tags ?? ImmutableDictionary<string, string>.Empty,
         };
 
-    private static ReplicationGroupState Group(string primaryZone = "eu-central-1a", string status = "available", bool clusterEnabled = false) =>
+    private static ReplicationGroupState Group(string primaryZone = "eu-central-1a", string status = "available", bool clusterEnabled = false,
+        ImmutableDictionary<string, string>? tags = null) =>
         new(Cache, status, true, true, clusterEnabled,
         [
             .. Zones.Select((z, i) => new CacheMemberState($"{Cache}-00{i + 1}", "0001", z, z == primaryZone ? "primary" : "replica", null, null)),
         ])
-        { Arn = $"arn:aws:elasticache:eu-central-1:123456789012:replicationgroup:{Cache}" };
+        { Arn = $"arn:aws:elasticache:eu-central-1:123456789012:replicationgroup:{Cache}", Tags = tags ?? ImmutableDictionary<string, string>.Empty };
 
     /// <summary>The cluster with <paramref name="impaired"/> zones unreachable: every probe there fails, the others answer.</summary>
     private static InventorySnapshot Snapshot(DbInstanceState? db = null, ReplicationGroupState? cache = null, params string[] impaired)
@@ -208,6 +209,18 @@ public sealed class FailoverPlannerTests
         var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b"), impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_MovedByDrSentinelForThisIncident_SaysSoRatherThanAws()
+    {
+        // A new leader after the old one's TestFailover: the ledger tag, not the zone, tells whose move it was.
+        var ledger = ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format());
+
+        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b", tags: ledger), impaired: "eu-central-1a"), AfterGrace.AddMinutes(1)));
+
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver), (plan.Verdict, plan.ReasonCode));
+        Assert.Contains("DrSentinel failed pyairtable-redis over out of eu-central-1a", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

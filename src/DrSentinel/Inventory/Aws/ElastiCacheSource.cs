@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Inventory.Aws;
 
-/// <summary>ElastiCache replication groups: status, failover settings, and each member's role and zone.</summary>
+/// <summary>
+/// ElastiCache replication groups: status, failover settings, each member's role and zone, and the group's tags (unlike
+/// RDS, DescribeReplicationGroups lists none: ListTagsForResource, one call a group), where DrSentinel's ledger is.
+/// </summary>
 public sealed class ElastiCacheSource(IElastiCacheReader elastiCache, IOptions<InventoryOptions> options) : IInventorySource
 {
     public string Name => "aws_elasticache";
@@ -14,14 +17,20 @@ public sealed class ElastiCacheSource(IElastiCacheReader elastiCache, IOptions<I
     {
         var wanted = options.Value.ReplicationGroupIds;
         var groups = await elastiCache.DescribeReplicationGroupsAsync(wanted.Count == 1 ? wanted[0] : null, cancel);
-        var states = groups.Where(g => wanted.Count == 0 || wanted.Contains(g.Id)).Select(g => new ReplicationGroupState(
-            g.Id, g.Status, g.AutomaticFailover is "enabled", g.MultiAz is "enabled", g.ClusterEnabled,
-            g.NodeGroups.SelectMany(n => n.Members.Select(m => new CacheMemberState(
-                m.CacheClusterId, n.NodeGroupId, m.AvailabilityZone, m.CurrentRole ?? "unknown", m.ReadEndpointAddress, m.ReadEndpointPort))).ToImmutableArray())
+        var states = ImmutableArray.CreateBuilder<ReplicationGroupState>();
+        foreach (var g in groups.Where(g => wanted.Count == 0 || wanted.Contains(g.Id)))
+        {
+            var tags = g.Arn is null ? ImmutableDictionary<string, string>.Empty
+                : (await elastiCache.ListTagsForResourceAsync(g.Arn, cancel)).ToImmutableDictionary(StringComparer.Ordinal);
+            states.Add(new ReplicationGroupState(g.Id, g.Status, g.AutomaticFailover is "enabled", g.MultiAz is "enabled", g.ClusterEnabled,
+                g.NodeGroups.SelectMany(n => n.Members.Select(m => new CacheMemberState(
+                    m.CacheClusterId, n.NodeGroupId, m.AvailabilityZone, m.CurrentRole ?? "unknown", m.ReadEndpointAddress, m.ReadEndpointPort))).ToImmutableArray())
             {
                 Arn = g.Arn,
-            })
-            .ToImmutableArray();
-        return snapshot => snapshot with { ReplicationGroups = states };
+                Tags = tags,
+            });
+        }
+        var refreshed = states.ToImmutable();
+        return snapshot => snapshot with { ReplicationGroups = refreshed };
     }
 }
