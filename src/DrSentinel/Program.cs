@@ -29,11 +29,14 @@ try
         ContentRootPath = AppContext.BaseDirectory,
     });
     // The development run keeps its state where it may write without a mounted volume; a deployment's default is the volume.
-    if (builder.Environment.IsDevelopment() && builder.Configuration["Receiver:StateDirectory"] is null)
-        builder.Configuration["Receiver:StateDirectory"] = Path.Combine(Path.GetTempPath(), "drsentinel");
+    var developmentState = builder.Environment.IsDevelopment() && builder.Configuration["Receiver:StateDirectory"] is null;
+    if (developmentState) builder.Configuration["Receiver:StateDirectory"] = Path.Combine(Path.GetTempPath(), "drsentinel");
     if (incidents) return IncidentsCommand.Run(args, builder.Configuration, Console.Out, Console.Error);
 #if EMBEDDED_SANDBOX
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
+    // A run's region lives as long as the run: what an earlier run left in the development state directory belongs to
+    // a region that is gone, and is set aside rather than carried into this one.
+    if (sandbox is not null && developmentState && !preview && drill is null) builder.SetAsideEarlierRunsState();
     if (drill is not null && sandbox is not null) DrSentinel.Drill.Live.LiveDrill.Configure(builder, sandbox);
 #else
     if (builder.Configuration.GetValue<bool>("Sandbox:Enabled"))

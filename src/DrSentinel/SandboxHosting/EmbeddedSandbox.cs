@@ -62,6 +62,27 @@ public static partial class EmbeddedSandbox
         return sandbox;
     }
 
+    /// <summary>Where this run keeps its state, and where an earlier run's went.</summary>
+    private sealed record RunState(string Directory, string? EarlierRunsMovedTo);
+
+    /// <summary>
+    /// Moves an earlier run's state (its incidents, waiting alerts, cooldowns, hourly cap, kill switch) from
+    /// Receiver:StateDirectory to the same path with ".previous" (replacing an older one), so nothing is lost and none
+    /// of it acts on this run's region.
+    /// </summary>
+    public static void SetAsideEarlierRunsState(this WebApplicationBuilder builder)
+    {
+        var directory = builder.Configuration["Receiver:StateDirectory"]!;
+        string? movedTo = null;
+        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            movedTo = directory.TrimEnd(Path.DirectorySeparatorChar) + ".previous";
+            if (Directory.Exists(movedTo)) Directory.Delete(movedTo, recursive: true);
+            Directory.Move(directory, movedTo);
+        }
+        builder.Services.AddSingleton(new RunState(directory, movedTo));
+    }
+
     /// <summary>Logs every address once the host listens, so a newcomer knows where to point curl.</summary>
     public static void LogAddressesOnStart(this WebApplication app)
     {
@@ -75,6 +96,11 @@ public static partial class EmbeddedSandbox
                 LogSandbox(logger, sandbox.Region.Name, sandbox.Endpoint, sandbox.Region.Clock.Speed);
                 LogDataPlane(logger, sandbox.DataPlaneStatus);
             }
+            if (app.Services.GetService<RunState>() is { } state)
+            {
+                if (state.EarlierRunsMovedTo is { } earlier) LogEarlierRunSetAside(logger, state.Directory, earlier);
+                else LogRunState(logger, state.Directory);
+            }
         });
     }
 
@@ -87,4 +113,12 @@ public static partial class EmbeddedSandbox
 
     [LoggerMessage(EventId = EventIds.SandboxDataPlane, Level = LogLevel.Information, Message = "{Status}")]
     private static partial void LogDataPlane(ILogger logger, string status);
+
+    [LoggerMessage(EventId = EventIds.SandboxRunState, Level = LogLevel.Information,
+        Message = "This run's state (incidents, inbox, action history, kill switch) is kept in {Directory}, for this run's sandbox region only")]
+    private static partial void LogRunState(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = EventIds.SandboxRunState, Level = LogLevel.Warning,
+        Message = "This run's state is kept in {Directory}; an earlier run's (another sandbox region's incidents, waiting alerts, cooldowns, kill switch) was moved to {Earlier}")]
+    private static partial void LogEarlierRunSetAside(ILogger logger, string directory, string earlier);
 }

@@ -9,6 +9,7 @@ internal static class EventIds
     public const int Listening = 1;
     public const int SandboxServing = 2;
     public const int SandboxDataPlane = 3;
+    public const int SandboxRunState = 4;
 
     public const int AwsRetry = 1001;
 

@@ -56,6 +56,44 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task DefaultRun_AnEarlierRunsState_IsSetAsideNotCarriedIntoThisRegion()
+    {
+        var temp = Directory.CreateTempSubdirectory("drsentinel-tmpdir-").FullName;
+        try
+        {
+            // An earlier run engaged the kill switch in its region, long gone.
+            Directory.CreateDirectory(Path.Combine(temp, "drsentinel"));
+            await File.WriteAllTextAsync(Path.Combine(temp, "drsentinel", "kill-switch"), "on-call, in an earlier run");
+            var port = FreePort();
+            await using (var host = ExternalProcess.Start("dotnet", [HostAssembly, "--urls", $"http://127.0.0.1:{port}", "--Sandbox:DataPlane=false"],
+                             new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development", ["TMPDIR"] = temp }))
+            {
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
+                var killSwitch = await Poll.UntilAsync(async () =>
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("actions/kill-switch");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return null;
+                    }
+                }, body => body is not null, TimeSpan.FromSeconds(30), "the kill switch answers");
+
+                Assert.Contains("\"engaged\": false", killSwitch, StringComparison.Ordinal);
+                Assert.Equal("on-call, in an earlier run", await File.ReadAllTextAsync(Path.Combine(temp, "drsentinel.previous", "kill-switch")));
+                await Poll.UntilAsync(() => host.Output.Contains($"was moved to {Path.Combine(temp, "drsentinel.previous")}", StringComparison.Ordinal),
+                    TimeSpan.FromSeconds(10), "the move said in the log");
+            }
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DefaultRun_ProbesTheSandboxesRealServers_FoundFromTheDescribeAnswers()
     {
         var port = FreePort();
