@@ -362,7 +362,8 @@ public sealed partial class ActionEngine(
             StepResult result;
             using (metrics.InFlight()) result = await executor.RunAsync(step, calling, stop).ConfigureAwait(false);
             var now = time.GetUtcNow();
-            metrics.Acted(plan.Playbook, step.Action, result.Label, now);
+            // Counted as what was done: a TestFailover refused and made up for with PrimaryClusterId is a promotion.
+            metrics.Acted(plan.Playbook, result.ActionTaken ?? step.Action, result.Label, now);
             activity?.SetTag("outcome", result.Label);
             incidents.Acted(plan, step, result.Label, result.Detail);
             switch (result.Outcome)

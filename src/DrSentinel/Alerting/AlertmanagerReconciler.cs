@@ -172,7 +172,8 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
             found++;
             var alert = offered[i];
             _found.WithLabels(alert.Firing ? "firing" : "resolved").Inc();
-            LogFound(_logger, alert.Name, alert.Firing ? "firing" : "resolved", alert.Labels.GetValueOrDefault("az") ?? "", alert.Fingerprint);
+            if (alert.Firing) LogFound(_logger, alert.Name, alert.Labels.GetValueOrDefault("az") ?? "", alert.Fingerprint);
+            else LogInferredResolved(_logger, alert.Name, alert.Labels.GetValueOrDefault("az") ?? "", alert.Fingerprint);
         }
         return found;
     }
@@ -241,8 +242,13 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
     private static partial void LogOff(ILogger logger);
 
     [LoggerMessage(EventId = EventIds.ReconcileFound, Level = LogLevel.Warning,
-        Message = "Alertmanager lists {AlertName} {Status} for {Zone} (fingerprint {Fingerprint}), which no webhook brought here: acting on it")]
-    private static partial void LogFound(ILogger logger, string alertName, string status, string zone, string fingerprint);
+        Message = "Alertmanager lists {AlertName} firing for {Zone} (fingerprint {Fingerprint}), which no webhook brought here: acting on it")]
+    private static partial void LogFound(ILogger logger, string alertName, string zone, string fingerprint);
+
+    /// <summary>Not a resolution anyone sent: DrSentinel infers it from no peer listing the alert any more.</summary>
+    [LoggerMessage(EventId = EventIds.ReconcileInferredResolved, Level = LogLevel.Warning,
+        Message = "No Alertmanager peer lists {AlertName} for {Zone} (fingerprint {Fingerprint}) any more, and no webhook brought its resolution: taking it as resolved")]
+    private static partial void LogInferredResolved(ILogger logger, string alertName, string zone, string fingerprint);
 
     [LoggerMessage(EventId = EventIds.ReconcileFailed, Level = LogLevel.Warning, Message = "Could not reconcile with Alertmanager {Url}: {Reason}")]
     private static partial void LogFailed(ILogger logger, Uri? url, string reason);

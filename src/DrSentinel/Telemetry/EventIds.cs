@@ -73,4 +73,5 @@ internal static class EventIds
     public const int ReconcileFound = 6008;
     public const int ReconcileFailed = 6009;
     public const int ReconcileRequestFailed = 6010;
+    public const int ReconcileInferredResolved = 6011;
 }

@@ -168,7 +168,10 @@ public sealed class FailoverTests : IAsyncLifetime
         await Poll.UntilAsync(() => ApplicationWrites.ThroughRedisAsync(_sandbox), ok => ok, Deadline, "a write through the Redis primary endpoint");
         Assert.True(_sandbox.Calls("elasticache:ModifyReplicationGroup") >= 1);
         await host.LogShowsAsync("refused TestFailover");
-        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "success")) == 1, Deadline, "counted");
+        // Counted as what was done: a promotion, not a TestFailover.
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "elasticache-promote-replica"), ("outcome", "success")) == 1,
+            Deadline, "counted");
+        Assert.Null(samples.Value("drsentinel_actions_total", ("action", "elasticache-test-failover"), ("outcome", "success")));
         Assert.Equal(15, (await host.ScrapeAsync()).Value("drsentinel_elasticache_test_failovers_remaining")); // a refused call used none of the quota
     }
 

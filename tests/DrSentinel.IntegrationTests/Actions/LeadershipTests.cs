@@ -202,6 +202,7 @@ public sealed class LeadershipTests : LeadershipScenario
         }).ToJsonString());
         await leader.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("intent", "restore"), ("verdict", "act")) == 1, Deadline, "restored");
         await leader.ScrapeUntilAsync(s => s.Value("drsentinel_reconciled_alerts_total", ("status", "resolved")) == 1, Deadline, "the lost resolution made up");
+        await leader.LogShowsAsync("and no webhook brought its resolution: taking it as resolved"); // inferred, and said so
         await Poll.UntilAsync(() => Task.FromResult(Evacuations()), n => n == 4, Deadline, "both groups put back");
         await leader.ScrapeUntilAsync(s => s.Value("drsentinel_alertmanager_reconciles_total", ("outcome", "ok")) >= 6, Deadline, "reconciled again");
         Assert.Equal(4, Evacuations());
