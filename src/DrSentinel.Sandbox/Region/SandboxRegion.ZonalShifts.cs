@@ -31,12 +31,19 @@ public sealed partial class SandboxRegion
 {
     internal List<ZonalShift> ZonalShifts { get; } = [];
 
-    public IReadOnlyList<ManagedResource> ManagedResources =>
-    [
-        new($"arn:aws:eks:{Topology.Region}:{Topology.AccountId}:cluster/{Topology.ClusterName}", Topology.ClusterName, [.. Topology.AvailabilityZones.Select(Topology.ZoneId)]),
-        new($"arn:aws:elasticloadbalancing:{Topology.Region}:{Topology.AccountId}:loadbalancer/net/{Topology.ClusterName}-ingress/0f1e2d3c4b5a6978",
-            $"{Topology.ClusterName}-ingress", [.. Topology.AvailabilityZones.Select(Topology.ZoneId)]),
-    ];
+    public IReadOnlyList<ManagedResource> ManagedResources
+    {
+        get
+        {
+            string[] zoneIds = [.. Topology.AvailabilityZones.Select(Topology.ZoneId)];
+            return
+            [
+                new($"arn:aws:eks:{Topology.Region}:{Topology.AccountId}:cluster/{Topology.ClusterName}", Topology.ClusterName, zoneIds),
+                new($"arn:aws:elasticloadbalancing:{Topology.Region}:{Topology.AccountId}:loadbalancer/net/{Topology.ClusterName}-ingress/0f1e2d3c4b5a6978",
+                    $"{Topology.ClusterName}-ingress", zoneIds),
+            ];
+        }
+    }
 
     /// <summary>A resource by ARN or name, else ResourceNotFoundException (404).</summary>
     internal ManagedResource RequireManagedResource(string identifier) =>

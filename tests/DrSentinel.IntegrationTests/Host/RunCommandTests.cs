@@ -17,6 +17,19 @@ public sealed class RunCommandTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>The body of <paramref name="path"/>, or null while the host does not answer yet.</summary>
+    private static async Task<string?> GetOnceUpAsync(HttpClient http, string path)
+    {
+        try
+        {
+            return await http.GetStringAsync(path);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>As `dotnet run --project src/DrSentinel` starts it: launchSettings.json makes it the Development environment.</summary>
     private static ExternalProcess StartHost(params string[] arguments) =>
         ExternalProcess.Start("dotnet", [HostAssembly, .. arguments], new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development" });
@@ -37,17 +50,7 @@ public sealed class RunCommandTests
         await using var host = StartHost("--urls", $"http://127.0.0.1:{port}");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
 
-        var metrics = await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                return await http.GetStringAsync("metrics");
-            }
-            catch (HttpRequestException)
-            {
-                return null;
-            }
-        }, body => body is not null, TimeSpan.FromSeconds(30), "/metrics answers");
+        var metrics = await Poll.UntilAsync(() => GetOnceUpAsync(http, "metrics"), body => body is not null, TimeSpan.FromSeconds(30), "/metrics answers");
 
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"/metrics took {started.Elapsed.TotalSeconds:F1} s to answer");
         Assert.Contains("# TYPE process_resident_memory_bytes gauge", metrics, StringComparison.Ordinal);
@@ -69,17 +72,8 @@ public sealed class RunCommandTests
                              new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development", ["TMPDIR"] = temp }))
             {
                 using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
-                var killSwitch = await Poll.UntilAsync(async () =>
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("actions/kill-switch");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return null;
-                    }
-                }, body => body is not null, TimeSpan.FromSeconds(30), "the kill switch answers");
+                var killSwitch = await Poll.UntilAsync(() => GetOnceUpAsync(http, "actions/kill-switch"), body => body is not null,
+                    TimeSpan.FromSeconds(30), "the kill switch answers");
 
                 Assert.Contains("\"engaged\": false", killSwitch, StringComparison.Ordinal);
                 Assert.Equal("on-call, in an earlier run", await File.ReadAllTextAsync(Path.Combine(temp, "drsentinel.previous", "kill-switch")));
@@ -101,17 +95,7 @@ public sealed class RunCommandTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
 
         // No endpoint is configured: the probes read them from RDS and ElastiCache, as in production.
-        var samples = await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                return MetricsText.Parse(await http.GetStringAsync("metrics"));
-            }
-            catch (HttpRequestException)
-            {
-                return [];
-            }
-        }, s => s.Named("drsentinel_postgres_probe_up").Count(p => p.Value == 1) == 2 && s.Named("drsentinel_redis_probe_up").Count(p => p.Value == 1) == 3,
+        var samples = await Poll.UntilAsync(async () => await GetOnceUpAsync(http, "metrics") is { } body ? MetricsText.Parse(body) : [], s => s.Named("drsentinel_postgres_probe_up").Count(p => p.Value == 1) == 2 && s.Named("drsentinel_redis_probe_up").Count(p => p.Value == 1) == 3,
             TimeSpan.FromSeconds(60), "every PostgreSQL and Redis member probed and up");
 
         Assert.Contains("Sandbox data plane on", host.Output, StringComparison.Ordinal);
