@@ -19,6 +19,8 @@ public enum TimelineKind
     Action,
     /// <summary>A database whose primary was in the zone answers as a writable primary elsewhere (from the probes).</summary>
     PrimaryWritable,
+    /// <summary>Capacity an evacuation asked for did not arrive in time: how much, where, and AWS's own reason.</summary>
+    CapacityShort,
     /// <summary>The zone's series look healthy again.</summary>
     ZoneRecovered,
     /// <summary>What DrSentinel changed for the zone is put back.</summary>

@@ -49,6 +49,7 @@ public static class IncidentReport
         TimelineKind.PrimaryWritable => "primary writable",
         TimelineKind.ZoneRecovered => "zone recovered",
         TimelineKind.Restored => "restored",
+        TimelineKind.CapacityShort => "capacity short",
         _ => "closed",
     };
 

@@ -32,7 +32,7 @@ public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
         if (lastHour + plan.Steps.Length > MaxPerHour)
             return new(RefusalCodes.HourlyCap,
                 $"{lastHour} mutating actions in the last hour and this plan's {plan.Steps.Length} would pass the cap of {MaxPerHour} (Actions:MaxActionsPerHour); nothing of it is done");
-        if (plan.Intent != PlanIntent.Evacuate) return null;
+        if (plan.Intent != PlanIntent.Evacuate || plan.FollowsUp) return null;
         var resources = plan.Steps.Select(s => s.Resource).ToHashSet(StringComparer.Ordinal);
         var recent = history
             .Where(r => r.Intent == PlanIntent.Evacuate && r.Episode != episode && r.At > now - Cooldown

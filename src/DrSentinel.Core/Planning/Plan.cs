@@ -45,6 +45,12 @@ public sealed record Plan(
     /// <summary>This plan, refused by a guardrail before its first step: nothing of it is carried out.</summary>
     public Plan RefusedBy(PlanRefusal refusal) => this with { Verdict = PlanVerdict.Refused, ReasonCode = refusal.Code, Reason = refusal.Reason, WaitsForZone = false };
 
+    /// <summary>
+    /// Follows up an evacuation already in effect (capacity moved because it did not arrive), not a new one: the cooldown
+    /// between evacuations of a zone does not hold it; the hourly cap does.
+    /// </summary>
+    public bool FollowsUp { get; init; }
+
     /// <summary>Refused only because of how the zone looks now (not impaired yet, or still impaired): worth planning again later.</summary>
     public bool WaitsForZone { get; init; }
 }
@@ -65,6 +71,16 @@ public sealed record RecordGroupLedger(string Group, string Zone, GroupSettings 
 {
     public override string Action => "record-ledger";
     public override string Describe() => $"tag {Group} as evacuated for {Zone}: original {Original.Format()}, applied {Applied.Format()}";
+}
+
+/// <summary>
+/// Rewrite the applied settings in the ledger of a group already changed for <see cref="Zone"/> (from <see cref="From"/>,
+/// re-verified), before the group itself changes again: the restore compares the group with what DrSentinel applied.
+/// </summary>
+public sealed record UpdateGroupLedger(string Group, string Zone, GroupSettings From, GroupSettings Applied) : PlanStep(Group)
+{
+    public override string Action => "update-ledger";
+    public override string Describe() => $"record on {Group} that DrSentinel now applies {Applied.Format()} for {Zone}";
 }
 
 public sealed record SuspendProcesses(string Group, ImmutableArray<string> Processes) : PlanStep(Group)

@@ -152,8 +152,9 @@ public static class AutoScalingApi
             x.Element("StartTime", a.StartTime);
             if (a.EndTime is { } end) x.Element("EndTime", end);
             x.Element("StatusCode", a.StatusCode);
+            if (a.StatusMessage is not null) x.Element("StatusMessage", a.StatusMessage);
             x.Element("Progress", a.Progress);
-            x.Element("Details", "{\"Subnet ID\":\"\",\"Availability Zone\":\"\"}");
+            x.Element("Details", $"{{\"Subnet ID\":\"{a.SubnetId}\",\"Availability Zone\":\"{a.AvailabilityZone}\"}}");
         });
         w.Element("NextToken", next);
     }

@@ -39,6 +39,10 @@ public static class ControlApi
             return Zone(region, plane, zone, r => r.FailZone(zone, kind.Value, blackHole.Value));
         });
         control.MapPost("/zones/{zone}/recover", (string zone) => Zone(region, plane, zone, r => r.RecoverZone(zone)));
+        // EC2 has no capacity in the zone (for one instance type, or any): launches there fail with InsufficientInstanceCapacity.
+        control.MapPost("/zones/{zone}/capacity/exhaust", (string zone, string? instanceType) =>
+            Zone(region, plane, zone, r => r.ExhaustCapacity(zone, string.IsNullOrWhiteSpace(instanceType) ? null : instanceType)));
+        control.MapPost("/zones/{zone}/capacity/restore", (string zone) => Zone(region, plane, zone, r => r.RestoreCapacity(zone)));
         control.MapPost("/faults", async (HttpContext context) =>
         {
             FaultRequest? fault;
@@ -116,7 +120,9 @@ public sealed record RegionStateView(
 {
     /// <summary>A resource registered with zonal shift and the traffic weight ARC applies in each zone (0 while shifted away).</summary>
     public sealed record ManagedResourceView(string Arn, string Name, IReadOnlyDictionary<string, double> AppliedWeights);
-    public sealed record ZoneView(string Name, string Failure, bool ReachableFromCluster, int NodesReady, int NodesNotReady, int NodesCordoned);
+    /// <summary><see cref="NoCapacityFor"/>: the instance types EC2 cannot launch there, "*" for every type.</summary>
+    public sealed record ZoneView(string Name, string Failure, bool ReachableFromCluster, int NodesReady, int NodesNotReady, int NodesCordoned,
+        IReadOnlyList<string> NoCapacityFor);
     public sealed record InstanceView(string Id, string AvailabilityZone, string Lifecycle, string Health, string NodeName);
     public sealed record GroupView(string Name, string NodeGroup, int MinSize, int MaxSize, int DesiredCapacity, IReadOnlyList<string> AvailabilityZones,
         IReadOnlyList<string> SuspendedProcesses, IReadOnlyList<InstanceView> Instances);
@@ -131,7 +137,8 @@ public sealed record RegionStateView(
         {
             var nodes = r.Cluster.Nodes.Where(n => n.AvailabilityZone == z.Name).ToList();
             return new ZoneView(z.Name, z.Failure.ToString().ToLowerInvariant(), z.ReachableFromCluster,
-                nodes.Count(n => n.Ready), nodes.Count(n => !n.Ready), nodes.Count(n => n.Unschedulable));
+                nodes.Count(n => n.Ready), nodes.Count(n => !n.Ready), nodes.Count(n => n.Unschedulable),
+                z.NoCapacityForAnyType ? ["*"] : z.NoCapacityFor.Order(StringComparer.Ordinal).ToList());
         }).ToList(),
         r.ScalingGroups.Values.Select(g => new GroupView(g.Name, g.NodeGroup, g.MinSize, g.MaxSize, g.DesiredCapacity, r.GroupZones(g).ToList(),
             g.SuspendedProcesses.Keys.Order(StringComparer.Ordinal).ToList(),

@@ -15,6 +15,13 @@ public sealed class AvailabilityZone(string name)
     /// <summary>A hard-failed zone is down for everyone; a gray-failed one only for the cluster's data plane.</summary>
     public bool ReachableFromCluster => Failure == AzFailure.None;
     public bool PoweredOn => Failure != AzFailure.Hard;
+    /// <summary>
+    /// Instance types EC2 has no capacity for here (InsufficientInstanceCapacity); <see cref="NoCapacityForAnyType"/>: none
+    /// of any type. What a zone loss does to the healthy zones when every tenant moves at once.
+    /// </summary>
+    public HashSet<string> NoCapacityFor { get; } = new(StringComparer.Ordinal);
+    public bool NoCapacityForAnyType { get; set; }
+    public bool CanLaunch(string instanceType) => PoweredOn && !NoCapacityForAnyType && !NoCapacityFor.Contains(instanceType);
 }
 
 public sealed class ScalingGroup
@@ -32,6 +39,8 @@ public sealed class ScalingGroup
     public Dictionary<string, (string Value, bool PropagateAtLaunch)> Tags { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> SuspendedProcesses { get; } = new(StringComparer.Ordinal);
     public List<ScalingActivity> Activities { get; } = [];
+    /// <summary>A launch that found no capacity is tried again later; at most one such retry waits per group.</summary>
+    public bool LaunchRetryPending { get; set; }
 }
 
 public sealed record ScalingActivity(
@@ -40,6 +49,10 @@ public sealed record ScalingActivity(
     public DateTimeOffset? EndTime { get; set; }
     public string StatusCode { get; set; } = "InProgress";
     public int Progress { get; set; }
+    /// <summary>Why a launch failed, as EC2 said it (DescribeScalingActivities' StatusMessage); null otherwise.</summary>
+    public string? StatusMessage { get; init; }
+    public string? SubnetId { get; init; }
+    public string? AvailabilityZone { get; init; }
 }
 
 public enum InstanceLifecycle { Pending, InService, Terminating, Terminated }

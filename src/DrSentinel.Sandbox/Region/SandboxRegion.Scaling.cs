@@ -5,6 +5,7 @@ public sealed partial class SandboxRegion
 {
     private static readonly TimeSpan InstanceBoot = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan InstanceShutdown = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LaunchRetry = TimeSpan.FromSeconds(30);
     private static readonly string[] KnownProcesses =
         ["Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"];
     private int _nodeCounter;
@@ -132,15 +133,30 @@ public sealed partial class SandboxRegion
         {
             for (var i = live.Count; i < group.DesiredCapacity; i++)
             {
-                var zone = ZoneForLaunch(group);
-                if (zone is null)
+                var zones = LaunchZones(group);
+                if (zones.Count == 0)
                 {
                     Record(group, "Launching a new EC2 instance.  Status Reason: no Availability Zone of the group can launch instances", cause, "Failed");
                     break;
                 }
-                var instance = StartInstance(group, zone, booted: false);
-                var activity = Record(group, $"Launching a new EC2 instance: {instance.Id}", cause, "InProgress");
-                After(InstanceBoot, () => Complete(activity));
+                // EC2 Auto Scaling tries the group's other zones when one has no capacity; each refusal is a failed activity.
+                var placed = false;
+                foreach (var zone in zones)
+                {
+                    if (group.InstanceTypes.FirstOrDefault(Zones[zone].CanLaunch) is not { } type)
+                    {
+                        RecordNoCapacity(group, zone, cause);
+                        continue;
+                    }
+                    var instance = StartInstance(group, zone, booted: false, group.InstanceTypes.All(Zones[zone].CanLaunch) ? null : type);
+                    var activity = Record(group, $"Launching a new EC2 instance: {instance.Id}", cause, "InProgress");
+                    After(InstanceBoot, () => Complete(activity));
+                    placed = true;
+                    break;
+                }
+                if (placed) continue;
+                RetryLaunchLater(group);
+                break;
             }
         }
         else if (live.Count > group.DesiredCapacity && !group.SuspendedProcesses.ContainsKey("Terminate"))
@@ -176,15 +192,67 @@ public sealed partial class SandboxRegion
     }
 
     /// <summary>The powered zone of the group with the fewest live instances (AWS balances across zones).</summary>
-    private string? ZoneForLaunch(ScalingGroup group)
+    private string? ZoneForLaunch(ScalingGroup group) => LaunchZones(group).FirstOrDefault();
+
+    /// <summary>The group's powered zones, the one with the fewest live instances first (AWS balances across zones).</summary>
+    private List<string> LaunchZones(ScalingGroup group)
     {
         var live = LiveInstances(group).ToList();
         return GroupZones(group).Where(z => Zones[z].PoweredOn)
-            .OrderBy(z => live.Count(i => i.AvailabilityZone == z)).ThenBy(z => z, StringComparer.Ordinal)
-            .FirstOrDefault();
+            .OrderBy(z => live.Count(i => i.AvailabilityZone == z)).ThenBy(z => z, StringComparer.Ordinal).ToList();
     }
 
-    private Ec2Instance StartInstance(ScalingGroup group, string zone, bool booted)
+    /// <summary>
+    /// EC2's InsufficientInstanceCapacity as Auto Scaling records it: a Failed activity whose StatusMessage is EC2's own
+    /// sentence (the zones it names as having capacity are the region's others that have it).
+    /// </summary>
+    private void RecordNoCapacity(ScalingGroup group, string zone, string cause)
+    {
+        var type = group.InstanceTypes[0];
+        var elsewhere = Zones.Values.Where(z => z.Name != zone && z.CanLaunch(type)).Select(z => z.Name).Order(StringComparer.Ordinal).ToList();
+        var message = $"We currently do not have sufficient {type} capacity in the Availability Zone you requested ({zone}). Our system will be working on provisioning additional capacity. "
+            + (elsewhere.Count > 0 ? $"You can currently get {type} capacity by not specifying an Availability Zone in your request or choosing {string.Join(", ", elsewhere)}. " : "")
+            + "Launching EC2 instance failed.";
+        var activity = new ScalingActivity(Guid.NewGuid().ToString(), group.Name, $"Launching a new EC2 instance.  Status Reason: {message}",
+            $"At {Now:yyyy-MM-ddTHH:mm:ssZ} {cause}.", Now)
+        {
+            StatusCode = "Failed", Progress = 100, EndTime = Now, StatusMessage = message,
+            AvailabilityZone = zone, SubnetId = group.SubnetIds.FirstOrDefault(s => SubnetZones[s] == zone),
+        };
+        group.Activities.Add(activity);
+    }
+
+    /// <summary>Auto Scaling keeps trying to reach the desired capacity: once more after <see cref="LaunchRetry"/>.</summary>
+    private void RetryLaunchLater(ScalingGroup group)
+    {
+        if (group.LaunchRetryPending) return;
+        group.LaunchRetryPending = true;
+        After(LaunchRetry, () =>
+        {
+            group.LaunchRetryPending = false;
+            if (ScalingGroups.ContainsKey(group.Name))
+                Reconcile(group, $"an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {LiveInstances(group).Count()} to {group.DesiredCapacity}");
+        });
+    }
+
+    /// <summary>EC2 has no capacity for <paramref name="instanceType"/> (null: any type) in the zone until <see cref="RestoreCapacity"/>.</summary>
+    public void ExhaustCapacity(string zoneName, string? instanceType)
+    {
+        var zone = RequireZone(zoneName);
+        if (instanceType is null) zone.NoCapacityForAnyType = true;
+        else zone.NoCapacityFor.Add(instanceType);
+    }
+
+    public void RestoreCapacity(string zoneName)
+    {
+        var zone = RequireZone(zoneName);
+        zone.NoCapacityForAnyType = false;
+        zone.NoCapacityFor.Clear();
+        foreach (var group in ScalingGroups.Values.Where(g => GroupZones(g).Contains(zoneName)))
+            Reconcile(group, "an instance was started in response to a difference between desired and actual capacity");
+    }
+
+    private Ec2Instance StartInstance(ScalingGroup group, string zone, bool booted, string? instanceType = null)
     {
         var n = ++_nodeCounter;
         var instance = new Ec2Instance
@@ -192,7 +260,7 @@ public sealed partial class SandboxRegion
             Id = NewId("i-"),
             GroupName = group.Name,
             AvailabilityZone = zone,
-            InstanceType = group.InstanceTypes[n % group.InstanceTypes.Count],
+            InstanceType = instanceType ?? group.InstanceTypes[n % group.InstanceTypes.Count],
             NodeName = $"ip-10-{(n >> 16) & 255}-{(n >> 8) & 255}-{n & 255}.{Name}.compute.internal",
             Lifecycle = InstanceLifecycle.Pending,
         };

@@ -394,6 +394,57 @@ public sealed partial class ActionEngine(
         return StepOutcome.Success;
     }
 
+    /// <summary>
+    /// Carries out a follow-up plan of the capacity playbook (capacity that did not arrive, moved elsewhere) under the same
+    /// guardrails as an alert's: the leader's term, the hourly cap, dry-run and the kill switch, the history, metrics,
+    /// Events and the incident. <paramref name="episode"/> names the follow-up in the history.
+    /// </summary>
+    public async Task FollowUpAsync(Plan plan, string episode, CancellationToken stop)
+    {
+        var options = actionOptions.Value;
+        var policy = options.Policy();
+        var term = leadership.Term;
+        var running = false;
+        if (plan.Verdict == PlanVerdict.Act)
+        {
+            lock (_budgetGate)
+            {
+                if (history.Budget.Refusal(plan, episode, history.Snapshot(), time.GetUtcNow(), _stepsInFlight) is { } refusal)
+                    plan = plan.RefusedBy(refusal);
+                else if (!options.DryRun && !killSwitch.Engaged)
+                {
+                    _stepsInFlight += plan.Steps.Length;
+                    running = true;
+                }
+            }
+        }
+        var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
+        metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
+        LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, "capacity follow-up", episode);
+        incidents.Decided(plan, plan.Zone);
+        if (plan.Verdict != PlanVerdict.Act) return;
+        if (!running)
+        {
+            var outcome = options.DryRun ? "dry-run" : "killed";
+            foreach (var step in plan.Steps)
+            {
+                metrics.Acted(plan.Playbook, step.Action, outcome, time.GetUtcNow());
+                LogNotActed(logger, outcome, step.Describe());
+                incidents.Acted(plan, step, outcome, "");
+            }
+            return;
+        }
+        try
+        {
+            await ExecuteAsync(plan, episode, policy, () => leadership.Fence(term), stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_budgetGate) _stepsInFlight -= plan.Steps.Length;
+        }
+        await ReadAgainAsync(new AlertRoute(PlanIntent.Evacuate, plan.Zone, Plan.CapacityPlaybook, null), stop).ConfigureAwait(false);
+    }
+
     /// <summary>The steps from <paramref name="index"/> on, for the line that tells a human what is left to do by hand.</summary>
     private static string LeftUndone(Plan plan, int index) => string.Join("; ", plan.Steps.Skip(index).Select(s => s.Describe()));
 

@@ -42,6 +42,12 @@ public sealed class ActionOptions
     public TimeSpan RecheckEvery { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long capacity an evacuation asked for may take to be in service (an instance boots and joins in one to three
+    /// minutes); after that it is a shortfall: reported with AWS's reason and moved to another group where one has room.
+    /// </summary>
+    public TimeSpan CapacityArrivalWithin { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Start an ARC zonal shift away from the lost zone on every resource in Inventory:ZonalShiftResources, extend it while
     /// the zone is impaired and cancel it on restore. Off by default.
     /// </summary>

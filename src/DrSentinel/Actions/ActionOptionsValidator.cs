@@ -16,6 +16,8 @@ public sealed class ActionOptionsValidator(IOptions<Inventory.InventoryOptions> 
             errors.Add($"Actions:RetryBaseDelay must be above 0 and at most 10 s, not {o.RetryBaseDelay}");
         if (o.RecheckEvery < TimeSpan.FromSeconds(1) || o.RecheckEvery > TimeSpan.FromHours(1))
             errors.Add($"Actions:RecheckEvery must be between 1 s and 1 h, not {o.RecheckEvery}");
+        if (o.CapacityArrivalWithin < TimeSpan.FromSeconds(1) || o.CapacityArrivalWithin > TimeSpan.FromHours(1))
+            errors.Add($"Actions:CapacityArrivalWithin must be between 1 s and 1 h, not {o.CapacityArrivalWithin}");
         if (o.AllowedNodeGroups.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedNodeGroups has an empty name (an empty entry never means \"all\")");
         if (o.AllowedDatabases.Any(string.IsNullOrWhiteSpace)) errors.Add("Actions:AllowedDatabases has an empty name (an empty entry never means \"all\")");
         if (o.FailoverGrace < TimeSpan.Zero || o.FailoverGrace > TimeSpan.FromMinutes(30))

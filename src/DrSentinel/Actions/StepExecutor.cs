@@ -112,6 +112,16 @@ public sealed partial class StepExecutor(
                     new(LedgerKeys.EvacuatedZone, r.Zone, false), // last: a group with the zone tag always has the values
                 ], cancel).ConfigureAwait(false);
                 return Changed("the API took it");
+            case UpdateGroupLedger l:
+                if (!tags.TryGetValue(LedgerKeys.EvacuatedZone, out var ledgerZone) || ledgerZone != l.Zone)
+                    return Stale($"{l.Group} is not evacuated for {l.Zone} any more");
+                var recorded = GroupSettings.Parse(tags.GetValueOrDefault(LedgerKeys.Applied));
+                if (recorded is not null && recorded.SameAs(l.Applied)) return Done("the ledger already says so");
+                if (recorded is null || !recorded.SameAs(l.From))
+                    return Stale($"{l.Group}'s ledger says {tags.GetValueOrDefault(LedgerKeys.Applied)}, not the {l.From.Format()} the plan was made from");
+                calling();
+                await autoScaling.CreateOrUpdateTagsAsync(l.Group, [new(LedgerKeys.Applied, l.Applied.Format(), false)], cancel).ConfigureAwait(false);
+                return Changed("the API took it");
             case SuspendProcesses s:
                 var suspend = s.Processes.Except(current.Suspended).ToList();
                 if (suspend.Count == 0) return Done("already suspended");

@@ -36,7 +36,9 @@ public static class AlertingServiceCollectionExtensions
         });
         services.AddSingleton<Incidents.IncidentLog>();
         services.AddHostedService<Incidents.IncidentWatcher>();
-        services.AddHostedService<ActionEngine>();
+        services.AddSingleton<ActionEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<ActionEngine>());
+        services.AddHostedService<CapacityFollower>();
         if (configuration.GetSection(ActionOptions.Section).Get<ActionOptions>()?.ShiftTrafficAway == true) services.AddHostedService<ZonalShiftKeeper>();
         services.AddSingleton<AlertmanagerReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertmanagerReconciler>());

@@ -130,6 +130,9 @@ public sealed partial class IncidentLog
     public void Extended(ExtendZonalShift step, string outcome, string detail) =>
         AddToOpen(step.Zone, TimelineKind.Action, $"{step.Describe()} ({detail})", step.Resource, outcome);
 
+    /// <summary>Capacity the zone's evacuation asked for did not arrive (<paramref name="group"/>), with AWS's reason.</summary>
+    public void CapacityShort(string zone, string group, string text) => AddToOpen(zone, TimelineKind.CapacityShort, text, group, null);
+
     /// <summary>The zone's restore plan ran through, or found nothing left to put back.</summary>
     public void Restored(string zone, string text) => AddToOpen(zone, TimelineKind.Restored, text, null, null);
 

@@ -35,6 +35,31 @@ public sealed class ActionMetrics(IMetricFactory factory)
     private readonly Gauge _testFailoversLeft = factory.CreateGauge("drsentinel_elasticache_test_failovers_remaining",
         "TestFailover calls left in AWS's quota (15 node groups in any rolling 24 hours, per account and region), counting the calls this DrSentinel made.");
 
+    private readonly Gauge _capacityShortfall = factory.CreateGauge("drsentinel_capacity_shortfall_instances",
+        "Instances an evacuation asked a group for that are not in service after Actions:CapacityArrivalWithin (AWS could not launch them), "
+        + "by group, EKS node group and the zone AWS refused them in; no series while the capacity arrives in time.",
+        new GaugeConfiguration { LabelNames = ["autoscaling_group", "nodegroup", "az"] });
+
+    private readonly HashSet<(string Group, string NodeGroup, string Zone)> _shortfallSeries = [];
+
+    /// <summary>Sets each overdue shortfall and removes the series of those that are gone.</summary>
+    public void CapacityShortfalls(IReadOnlyCollection<(string Group, string NodeGroup, string Zone, int Missing)> shortfalls)
+    {
+        lock (_shortfallSeries)
+        {
+            foreach (var gone in _shortfallSeries.Where(k => !shortfalls.Any(s => (s.Group, s.NodeGroup, s.Zone) == k)).ToList())
+            {
+                _capacityShortfall.RemoveLabelled(gone.Group, gone.NodeGroup, gone.Zone);
+                _shortfallSeries.Remove(gone);
+            }
+            foreach (var s in shortfalls)
+            {
+                _capacityShortfall.WithLabels(s.Group, s.NodeGroup, s.Zone).Set(s.Missing);
+                _shortfallSeries.Add((s.Group, s.NodeGroup, s.Zone));
+            }
+        }
+    }
+
     public void TestFailoversRemaining(int remaining) => _testFailoversLeft.Set(remaining);
 
     public void WebhookAnswered(int status) => _requests.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();

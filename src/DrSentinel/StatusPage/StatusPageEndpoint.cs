@@ -6,6 +6,7 @@ using DrSentinel.Alerting;
 using DrSentinel.Incidents;
 using DrSentinel.Inventory;
 using DrSentinel.Leadership;
+using DrSentinel.Planning;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.StatusPage;
@@ -102,6 +103,17 @@ public static class StatusPageEndpoint
                     $"from {x.AwayFrom} by {(x.Ours ? "DrSentinel" : "someone else")} until {x.ExpiryTime.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {x.Comment}"))));
                 html.Append(CultureInfo.InvariantCulture, $"<tr class=\"{(shifts.Count == 0 ? "ok" : "warn")}\"><td>{E(resource.Name)}</td><td>{E(weights)}</td><td>{away}</td></tr>\n");
             }
+            html.Append("</table>\n");
+        }
+
+        // An evacuation's capacity is only asked for: what is not in service yet, and (in the incident below) AWS's reason.
+        var asked = CapacityArrival.Shortfalls(snapshot);
+        if (!asked.IsEmpty)
+        {
+            html.Append("<h2>Capacity asked for, not in service</h2>\n<table id=\"capacity\"><tr><th>group</th><th>evacuation of</th><th>in service / desired</th><th>zones</th></tr>\n");
+            foreach (var s in asked)
+                html.Append(CultureInfo.InvariantCulture,
+                    $"<tr class=\"warn\"><td>{E(s.Group)}</td><td>{E(s.Zone)}</td><td>{s.InService}/{s.Desired}</td><td>{E(string.Join(", ", s.GroupZones))}</td></tr>\n");
             html.Append("</table>\n");
         }
 

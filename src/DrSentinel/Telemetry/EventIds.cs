@@ -58,6 +58,8 @@ internal static class EventIds
     public const int KillSwitchNotChanged = 5028;
     public const int SharedHistoryNotWritten = 5029;
     public const int ZonalShiftExtended = 5030;
+    public const int CapacityShort = 5031;
+    public const int CapacityFollowUpFailed = 5032;
 
     public const int IncidentOpened = 5101;
     public const int IncidentsUnreadable = 5102;

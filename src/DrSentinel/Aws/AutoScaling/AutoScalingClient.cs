@@ -11,7 +11,14 @@ public sealed record ScalingGroupDescription(
     string Name, string? Arn, int MinSize, int MaxSize, int DesiredCapacity, IReadOnlyList<string> AvailabilityZones, string? VpcZoneIdentifier,
     IReadOnlyList<ScalingInstance> Instances, IReadOnlyList<string> SuspendedProcesses, IReadOnlyList<ScalingGroupTag> Tags);
 
-public sealed record ScalingActivityDescription(string ActivityId, string GroupName, string Description, string Cause, string StatusCode, DateTimeOffset? StartTime, DateTimeOffset? EndTime);
+public sealed record ScalingActivityDescription(string ActivityId, string GroupName, string Description, string Cause, string StatusCode, DateTimeOffset? StartTime, DateTimeOffset? EndTime)
+{
+    /// <summary>Why the activity is in its state, in AWS's words (e.g. EC2's InsufficientInstanceCapacity sentence); null when AWS gives none.</summary>
+    public string? StatusMessage { get; init; }
+
+    /// <summary>AWS's JSON details, e.g. <c>{"Subnet ID":"subnet-…","Availability Zone":"eu-central-1b"}</c>.</summary>
+    public string? Details { get; init; }
+}
 
 /// <summary>A DescribeAutoScalingGroups filter: "tag-key", "tag-value" or "tag:&lt;key&gt;".</summary>
 public sealed record ScalingGroupFilter(string Name, IReadOnlyList<string> Values);
@@ -111,7 +118,7 @@ public sealed class AutoScalingClient(AwsQueryClient query) : IAutoScalingClient
         var result = await query.SendAsync(Api, "DescribeScalingActivities", parameters, idempotent: true, cancel);
         return result.Items("Activities").Select(a => new ScalingActivityDescription(
             a.RequiredText("ActivityId"), a.Text("AutoScalingGroupName") ?? "", a.Text("Description") ?? "", a.Text("Cause") ?? "",
-            a.Text("StatusCode") ?? "", a.Time("StartTime"), a.Time("EndTime"))).ToList();
+            a.Text("StatusCode") ?? "", a.Time("StartTime"), a.Time("EndTime")) { StatusMessage = a.Text("StatusMessage"), Details = a.Text("Details") }).ToList();
     }
 
     private static ScalingGroupDescription Parse(XElement g) => new(
