@@ -10,12 +10,15 @@ namespace DrSentinel.Drill;
 /// <summary>What a drill is asked for, from its command line; a bad value is refused before anything starts.</summary>
 public sealed record DrillOptions(string Scenario, string? Zone, double Speed, string OutputDirectory, TimeSpan Rto, TimeSpan Rpo, IReadOnlyList<string> Faults)
 {
+    /// <summary>Zones where EC2 has no capacity during the drill (`--no-capacity-in ZONE`): launches there fail.</summary>
+    public IReadOnlyList<string> NoCapacityIn { get; init; } = [];
+
     public static readonly string[] Scenarios = ["gray", "hard", "two-zones", "flapping"];
 
     /// <summary>The seed plan's objectives.</summary>
     public static readonly TimeSpan DefaultRto = TimeSpan.FromMinutes(10), DefaultRpo = TimeSpan.FromMinutes(15);
 
-    /// <summary>Reads `drill --scenario S [--az Z] [--speed N] [--output DIR] [--rto 10m] [--rpo 15m] [--fault service:Operation]...`.</summary>
+    /// <summary>Reads `drill --scenario S [--az Z] [--speed N] [--output DIR] [--rto 10m] [--rpo 15m] [--fault service:Operation]... [--no-capacity-in ZONE]...`.</summary>
     public static DrillOptions Parse(string[] args)
     {
         string? Value(string name)
@@ -30,8 +33,13 @@ public sealed record DrillOptions(string Scenario, string? Zone, double Speed, s
         var faults = args.Select((a, i) => (a, i)).Where(p => p.a == "--fault" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
         foreach (var fault in faults.Where(f => f.Split(':') is not [{ Length: > 0 }, { Length: > 0 }]))
             throw new StartupConfigurationException($"--fault {fault} must be service:Operation, e.g. rds:RebootDBInstance");
+        var noCapacity = args.Select((a, i) => (a, i)).Where(p => p.a == "--no-capacity-in").Select(p => p.i + 1 < args.Length ? args[p.i + 1] : "").ToList();
+        if (noCapacity.FirstOrDefault(z => z.Length == 0 || z.StartsWith("--", StringComparison.Ordinal)) is not null)
+            throw new StartupConfigurationException("--no-capacity-in needs a zone, e.g. --no-capacity-in eu-central-1b");
+        if (scenario == "flapping" && noCapacity.Count > 0)
+            throw new StartupConfigurationException("--no-capacity-in does not apply to the flapping scenario: nothing is evacuated there");
         return new DrillOptions(scenario, Value("--az"), speed, Value("--output") ?? Directory.GetCurrentDirectory(),
-            Duration("--rto", Value("--rto"), DefaultRto), Duration("--rpo", Value("--rpo"), DefaultRpo), faults);
+            Duration("--rto", Value("--rto"), DefaultRto), Duration("--rpo", Value("--rpo"), DefaultRpo), faults) { NoCapacityIn = noCapacity };
     }
 
     /// <summary>"90s", "10m", "1h", or a TimeSpan ("00:10:00").</summary>
@@ -65,7 +73,7 @@ public static class DrillCommand
     /// <summary>The host's settings for a drill: its own throwaway state, any free loopback port, live actions only on the sandbox.</summary>
     public static string[] HostArguments(string[] args, DrillOptions options, string stateDirectory)
     {
-        string[] ownArguments = ["--scenario", "--az", "--speed", "--output", "--rto", "--rpo", "--fault"];
+        string[] ownArguments = ["--scenario", "--az", "--speed", "--output", "--rto", "--rpo", "--fault", "--no-capacity-in"];
         var settings = args.Skip(1).Where((a, i) => !ownArguments.Contains(a) && (i == 0 || !ownArguments.Contains(args[i]))).ToList();
         return
         [

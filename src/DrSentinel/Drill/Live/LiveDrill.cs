@@ -37,6 +37,8 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         var (resources, speed) = sandbox.Region.Read(r => (r.ManagedResources.Select(m => m.Arn).ToList(), r.Clock.Speed));
         for (var i = 0; i < resources.Count; i++) settings[$"Inventory:ZonalShiftResources:{i}"] = resources[i];
         settings["Actions:ShiftTrafficAway"] = "true";
+        // Capacity is overdue after 5 minutes of the region's clock, as at the default on a real one.
+        settings["Actions:CapacityArrivalWithin"] = TimeSpan.FromSeconds(Math.Max(5, 300 / speed)).ToString("c", CultureInfo.InvariantCulture);
         settings["Actions:ZonalShiftLasts"] = TimeSpan.FromHours(Math.Clamp(speed, 1, 72)).ToString("c", CultureInfo.InvariantCulture);
         builder.Configuration.AddInMemoryCollection(settings);
     }
@@ -70,6 +72,11 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         await alerting.ReadyAsync(time, cancel);
         await Say($"drill {options.Scenario}: losing {string.Join(" and ", zones)}; alerts: {alerting.Description}");
         foreach (var fault in options.Faults) await FaultAsync(control, fault, cancel);
+        foreach (var zone in options.NoCapacityIn)
+        {
+            await ZoneCallAsync(control, zone, "capacity/exhaust", cancel);
+            await Say($"no capacity: EC2 launches nothing in {zone} (InsufficientInstanceCapacity)");
+        }
 
         var before = Changeable();
         var capacityBefore = SchedulableReadyNodes([]);
@@ -93,6 +100,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         foreach (var zone in zones) await PostAsync(control, $"sandbox/zones/{zone}/fail?mode={mode}", cancel);
         var moved = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         DateTimeOffset? capacityRestored = null;
+        DateTimeOffset? capacityShort = null;
         DateTimeOffset? trafficOff = null;
         if (options.Scenario == "flapping")
         {
@@ -116,6 +124,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
                 if (capacityRestored is null && SchedulableReadyNodes(zones) >= capacityBefore) capacityRestored = now;
                 if (capacityRestored is not null) Progress(said, capacityRestored.Value - failedAt, "capacity restored: the other zones have as many schedulable Ready nodes as the region had");
                 if (trafficOff is null && TrafficOff(zones)) trafficOff = now;
+                capacityShort ??= IncidentOf(incidents, zones, failedAt)?.Timeline.FirstOrDefault(e => e.Kind == TimelineKind.CapacityShort)?.At;
                 if (trafficOff is not null) Progress(said, trafficOff.Value - failedAt, "traffic off the lost zone: every zonal-shift resource's weight there is 0");
                 var incident = IncidentOf(incidents, zones, failedAt);
                 if (incident is not null) foreach (var entry in incident.Timeline.Where(e => e.At >= failedAt)) Progress(said, entry.At - failedAt, $"{entry.Kind}: {entry.Text}");
@@ -124,11 +133,14 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
                     if (writer.Attempts is [.., { Acknowledged: false }]) Progress(said, now - failedAt, $"writes to {writer.Database} fail");
                     else if (said.Contains($"writes to {writer.Database} fail")) Progress(said, now - failedAt, $"{writer.Database} takes writes again");
                 }
-                return now - failedAt > TimeSpan.FromSeconds(5) && capacityRestored is not null && moved.Count == PrimaryZones().Count
+                // Without capacity somewhere, the drill ends on capacity restored through another group, or on the shortfall named.
+                var capacitySettled = capacityRestored is not null || (options.NoCapacityIn.Count > 0 && capacityShort is not null && now - capacityShort > TimeSpan.FromSeconds(Math.Max(5, 120 / options.Speed)));
+                return now - failedAt > TimeSpan.FromSeconds(5) && capacitySettled && moved.Count == PrimaryZones().Count
                     && writers.All(w => w.Attempts is [.., { Acknowledged: true }]) && incident?.Timeline.Any(e => e.Kind == TimelineKind.Decision) == true;
             }, deadline, cancel);
             foreach (var zone in zones) await PostAsync(control, $"sandbox/zones/{zone}/recover", cancel);
         }
+        foreach (var zone in options.NoCapacityIn) await ZoneCallAsync(control, zone, "capacity/restore", cancel);
         var recoveredAt = time.GetUtcNow();
         DateTimeOffset? putBack = null;
         await UntilAsync(time, () =>
@@ -197,8 +209,20 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
                 var seconds = moved.TryGetValue(database, out var at) ? After(at) : null;
                 objectives.Add(new DrillObjective($"RTO {database} (primary out)", DrillResult.Seconds(seconds), rto, seconds is { } s && s <= options.Rto.TotalSeconds));
             }
-            objectives.Add(new DrillObjective("capacity restored", DrillResult.Seconds(After(capacityRestored)), rto,
-                capacityRestored is { } c && c - failedAt <= options.Rto));
+            // Without capacity in a zone, capacity restored is reported, not held to: the objective below is.
+            objectives.Add(options.NoCapacityIn.Count > 0
+                ? new DrillObjective("capacity restored", DrillResult.Seconds(After(capacityRestored)), "", true)
+                : new DrillObjective("capacity restored", DrillResult.Seconds(After(capacityRestored)), rto, capacityRestored is { } c && c - failedAt <= options.Rto));
+            if (options.NoCapacityIn.Count > 0)
+            {
+                // Capacity that cannot be launched is DrSentinel's to name or to move, not to conjure: either outcome meets it.
+                var shortfalls = incident?.Timeline.Where(e => e.Kind == TimelineKind.CapacityShort).ToList() ?? [];
+                var movedTo = incident?.Timeline.Any(e => e is { Kind: TimelineKind.Action, Outcome: "success" } && shortfalls.Count > 0 && e.At >= shortfalls[0].At) == true;
+                var said = shortfalls.Count == 0 ? "no shortfall seen"
+                    : (movedTo ? "moved through another group; " : "") + string.Join(" | ", shortfalls.Select(e => e.Text));
+                objectives.Add(new DrillObjective($"no capacity in {string.Join(", ", options.NoCapacityIn)}", said, "restored or named",
+                    capacityRestored is not null || shortfalls.Count > 0));
+            }
             // ARC allows one shift per resource: with two zones lost only the first is shifted away, so it is reported, not held to.
             objectives.Add(new DrillObjective("traffic off the lost zone", DrillResult.Seconds(After(trafficOff)), "", true));
         }
@@ -266,6 +290,13 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         sandbox.Region.Read(r => r.ManagedResources.All(m => r.AppliedWeights(m).Where(w => lost.Contains(r.Topology.ZoneName(w.Key)!)).All(w => w.Value == 0)));
 
     private string Changeable() => sandbox.Region.Read(r => r.ChangeableByPlaybooks());
+
+    private static async Task ZoneCallAsync(HttpClient control, string zone, string what, CancellationToken cancel)
+    {
+        using var response = await control.PostAsync($"sandbox/zones/{Uri.EscapeDataString(zone)}/{what}", null, cancel);
+        if (!response.IsSuccessStatusCode)
+            throw new StartupConfigurationException($"--no-capacity-in {zone}: the sandbox refused it: {await response.Content.ReadAsStringAsync(cancel)}");
+    }
 
     private static async Task UntilAsync(TimeProvider time, Func<bool> done, TimeSpan deadline, CancellationToken cancel)
     {
