@@ -16,8 +16,8 @@ public sealed record CapacityShortfall(string Group, string? NodeGroup, string Z
 /// Follows an evacuation's capacity to the end. Raising desired capacity is only a request: in a real zone loss the healthy
 /// zones run short as every tenant moves at once, launches fail (EC2's InsufficientInstanceCapacity) and desired stays
 /// above what is in service. <see cref="Shortfalls"/> finds those groups; <see cref="Tracker"/> says when one has been
-/// short for longer than the bound; <see cref="PlanMove"/> moves the missing capacity to allowed groups of the same node
-/// group whose zones are healthy and have room, under the evacuation's ledger (so the restore puts it back).
+/// short for longer than the bound; <see cref="PlanMove"/> moves the missing capacity to allowed groups (of the same node
+/// group first) whose zones are healthy and have room, under the evacuation's ledger (so the restore puts it back).
 /// </summary>
 public static class CapacityArrival
 {
@@ -60,7 +60,7 @@ public static class CapacityArrival
     }
 
     /// <summary>
-    /// Moves each short group's missing instances to allowed groups of the same node group whose zones are all healthy (not
+    /// Moves each short group's missing instances to allowed groups (of the same node group first) whose zones are all healthy (not
     /// the evacuated zone, not a zone of any short group, not impaired) and below MaxSize. The short group's desired comes
     /// down by what moves (never below what is in service or booting, nor below its original MinSize) and the targets' goes
     /// up; each group's ledger records the new applied settings first, so the restore undoes the move with the evacuation.
@@ -87,8 +87,9 @@ public static class CapacityArrival
             }
             var live = group.Instances.Count(i => i.LifecycleState is "InService" or "Pending");
             var movable = Math.Max(0, group.DesiredCapacity - Math.Max(live, original.MinSize));
+            // Any allowed group may take it, as in the evacuation itself; one of the same node group first (same labels and taints).
             var targets = snapshot.ScalingGroups
-                .Where(g => g.Name != group.Name && g.NodeGroup is not null && g.NodeGroup == group.NodeGroup && policy.Allows(EvacuationPlanner.Ref(g)))
+                .Where(g => g.Name != group.Name && policy.Allows(EvacuationPlanner.Ref(g)))
                 .Where(g => g.Zones.Length > 0 && g.Zones.All(z => !unusable.Contains(z)))
                 .Where(g => EvacuationPlanner.Ledger(g) is null || EvacuationPlanner.Ledger(g) is { Zone: var z, Original: not null, Applied: not null } && z == zone)
                 .OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
@@ -96,13 +97,13 @@ public static class CapacityArrival
             for (; take < movable; take++)
             {
                 var pick = targets.Where(g => g.DesiredCapacity + added.GetValueOrDefault(g.Name) < g.MaxSize)
-                    .OrderBy(g => added.GetValueOrDefault(g.Name)).ThenByDescending(g => g.MaxSize - g.DesiredCapacity - added.GetValueOrDefault(g.Name))
+                    .OrderBy(g => g.NodeGroup is not null && g.NodeGroup == group.NodeGroup ? 0 : 1).ThenBy(g => added.GetValueOrDefault(g.Name)).ThenByDescending(g => g.MaxSize - g.DesiredCapacity - added.GetValueOrDefault(g.Name))
                     .ThenBy(g => g.Name, StringComparer.Ordinal).FirstOrDefault();
                 if (pick is null) break;
                 added[pick.Name] = added.GetValueOrDefault(pick.Name) + 1;
             }
             var why = targets.Count == 0
-                ? $"no allowed group of node group {group.NodeGroup ?? "(none)"} in a healthy zone outside {string.Join(", ", shortfall.GroupZones)}"
+                ? $"no allowed group in a healthy zone outside {string.Join(", ", shortfall.GroupZones)} to take them"
                 : "every such group is at MaxSize";
             if (take < shortfall.Missing)
                 findings.Add($"{group.Name}: {shortfall.Missing - take} instance(s) short in {string.Join(", ", shortfall.GroupZones)}" + (take < movable ? $": {why}" : ""));

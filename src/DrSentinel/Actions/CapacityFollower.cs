@@ -12,8 +12,8 @@ namespace DrSentinel.Actions;
 /// Follows each evacuation's capacity to the end: a group DrSentinel raised whose instances are not in service within
 /// <see cref="ActionOptions.CapacityArrivalWithin"/> is a shortfall. It is said once per group and zone (log, a warning
 /// Event on the group, the incident's timeline, each with AWS's own reason from the group's failed scaling activity) and
-/// exported as drsentinel_capacity_shortfall_instances; the leader then moves the missing capacity to allowed groups of
-/// the same node group in healthy zones with room (<see cref="CapacityArrival.PlanMove"/>), through the action engine's
+/// exported as drsentinel_capacity_shortfall_instances; the leader then moves the missing capacity to allowed groups (of
+/// the same node group first) in healthy zones with room (<see cref="CapacityArrival.PlanMove"/>), through the action engine's
 /// guardrails. A zone where AWS could not launch is not a target again for the same evacuation.
 /// </summary>
 public sealed partial class CapacityFollower(

@@ -68,6 +68,7 @@ internal static class Region
                 {
                     Tags = g.Tags.SetItem(LedgerKeys.EvacuatedZone, r.Zone).SetItem(LedgerKeys.Original, r.Original.Format()).SetItem(LedgerKeys.Applied, r.Applied.Format()),
                 }),
+                UpdateGroupLedger l => MapGroups(snapshot, g => g.Name != l.Group ? g : g with { Tags = g.Tags.SetItem(LedgerKeys.Applied, l.Applied.Format()) }),
                 SuspendProcesses s => MapGroups(snapshot, g => g.Name != s.Group ? g : g with { SuspendedProcesses = [.. g.SuspendedProcesses.Union(s.Processes)] }),
                 ResumeProcesses s => MapGroups(snapshot, g => g.Name != s.Group ? g : g with { SuspendedProcesses = [.. g.SuspendedProcesses.Except(s.Processes)] }),
                 UpdateGroup u => MapGroups(snapshot, g => g.Name != u.Group ? g : g with
