@@ -41,6 +41,7 @@ public sealed class ScalingGroup
     public List<ScalingActivity> Activities { get; } = [];
     /// <summary>A launch that found no capacity is tried again later; at most one such retry waits per group.</summary>
     public bool LaunchRetryPending { get; set; }
+    public int LaunchFailuresInARow { get; set; }
 }
 
 public sealed record ScalingActivity(

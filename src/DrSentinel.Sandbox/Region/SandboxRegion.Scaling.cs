@@ -6,6 +6,7 @@ public sealed partial class SandboxRegion
     private static readonly TimeSpan InstanceBoot = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan InstanceShutdown = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan LaunchRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LaunchRetryAtMost = TimeSpan.FromMinutes(5);
     private static readonly string[] KnownProcesses =
         ["Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"];
     private int _nodeCounter;
@@ -149,6 +150,7 @@ public sealed partial class SandboxRegion
                         continue;
                     }
                     var instance = StartInstance(group, zone, booted: false, group.InstanceTypes.All(Zones[zone].CanLaunch) ? null : type);
+                    group.LaunchFailuresInARow = 0;
                     var activity = Record(group, $"Launching a new EC2 instance: {instance.Id}", cause, "InProgress");
                     After(InstanceBoot, () => Complete(activity));
                     placed = true;
@@ -222,12 +224,16 @@ public sealed partial class SandboxRegion
         group.Activities.Add(activity);
     }
 
-    /// <summary>Auto Scaling keeps trying to reach the desired capacity: once more after <see cref="LaunchRetry"/>.</summary>
+    /// <summary>
+    /// Auto Scaling keeps trying to reach the desired capacity: again after <see cref="LaunchRetry"/>, doubling with each
+    /// failure in a row up to <see cref="LaunchRetryAtMost"/>.
+    /// </summary>
     private void RetryLaunchLater(ScalingGroup group)
     {
         if (group.LaunchRetryPending) return;
         group.LaunchRetryPending = true;
-        After(LaunchRetry, () =>
+        var wait = TimeSpan.FromTicks(Math.Min(LaunchRetryAtMost.Ticks, LaunchRetry.Ticks << Math.Min(group.LaunchFailuresInARow++, 10)));
+        After(wait, () =>
         {
             group.LaunchRetryPending = false;
             if (ScalingGroups.ContainsKey(group.Name))

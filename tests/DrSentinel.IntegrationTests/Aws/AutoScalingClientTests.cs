@@ -55,6 +55,42 @@ public sealed class AutoScalingClientTests
     }
 
     [Fact]
+    public async Task NoCapacityInAZone_ASpanningGroupLaunchesInItsOtherZone_AnotherIsLeftShortWithEc2sMessage_UntilCapacityReturns()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        using var control = new HttpClient { BaseAddress = sandbox.Endpoint };
+        (await control.PostAsync("sandbox/zones/eu-central-1b/capacity/exhaust", null)).EnsureSuccessStatusCode();
+        var primary = await GroupAsync(aws, "primary");
+        var critical = await GroupAsync(aws, "critical");
+
+        // primary spans 1a and 1b: AWS tries its other zone. critical, confined to 1b here, cannot launch anywhere.
+        await aws.AutoScaling.SetDesiredCapacityAsync(primary.Name, 8, CancellationToken.None);
+        await aws.AutoScaling.UpdateAutoScalingGroupAsync(critical.Name, new ScalingGroupBounds(DesiredCapacity: 5, VpcZoneIdentifier: "subnet-0b1b000000000002"), CancellationToken.None);
+
+        var launched = await Poll.UntilAsync(() => GroupAsync(aws, "primary"), g => g.Instances.Count(i => i.LifecycleState == "InService") == 8,
+            Deadline, "primary's two new instances in service");
+        Assert.Equal(5, launched.Instances.Count(i => i.AvailabilityZone == "eu-central-1a"));
+        var activities = await aws.AutoScaling.DescribeScalingActivitiesAsync(critical.Name, 20, CancellationToken.None);
+        var failed = activities.Where(a => a.StatusCode == "Failed").ToList();
+        Assert.NotEmpty(failed);
+        Assert.All(failed, a =>
+        {
+            Assert.StartsWith("We currently do not have sufficient c5.large capacity in the Availability Zone you requested (eu-central-1b).", a.StatusMessage, StringComparison.Ordinal);
+            Assert.Contains("\"Availability Zone\":\"eu-central-1b\"", a.Details, StringComparison.Ordinal);
+            Assert.StartsWith("Launching a new EC2 instance.  Status Reason: We currently do not have sufficient", a.Description, StringComparison.Ordinal);
+        });
+        var shortGroup = await GroupAsync(aws, "critical");
+        Assert.Equal(5, shortGroup.DesiredCapacity);
+        Assert.Equal(3, shortGroup.Instances.Count(i => i.LifecycleState is "InService" or "Pending")); // desired stays above what runs
+
+        (await control.PostAsync("sandbox/zones/eu-central-1b/capacity/restore", null)).EnsureSuccessStatusCode();
+        var filled = await Poll.UntilAsync(() => GroupAsync(aws, "critical"), g => g.Instances.Count(i => i.LifecycleState == "InService") == 5,
+            Deadline, "critical's five instances in service once EC2 has capacity again");
+        Assert.Equal(3, filled.Instances.Count(i => i.AvailabilityZone == "eu-central-1b"));
+    }
+
+    [Fact]
     public async Task SetDesiredCapacity_AboveMaxSize_IsRefusedWithValidationErrorAndChangesNothing()
     {
         await using var sandbox = await Sandboxes.StartAsync();
