@@ -15,9 +15,10 @@ public static class ElastiCacheApi
             ["DescribeEvents"] = new(DescribeEvents),
             ["TestFailover"] = new((p, r, w) => WriteGroup(w, r, r.TestFailover(p.Required("ReplicationGroupId"), p.Required("NodeGroupId")))),
             ["ModifyReplicationGroup"] = new((p, r, w) => WriteGroup(w, r, r.ModifyReplicationGroup(
-                p.Required("ReplicationGroupId"), p.Optional("PrimaryClusterId"), p.OptionalBool("AutomaticFailoverEnabled"), p.OptionalBool("MultiAZEnabled")))),
+                p.Required("ReplicationGroupId"), p.Optional("PrimaryClusterId"), p.OptionalBool("AutomaticFailoverEnabled"), p.OptionalBool("MultiAZEnabled"),
+                p.OptionalBool("ApplyImmediately") ?? false))),
             ["AddTagsToResource"] = new((p, r, w) => w.TagList(AddTags(r.CacheTags(p.Required("ResourceName")), TagParameters.Tags(p)))),
-            ["ListTagsForResource"] = new((p, r, w) => w.TagList(r.CacheTags(p.Required("ResourceName")))),
+            ["ListTagsForResource"] = new((p, r, w) => w.TagList(r.CacheTagsToList(p.Required("ResourceName")))),
             ["RemoveTagsFromResource"] = new((p, r, w) => w.TagList(RemoveTags(r.CacheTags(p.Required("ResourceName")), TagParameters.TagKeys(p)))),
         }) { Errors = ModeledErrors.ElastiCache };
 
@@ -170,6 +171,8 @@ public static class ElastiCacheApi
         w.Element("Description", $"{g.Id} (sandbox)");
         w.Element("Status", g.Status);
         w.WriteStartElement("PendingModifiedValues");
+        w.Element("PrimaryClusterId", g.PendingPrimaryClusterId);
+        if (g.PendingAutomaticFailover is { } pending) w.Element("AutomaticFailoverStatus", pending ? "enabled" : "disabled");
         w.WriteEndElement();
         w.StringList("MemberClusters", "ClusterId", g.Members.Select(m => m.CacheClusterId));
         w.List("NodeGroups", "NodeGroup", [g], (x, group) =>

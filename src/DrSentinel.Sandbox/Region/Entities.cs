@@ -137,6 +137,12 @@ public sealed class CacheReplicationGroup
     public bool MultiAz { get; set; }
     public List<CacheMember> Members { get; } = [];
     public List<DateTimeOffset> TestFailoverCalls { get; } = [];
+    /// <summary>
+    /// A ModifyReplicationGroup sent without ApplyImmediately: waits for a maintenance window (the sandbox has none), shown in
+    /// PendingModifiedValues.
+    /// </summary>
+    public string? PendingPrimaryClusterId { get; set; }
+    public bool? PendingAutomaticFailover { get; set; }
     /// <summary>The data plane's proxies for the primary and reader endpoints; null without a data plane.</summary>
     public int? PrimaryDataPort { get; set; }
     public int? ReaderDataPort { get; set; }

@@ -47,9 +47,23 @@ public sealed partial class SandboxRegion
     private void AddCacheEvent(string source, string sourceType, string message) =>
         CacheEvents.Add(new RdsEvent(source, sourceType, message, "", Now));
 
-    public CacheReplicationGroup ModifyReplicationGroup(string groupId, string? primaryClusterId, bool? automaticFailover, bool? multiAz)
+    /// <summary>
+    /// botocore, ModifyReplicationGroup's ApplyImmediately: "If false, changes to the nodes in the replication group are
+    /// applied on the next maintenance reboot, or the next failure reboot, whichever occurs first" (default false). Read
+    /// strictly: without it the change only waits (PendingModifiedValues), as the sandbox has no maintenance window.
+    /// </summary>
+    public CacheReplicationGroup ModifyReplicationGroup(string groupId, string? primaryClusterId, bool? automaticFailover, bool? multiAz, bool applyImmediately = true)
     {
         var group = RequireReplicationGroup(groupId);
+        if (!applyImmediately)
+        {
+            if (primaryClusterId is not null && group.Members.All(m => m.CacheClusterId != primaryClusterId))
+                throw new AwsFaultException("CacheClusterNotFound", $"Cache cluster {primaryClusterId} not found in {groupId}.", 404);
+            group.PendingPrimaryClusterId = primaryClusterId ?? group.PendingPrimaryClusterId;
+            group.PendingAutomaticFailover = automaticFailover ?? group.PendingAutomaticFailover;
+            return group;
+        }
+        (group.PendingPrimaryClusterId, group.PendingAutomaticFailover) = (null, null);
         if (group.Status != "available")
             throw new AwsFaultException("InvalidReplicationGroupState", $"Replication group {groupId} is not in available state (it is {group.Status}).");
         var newAutomatic = automaticFailover ?? group.AutomaticFailover;

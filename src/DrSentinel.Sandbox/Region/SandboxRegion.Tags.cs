@@ -54,6 +54,18 @@ public sealed partial class SandboxRegion
         }
     }
 
+    /// <summary>
+    /// ListTagsForResource's tags. botocore: "If the cluster is not in the available state, ListTagsForResource returns an
+    /// error": a replication group that is not available (failing over, modifying) is answered InvalidReplicationGroupState.
+    /// </summary>
+    internal SortedDictionary<string, string> CacheTagsToList(string arn)
+    {
+        var tags = CacheTags(arn);
+        if (SplitArn(arn) is { Type: "replicationgroup" } parsed && RequireReplicationGroup(parsed.Id) is { Status: not "available" } group)
+            throw new AwsFaultException("InvalidReplicationGroupState", $"Replication group {group.Id} is not in available state (it is {group.Status}).");
+        return tags;
+    }
+
     /// <summary>Sets each tag, replacing the value of a key the resource already has.</summary>
     internal static void AddTags(SortedDictionary<string, string> tags, IReadOnlyList<KeyValuePair<string, string>> added, int? limit = null)
     {

@@ -59,8 +59,8 @@ public sealed partial class CapacityFollower(
             var (refusedIn, reason) = await WhyAsync(shortfall, stop).ConfigureAwait(false);
             _refusedIn[shortfall.Group] = refusedIn;
             _reported[shortfall.Group] = shortfall.Zone;
-            var text = $"{shortfall.Group}: {shortfall.Missing} of {shortfall.Desired} instance(s) not in service after {lasted.TotalSeconds:F0} s "
-                + $"(Actions:CapacityArrivalWithin) in {refusedIn}; AWS: {reason}";
+            var text = $"{shortfall.Group}: {shortfall.Missing} of {shortfall.Desired} instance(s) still not in service after {lasted.TotalSeconds:F0} s "
+                + $"(Actions:CapacityArrivalWithin {options.Value.CapacityArrivalWithin.TotalSeconds:F0} s) in {refusedIn}; AWS: {reason}";
             LogShort(logger, shortfall.Zone, text);
             incidents.CapacityShort(shortfall.Zone, shortfall.Group, text);
             await events.ResourceAsync("AutoScalingGroup", shortfall.Group, "ZoneEvacuationCapacityShort", $"DrSentinel: {text}", warning: true, stop).ConfigureAwait(false);

@@ -81,7 +81,8 @@ public sealed partial class StepExecutor(
     /// <summary>A failure worth another attempt after reading again: throttled, 5xx, a timeout, the connection.</summary>
     internal static bool Transient(Exception e, CancellationToken cancel) => e switch
     {
-        AwsServiceException aws => aws.IsThrottling || aws.HttpStatus is null or >= 500,
+        // Auto Scaling's ScalingActivityInProgress (400) says only that an activity runs now: read again, try again.
+        AwsServiceException aws => aws.IsThrottling || aws.HttpStatus is null or >= 500 || aws.Code == "ScalingActivityInProgress",
         HttpOperationException k => k.Response.StatusCode is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError,
         OperationCanceledException => !cancel.IsCancellationRequested, // a timeout, not shutdown
         HttpRequestException or IOException or TimeoutException => true,

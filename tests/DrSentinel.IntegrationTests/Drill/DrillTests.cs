@@ -102,3 +102,27 @@ public sealed class SabotagedDrillTests : DrillScenario
         Assert.DoesNotContain("RTO pyairtable-redis:", result.Output[result.Output.IndexOf("objectives missed", StringComparison.Ordinal)..], StringComparison.Ordinal);
     }
 }
+
+[LongRunning(110)]
+public sealed class NoCapacityDrillTests : DrillScenario
+{
+    [Fact]
+    public async Task GrayDrill_NoCapacityInTheOtherZoneOfAGroup_NamesTheShortfallWithAwsMessage_AndPutsEverythingBack()
+    {
+        var result = await DrillAsync("--scenario", "gray", "--no-capacity-in", "eu-central-1b");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("no capacity: EC2 launches nothing in eu-central-1b", result.Output, StringComparison.Ordinal);
+        var drill = JsonSerializer.Deserialize<JsonElement>(await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(Output, "drill-gray-*.json"))));
+        var objectives = drill.GetProperty("objectives").EnumerateArray().ToList();
+        // primary's only zone left is 1b: AWS cannot launch there and no other allowed group has a usable zone, so it is named.
+        var capacity = objectives.Single(o => o.GetProperty("name").GetString() == "no capacity in eu-central-1b");
+        Assert.True(capacity.GetProperty("met").GetBoolean(), capacity.ToString());
+        Assert.Contains("We currently do not have sufficient m5.large capacity in the Availability Zone you requested (eu-central-1b)",
+            capacity.GetProperty("measured").GetString(), StringComparison.Ordinal);
+        var putBack = objectives.Single(o => o.GetProperty("name").GetString() == "everything put back");
+        Assert.True(putBack.GetProperty("met").GetBoolean(), putBack.ToString());
+        var report = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(Output, "incident-*.md")));
+        Assert.Contains("capacity short", report, StringComparison.Ordinal);
+    }
+}

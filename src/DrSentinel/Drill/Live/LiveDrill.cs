@@ -217,7 +217,8 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
             {
                 // Capacity that cannot be launched is DrSentinel's to name or to move, not to conjure: either outcome meets it.
                 var shortfalls = incident?.Timeline.Where(e => e.Kind == TimelineKind.CapacityShort).ToList() ?? [];
-                var movedTo = incident?.Timeline.Any(e => e is { Kind: TimelineKind.Action, Outcome: "success" } && shortfalls.Count > 0 && e.At >= shortfalls[0].At) == true;
+                // A move rewrites the ledgers of the groups it changes ("record on ... that DrSentinel now applies"): only a move does that.
+                var movedTo = incident?.Timeline.Any(e => e is { Kind: TimelineKind.Action, Outcome: "success" } && e.Text.StartsWith("record on ", StringComparison.Ordinal)) == true;
                 var said = shortfalls.Count == 0 ? "no shortfall seen"
                     : (movedTo ? "moved through another group; " : "") + string.Join(" | ", shortfalls.Select(e => e.Text));
                 objectives.Add(new DrillObjective($"no capacity in {string.Join(", ", options.NoCapacityIn)}", said, "restored or named",
