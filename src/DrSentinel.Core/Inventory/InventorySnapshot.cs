@@ -164,7 +164,18 @@ public sealed record ActiveZonalShift(string Id, string AwayFrom, string Comment
     /// <summary>The start of every comment DrSentinel writes on a shift: how it tells its own shifts from anyone else's.</summary>
     public const string Mark = "DrSentinel";
 
-    public bool Ours => Comment.StartsWith(Mark, StringComparison.Ordinal);
+    public const string CustomerShift = "ZONAL_SHIFT";
+
+    /// <summary>ZONAL_SHIFT (a customer's: DrSentinel's, an operator's), PRACTICE_RUN, FIS_EXPERIMENT or ZONAL_AUTOSHIFT.</summary>
+    public string ShiftType { get; init; } = CustomerShift;
+
+    public bool Ours => ShiftType == CustomerShift && Comment.StartsWith(Mark, StringComparison.Ordinal);
+
+    /// <summary>
+    /// AWS's own shift, which a customer's gives way to: ARC applies "customer-initiated zonal shifts > autoshifts > practice
+    /// run zonal shifts" (botocore, appliedStatus), and a customer's shift cancels a practice run or an FIS experiment's.
+    /// </summary>
+    public bool GivesWay => ShiftType != CustomerShift;
 }
 
 /// <summary>The newest available snapshot of one resource (<paramref name="Service"/> rds or elasticache) of one kind (automated, manual).</summary>

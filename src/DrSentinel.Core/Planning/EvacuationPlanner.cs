@@ -50,18 +50,25 @@ public static class EvacuationPlanner
         {
             foreach (var resource in snapshot.ZonalShiftResources.Where(r => r.AppliedWeights.ContainsKey(zone)).OrderBy(r => r.Name, StringComparer.Ordinal))
             {
-                if (resource.AwayFrom(zone) is { } existing)
+                // AWS's own shifts (a practice run, an FIS experiment, an autoshift) give way to a customer's: DrSentinel's own keeps
+                // traffic away until its restore, not until AWS ends its shift (or moves traffic away from a healthy zone).
+                if (resource.AwayFrom(zone) is { GivesWay: false } existing)
                     findings.Add($"{resource.Name}: traffic already shifted away from {zone} ({(existing.Ours ? "DrSentinel's" : "not DrSentinel's")} shift {existing.Id})");
-                else if (resource.Shifts.FirstOrDefault(s => s.Applied) is { } elsewhere)
+                else if (resource.Shifts.FirstOrDefault(s => s is { Applied: true, GivesWay: false }) is { } elsewhere)
                     findings.Add($"{resource.Name}: already shifted away from {elsewhere.AwayFrom} (shift {elsewhere.Id}); ARC allows one shift per resource, left alone");
                 else
+                {
+                    if (resource.Shifts.FirstOrDefault(s => s is { Applied: true, GivesWay: true }) is { } aws)
+                        findings.Add($"{resource.Name}: AWS's {aws.ShiftType} away from {aws.AwayFrom} gives way to DrSentinel's shift (ARC applies a customer's shift first)");
                     steps.Add(new StartZonalShift(resource.Name, resource.Arn, zone, ZonalShifts.ExpiresIn(policy.ZonalShiftLasts), ZonalShifts.Comment(zone, incidentStart)));
+                }
             }
         }
 
         // A shift of the EKS cluster away from the zone (DrSentinel's, an operator's, zonal autoshift's) already keeps pods
         // and managed nodes out of it: no cordon, no subnet or AZRebalance change; only the capacity it does not add.
-        var clusterShift = snapshot.ZonalShiftResources.Where(r => r.IsCluster).Select(r => r.AwayFrom(zone)).FirstOrDefault(s => s is not null);
+        // Only a customer's shift counts: AWS's own (a practice run, an autoshift) ends when AWS decides.
+        var clusterShift = snapshot.ZonalShiftResources.Where(r => r.IsCluster).Select(r => r.AwayFrom(zone)).FirstOrDefault(s => s is { GivesWay: false });
         if (clusterShift is not null)
             findings.Add($"the cluster is shifted away from {zone} (shift {clusterShift.Id}): its nodes are not cordoned and its groups keep their subnets; capacity is made up in the healthy zones");
 

@@ -37,7 +37,7 @@ public static class ArcZonalShiftApi
             return w =>
             {
                 w.WriteStartArray("items");
-                foreach (var shift in r.ZonalShifts.Where(s => status.Length == 0 || s.Status(r.Now) == status))
+                foreach (var shift in r.ZonalShifts.Where(s => s.ShiftType != "ZONAL_AUTOSHIFT" && (status.Length == 0 || s.Status(r.Now) == status)))
                     WriteShift(w, shift, r.Now, "status");
                 w.WriteEndArray();
             };
@@ -75,9 +75,29 @@ public static class ArcZonalShiftApi
                     w.WriteEndObject();
                     w.WriteString("arn", resource.Arn);
                     w.WriteString("name", resource.Name);
+                    var applied = r.AppliedShift(resource.Arn);
+                    var active = r.ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.Status(now) == "ACTIVE").ToList();
                     w.WriteStartArray("zonalShifts");
-                    foreach (var shift in r.ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.Status(now) == "ACTIVE"))
-                        WriteShift(w, shift, now, "appliedStatus");
+                    foreach (var shift in active.Where(s => s.ShiftType != "ZONAL_AUTOSHIFT"))
+                    {
+                        w.WriteStartObject();
+                        WriteMembers(w, shift, now, null);
+                        w.WriteString("appliedStatus", shift == applied ? "APPLIED" : "NOT_APPLIED");
+                        w.WriteString("shiftType", shift.ShiftType);
+                        if (shift.PracticeRunOutcome is { } outcome) w.WriteString("practiceRunOutcome", outcome);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    // AutoshiftInResource: appliedStatus, awayFrom and startTime only.
+                    w.WriteStartArray("autoshifts");
+                    foreach (var shift in active.Where(s => s.ShiftType == "ZONAL_AUTOSHIFT"))
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("appliedStatus", shift == applied ? "APPLIED" : "NOT_APPLIED");
+                        w.WriteString("awayFrom", shift.AwayFrom);
+                        w.WriteNumber("startTime", shift.StartTime.ToUnixTimeMilliseconds() / 1000.0);
+                        w.WriteEndObject();
+                    }
                     w.WriteEndArray();
                 };
             }));
@@ -90,11 +110,12 @@ public static class ArcZonalShiftApi
     {
         w.WriteStartObject();
         WriteMembers(w, shift, now, statusMember);
+        w.WriteString("shiftType", shift.ShiftType);
         w.WriteEndObject();
     }
 
-    /// <summary>A ZonalShift (status) or, inside a managed resource, a ZonalShiftInResource (appliedStatus).</summary>
-    private static void WriteMembers(Utf8JsonWriter w, ZonalShift shift, DateTimeOffset now, string statusMember)
+    /// <summary>A ZonalShift (with its status); <paramref name="statusMember"/> null: inside a resource, whose appliedStatus the caller writes.</summary>
+    private static void WriteMembers(Utf8JsonWriter w, ZonalShift shift, DateTimeOffset now, string? statusMember)
     {
         w.WriteString("zonalShiftId", shift.Id);
         w.WriteString("resourceIdentifier", shift.ResourceIdentifier);
@@ -102,7 +123,7 @@ public static class ArcZonalShiftApi
         w.WriteString("comment", shift.Comment);
         w.WriteNumber("startTime", shift.StartTime.ToUnixTimeMilliseconds() / 1000.0);
         w.WriteNumber("expiryTime", shift.ExpiryTime.ToUnixTimeMilliseconds() / 1000.0);
-        w.WriteString(statusMember, statusMember == "status" ? shift.Status(now) : shift.Status(now) == "ACTIVE" ? "APPLIED" : "NOT_APPLIED");
+        if (statusMember is not null) w.WriteString(statusMember, shift.Status(now));
     }
 
     private static async Task HandleAsync(HttpContext context, SandboxRegion region, SigV4Verifier verifier, string operation, int status,

@@ -43,6 +43,40 @@ public static class ControlApi
         control.MapPost("/zones/{zone}/capacity/exhaust", (string zone, string? instanceType) =>
             Zone(region, plane, zone, r => r.ExhaustCapacity(zone, string.IsNullOrWhiteSpace(instanceType) ? null : instanceType)));
         control.MapPost("/zones/{zone}/capacity/restore", (string zone) => Zone(region, plane, zone, r => r.RestoreCapacity(zone)));
+        // A shift AWS starts itself: a zonal autoshift practice run, an FIS experiment's, or an autoshift (type=ZONAL_AUTOSHIFT).
+        control.MapPost("/zonal-shifts", (string resource, string zone, string type, int? minutes) =>
+        {
+            try
+            {
+                ZonalShift? shift = null;
+                region.Write(r => shift = r.StartAwsShift(resource, zone, type, TimeSpan.FromMinutes(minutes ?? 30)));
+                return Results.Json(new { zonalShiftId = shift!.Id, shiftType = shift.ShiftType, awayFrom = shift.AwayFrom });
+            }
+            catch (ArgumentException e)
+            {
+                return Results.BadRequest(new { error = e.Message });
+            }
+            catch (KeyNotFoundException e)
+            {
+                return Results.NotFound(new { error = e.Message });
+            }
+            catch (AwsFaultException e)
+            {
+                return Results.Json(new { error = e.Message, code = e.Code }, statusCode: e.HttpStatus);
+            }
+        });
+        control.MapPost("/zonal-shifts/autoshift/end", (string resource) =>
+        {
+            try
+            {
+                region.Write(r => r.EndAutoshift(resource));
+                return Results.NoContent();
+            }
+            catch (AwsFaultException e)
+            {
+                return Results.Json(new { error = e.Message, code = e.Code }, statusCode: e.HttpStatus);
+            }
+        });
         control.MapPost("/faults", async (HttpContext context) =>
         {
             FaultRequest? fault;

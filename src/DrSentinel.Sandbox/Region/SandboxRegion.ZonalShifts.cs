@@ -13,6 +13,18 @@ public sealed class ZonalShift
     public string Comment { get; set; } = "";
     public DateTimeOffset ExpiryTime { get; set; }
     public bool Cancelled { get; set; }
+    /// <summary>ZONAL_SHIFT (a customer's), PRACTICE_RUN, FIS_EXPERIMENT or ZONAL_AUTOSHIFT (AWS's own, listed as an autoshift).</summary>
+    public string ShiftType { get; init; } = CustomerShift;
+    /// <summary>A practice run's outcome: PENDING while it runs, INTERRUPTED when a customer's shift cancels it.</summary>
+    public string? PracticeRunOutcome { get; set; }
+
+    public const string CustomerShift = "ZONAL_SHIFT";
+
+    /// <summary>
+    /// ARC's precedence (botocore, appliedStatus): "customer-initiated zonal shifts > autoshifts > practice run zonal
+    /// shifts"; the ARC guide ranks an FIS experiment's shift with the practice runs (a customer's shift cancels it).
+    /// </summary>
+    public int Precedence => ShiftType switch { CustomerShift => 0, "ZONAL_AUTOSHIFT" => 1, _ => 2 };
 
     public string Status(DateTimeOffset now) => Cancelled ? "CANCELED" : ExpiryTime <= now ? "EXPIRED" : "ACTIVE";
 }
@@ -50,11 +62,47 @@ public sealed partial class SandboxRegion
         ManagedResources.FirstOrDefault(r => r.Arn == identifier || r.Name == identifier)
         ?? throw new AwsFaultException("ResourceNotFoundException", $"The resource {identifier} is not registered with zonal shift.", 404);
 
-    /// <summary>1.0 for every zone (by ID) of the resource, 0.0 for the zone an active shift moves traffic away from.</summary>
+    /// <summary>The one active shift of the resource in effect (appliedStatus APPLIED): the first by ARC's precedence; null when none.</summary>
+    internal ZonalShift? AppliedShift(string resourceArn) =>
+        ZonalShifts.Where(s => s.ResourceIdentifier == resourceArn && s.Status(Now) == "ACTIVE").OrderBy(s => s.Precedence).ThenBy(s => s.StartTime).FirstOrDefault();
+
+    /// <summary>1.0 for every zone (by ID) of the resource, 0.0 for the zone the applied shift moves traffic away from.</summary>
     public IReadOnlyDictionary<string, double> AppliedWeights(ManagedResource resource)
     {
-        var away = ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE").Select(s => s.AwayFrom).ToHashSet(StringComparer.Ordinal);
-        return resource.AvailabilityZones.ToDictionary(z => z, z => away.Contains(z) ? 0.0 : 1.0, StringComparer.Ordinal);
+        var away = AppliedShift(resource.Arn)?.AwayFrom;
+        return resource.AvailabilityZones.ToDictionary(z => z, z => z == away ? 0.0 : 1.0, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// A shift AWS starts on the resource (a practice run of zonal autoshift, an FIS experiment, an autoshift), by zone name,
+    /// for drills and tests. AWS does not start a practice run while a customer's shift is active (the ARC guide's precedence
+    /// table: "The practice run will fail to start").
+    /// </summary>
+    public ZonalShift StartAwsShift(string identifier, string zoneName, string shiftType, TimeSpan lasts)
+    {
+        var resource = RequireManagedResource(identifier);
+        var zoneId = Topology.ZoneId(RequireZone(zoneName).Name);
+        if (shiftType is not ("PRACTICE_RUN" or "FIS_EXPERIMENT" or "ZONAL_AUTOSHIFT"))
+            throw new ArgumentException($"shiftType must be PRACTICE_RUN, FIS_EXPERIMENT or ZONAL_AUTOSHIFT, not '{shiftType}'", nameof(shiftType));
+        if (shiftType == "PRACTICE_RUN" && ZonalShifts.Any(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE" && s.ShiftType == ZonalShift.CustomerShift))
+            throw new AwsFaultException("ConflictException", $"A zonal shift is active for {resource.Arn}: the practice run does not start.", 409)
+                { Details = new Dictionary<string, string> { ["reason"] = "ZonalShiftAlreadyExists" } };
+        var shift = new ZonalShift
+        {
+            Id = Guid.NewGuid().ToString(), ResourceIdentifier = resource.Arn, AwayFrom = zoneId, StartTime = Now, ExpiryTime = Now + lasts,
+            ShiftType = shiftType, PracticeRunOutcome = shiftType == "PRACTICE_RUN" ? "PENDING" : null,
+            Comment = shiftType switch { "PRACTICE_RUN" => "Zonal autoshift practice run", "FIS_EXPERIMENT" => "AWS FIS experiment", _ => "" },
+        };
+        ZonalShifts.Add(shift);
+        return shift;
+    }
+
+    /// <summary>AWS ends its autoshift of the resource (the zone looks healthy to it again).</summary>
+    public void EndAutoshift(string identifier)
+    {
+        var resource = RequireManagedResource(identifier);
+        foreach (var shift in ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.ShiftType == "ZONAL_AUTOSHIFT" && s.Status(Now) == "ACTIVE"))
+            shift.Cancelled = true;
     }
 
     /// <summary>
@@ -76,9 +124,18 @@ public sealed partial class SandboxRegion
             throw ZonalShiftValidation("InvalidAz", $"{awayFrom} is not an Availability Zone ID of {resource.Arn} ({string.Join(", ", resource.AvailabilityZones)}).");
         CheckComment(comment);
         var lasts = ExpiresIn(expiresIn);
-        if (ZonalShifts.FirstOrDefault(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE") is { } active)
-            throw new AwsFaultException("ConflictException", $"A zonal shift ({active.Id}) is already active for {resource.Arn}.", 409)
-                { Details = new Dictionary<string, string> { ["reason"] = "ZonalShiftAlreadyExists", ["zonalShiftId"] = active.Id } };
+        // One customer shift per resource (the ARC guide: "Checks that are built into zonal shift prevent you from starting
+        // another zonal shift for a resource when it already has an active shift"). A customer's shift cancels a practice
+        // run (outcome INTERRUPTED) or an FIS experiment's shift, and takes precedence over an autoshift.
+        var active = ZonalShifts.Where(s => s.ResourceIdentifier == resource.Arn && s.Status(Now) == "ACTIVE").ToList();
+        if (active.FirstOrDefault(s => s.ShiftType == ZonalShift.CustomerShift) is { } existing)
+            throw new AwsFaultException("ConflictException", $"A zonal shift ({existing.Id}) is already active for {resource.Arn}.", 409)
+                { Details = new Dictionary<string, string> { ["reason"] = "ZonalShiftAlreadyExists", ["zonalShiftId"] = existing.Id } };
+        foreach (var yielding in active.Where(s => s.ShiftType is "PRACTICE_RUN" or "FIS_EXPERIMENT"))
+        {
+            yielding.Cancelled = true;
+            if (yielding.ShiftType == "PRACTICE_RUN") yielding.PracticeRunOutcome = "INTERRUPTED";
+        }
         var shift = new ZonalShift
         {
             Id = Guid.NewGuid().ToString(), ResourceIdentifier = resource.Arn, AwayFrom = awayFrom, StartTime = Now, Comment = comment, ExpiryTime = Now + lasts,

@@ -15,9 +15,10 @@ public sealed partial class StepExecutor
             case StartZonalShift start:
             {
                 var before = await zonalShift.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
-                if (before.ZonalShifts.FirstOrDefault(s => s.AwayFrom == start.Zone && s.Status == "APPLIED") is { } existing)
+                // A customer's shift (DrSentinel's, an operator's) stands; AWS's own (practice run, FIS, autoshift) gives way to ours.
+                if (before.ZonalShifts.FirstOrDefault(s => s.AwayFrom == start.Zone && s is { Status: "APPLIED", ShiftType: "ZONAL_SHIFT" }) is { } existing)
                     return Done($"traffic already shifted away from {start.Zone} (shift {existing.Id})");
-                if (before.ZonalShifts.FirstOrDefault(s => s.Status == "APPLIED") is { } other)
+                if (before.ZonalShifts.FirstOrDefault(s => s is { Status: "APPLIED", ShiftType: "ZONAL_SHIFT" }) is { } other)
                     return Stale($"{start.Name} is shifted away from {other.AwayFrom} now (shift {other.Id})");
                 calling();
                 var started = await zonalShift.StartZonalShiftAsync(start.Arn, start.Zone, start.ExpiresIn, start.Comment, cancel).ConfigureAwait(false);

@@ -130,7 +130,8 @@ public sealed partial class InventoryMetrics
     private static void RenderZonalShifts(ExpositionWriter w, InventorySnapshot s)
     {
         w.Write(ZonalShiftWeight, s.ZonalShiftResources.SelectMany(r => r.AppliedWeights.Select(z => (new[] { r.Name, z.Key }, z.Value))));
-        w.Write(ZonalShiftExpiry, s.ZonalShiftResources.SelectMany(r => r.Shifts.Where(x => x.Applied)
+        // An autoshift has no expiry: AWS ends it when the zone looks healthy to it.
+        w.Write(ZonalShiftExpiry, s.ZonalShiftResources.SelectMany(r => r.Shifts.Where(x => x.Applied && x.ExpiryTime != DateTimeOffset.MaxValue)
             .Select(x => (new[] { r.Name, x.AwayFrom, x.Ours ? "drsentinel" : "other" }, x.ExpiryTime.ToUnixTimeMilliseconds() / 1000.0))));
     }
 

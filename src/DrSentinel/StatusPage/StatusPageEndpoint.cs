@@ -100,7 +100,7 @@ public static class StatusPageEndpoint
                 var shifts = resource.Shifts.Where(x => x.Applied).ToList();
                 var weights = string.Join(", ", resource.AppliedWeights.Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Key} {w.Value:0.##}")));
                 var away = shifts.Count == 0 ? "no" : string.Join("<br>", shifts.Select(x => E(string.Create(CultureInfo.InvariantCulture,
-                    $"from {x.AwayFrom} by {(x.Ours ? "DrSentinel" : "someone else")} until {x.ExpiryTime.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {x.Comment}"))));
+                    $"from {x.AwayFrom} by {(x.Ours ? "DrSentinel" : x.GivesWay ? $"AWS ({x.ShiftType})" : "someone else")}{(x.ExpiryTime == DateTimeOffset.MaxValue ? "" : $" until {x.ExpiryTime.UtcDateTime:yyyy-MM-dd HH:mm} UTC")}: {x.Comment}"))));
                 html.Append(CultureInfo.InvariantCulture, $"<tr class=\"{(shifts.Count == 0 ? "ok" : "warn")}\"><td>{E(resource.Name)}</td><td>{E(weights)}</td><td>{away}</td></tr>\n");
             }
             html.Append("</table>\n");

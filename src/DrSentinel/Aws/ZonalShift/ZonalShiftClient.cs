@@ -4,7 +4,11 @@ using System.Text.Json;
 namespace DrSentinel.Aws.ZonalShift;
 
 /// <summary>One zonal shift of a resource: away from the zone named <see cref="AwayFrom"/> (ARC gives its ID) until <see cref="ExpiryTime"/>; <see cref="Status"/> is ACTIVE, EXPIRED or CANCELED (APPLIED inside a resource).</summary>
-public sealed record ZonalShiftDescription(string Id, string ResourceIdentifier, string AwayFrom, string Comment, DateTimeOffset StartTime, DateTimeOffset ExpiryTime, string Status);
+public sealed record ZonalShiftDescription(string Id, string ResourceIdentifier, string AwayFrom, string Comment, DateTimeOffset StartTime, DateTimeOffset ExpiryTime, string Status)
+{
+    /// <summary>ZONAL_SHIFT (a customer's, the default when ARC omits it), PRACTICE_RUN, FIS_EXPERIMENT or ZONAL_AUTOSHIFT.</summary>
+    public string ShiftType { get; init; } = "ZONAL_SHIFT";
+}
 
 /// <summary>A resource registered with zonal shift: its traffic weight per zone, by name (0 where a shift moved it away) and its active shifts.</summary>
 public sealed record ManagedResourceDescription(string Arn, string Name, ImmutableSortedDictionary<string, double> AppliedWeights, IReadOnlyList<ZonalShiftDescription> ZonalShifts);
@@ -44,7 +48,11 @@ public sealed class ZonalShiftClient(AwsQueryClient aws, ZoneIdMap zones) : IZon
             ? w.EnumerateObject().ToImmutableSortedDictionary(p => name(p.Name), p => p.Value.GetDouble(), StringComparer.Ordinal)
             : ImmutableSortedDictionary<string, double>.Empty;
         var shifts = answer.TryGetProperty("zonalShifts", out var z) && z.ValueKind == JsonValueKind.Array
-            ? z.EnumerateArray().Select(s => Parse(s, "appliedStatus", name)).ToList() : [];
+            ? z.EnumerateArray().Select(s => Parse(s, "appliedStatus", name) with { ShiftType = Text(s, "shiftType") ?? "ZONAL_SHIFT" }).ToList() : [];
+        // An autoshift (AutoshiftInResource) has only appliedStatus, awayFrom and startTime: no ID, comment or expiry.
+        if (answer.TryGetProperty("autoshifts", out var a) && a.ValueKind == JsonValueKind.Array)
+            shifts.AddRange(a.EnumerateArray().Select(s => new ZonalShiftDescription("", Text(answer, "arn") ?? resourceArn, name(Text(s, "awayFrom") ?? ""), "",
+                Time(s, "startTime"), DateTimeOffset.MaxValue, Text(s, "appliedStatus") ?? "") { ShiftType = "ZONAL_AUTOSHIFT" }));
         return new ManagedResourceDescription(Text(answer, "arn") ?? resourceArn, Text(answer, "name") ?? "", weights, shifts);
     }
 

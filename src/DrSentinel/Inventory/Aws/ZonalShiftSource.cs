@@ -20,7 +20,7 @@ public sealed class ZonalShiftSource(IZonalShiftReader zonalShift, IOptions<Inve
         {
             var resource = await zonalShift.GetManagedResourceAsync(arn, cancel);
             resources.Add(new ZonalShiftResourceState(arn, resource.Name, resource.AppliedWeights,
-                [.. resource.ZonalShifts.Select(s => new ActiveZonalShift(s.Id, s.AwayFrom, s.Comment, s.ExpiryTime, s.Status == "APPLIED"))
+                [.. resource.ZonalShifts.Select(s => new ActiveZonalShift(s.Id, s.AwayFrom, s.Comment, s.ExpiryTime, s.Status == "APPLIED") { ShiftType = s.ShiftType })
                     .OrderBy(s => s.AwayFrom, StringComparer.Ordinal)]));
         }
         var watched = resources.ToImmutable();
