@@ -17,6 +17,7 @@ import datetime
 import json
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import boto3
@@ -451,6 +452,34 @@ def elasticache_promote_replica_after_disabling_multi_az(region):
     expect(redis_group(region)['MultiAZ'] == 'enabled', 'MultiAZ did not come back to enabled')
 
 
+def elasticache_tags_refused_while_not_available(region):
+    """botocore, ListTagsForResource: "If the cluster is not in the available state, ListTagsForResource returns an error"."""
+    wait_for_redis_available(region)
+    group = redis_group(region)
+    replica = a_replica(group)
+    region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=False, ApplyImmediately=True)
+    try:
+        region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, PrimaryClusterId=replica, ApplyImmediately=True)
+        error = expect_error('InvalidReplicationGroupState', region.elasticache.list_tags_for_resource, ResourceName=group['ARN'])
+        expect_status(error, 400)
+        wait_for_redis_available(region)
+        region.elasticache.list_tags_for_resource(ResourceName=group['ARN'])
+    finally:
+        wait_for_redis_available(region)
+        region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=True, ApplyImmediately=True)
+
+
+def elasticache_modify_without_apply_immediately_waits(region):
+    """botocore, ApplyImmediately (default false): changes wait for the next maintenance reboot; they show as pending."""
+    wait_for_redis_available(region)
+    answer = region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=False, AutomaticFailoverEnabled=False)['ReplicationGroup']
+    pending = answer.get('PendingModifiedValues', {})
+    expect(pending.get('AutomaticFailoverStatus') == 'disabled', f'pending values {pending}')
+    expect(redis_group(region)['AutomaticFailover'] == 'enabled', 'a change without ApplyImmediately took effect at once')
+    applied = region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, AutomaticFailoverEnabled=True, ApplyImmediately=True)['ReplicationGroup']
+    expect(applied.get('PendingModifiedValues', {}) == {}, f'pending values left: {applied.get("PendingModifiedValues")}')
+
+
 def elasticache_test_failover_refused_without_automatic_failover(region):
     wait_for_redis_available(region)
     region.elasticache.modify_replication_group(ReplicationGroupId=REDIS_GROUP, MultiAZEnabled=False, AutomaticFailoverEnabled=False, ApplyImmediately=True)
@@ -540,6 +569,33 @@ def autoscaling_describe_scaling_activities(region):
         expect(activity.get('ActivityId') and activity.get('StatusCode'), f'activity lacks an id or status: {activity}')
         expect(activity.get('AutoScalingGroupName') == name, f'activity belongs to {activity.get("AutoScalingGroupName")}')
         expect(isinstance(activity.get('StartTime'), datetime.datetime), f'StartTime {activity.get("StartTime")!r} did not parse as a time')
+
+
+def autoscaling_failed_launch_activity(region):
+    """EC2 without capacity in every zone of a group: Failed activities whose StatusMessage is EC2's sentence, desired kept."""
+    group = primary_scaling_group(region)
+    name, desired = group['AutoScalingGroupName'], group['DesiredCapacity']
+    zones = group['AvailabilityZones']
+    for zone in zones:
+        control(region, 'POST', f'/sandbox/zones/{zone}/capacity/exhaust')
+    try:
+        region.autoscaling.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=desired + 1)
+
+        def refused():
+            failed = [a for a in region.autoscaling.describe_scaling_activities(AutoScalingGroupName=name)['Activities'] if a['StatusCode'] == 'Failed']
+            return len(failed) >= len(zones), failed
+        failed = region.wait_until('failed launch activities', refused)
+        for activity in failed:
+            message = activity.get('StatusMessage', '')
+            expect(message.startswith('We currently do not have sufficient') and 'capacity in the Availability Zone you requested' in message,
+                   f'StatusMessage {message!r}')
+            expect(len(message) <= 255, f'StatusMessage is {len(message)} characters; the model allows 255')
+            expect(json.loads(activity['Details'])['Availability Zone'] in zones, f'Details {activity["Details"]}')
+        expect(primary_scaling_group(region)['DesiredCapacity'] == desired + 1, 'desired capacity changed by a failed launch')
+    finally:
+        for zone in zones:
+            control(region, 'POST', f'/sandbox/zones/{zone}/capacity/restore')
+        region.autoscaling.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=desired)
 
 
 def autoscaling_update_group(region):
@@ -728,6 +784,57 @@ def expect_status_ok(answer, status):
     expect(actual == status, f'expected HTTP {status}, got {actual}')
 
 
+def raw_answer(client, operation, **params):
+    """The answer's JSON as sent: Debian's botocore predates members ARC has added since (shiftType, autoshifts), and drops them."""
+    seen = {}
+
+    def keep(http_response, **_):
+        seen['body'] = http_response.content
+    event = f'after-call.{client.meta.service_model.service_id.hyphenize()}.{operation}'
+    client.meta.events.register(event, keep)
+    try:
+        getattr(client, xform_name(operation))(**params)
+    finally:
+        client.meta.events.unregister(event, keep)
+    return json.loads(seen['body'])
+
+
+def zonal_shift_aws_shifts_give_way(region):
+    """ARC's precedence: customer shifts > autoshifts > practice runs; a customer's shift interrupts a practice run."""
+    cluster, zones = region.need('cluster_arn'), region.need('zones')
+    names = {zone_id: name for name, zone_id in region.need('zone ids').items()}
+    resource_query = f'resource={urllib.parse.quote(cluster, safe="")}'
+    control(region, 'POST', f'/sandbox/zonal-shifts?{resource_query}&zone={names[zones[1]]}&type=PRACTICE_RUN')
+    ours = None
+    try:
+        resource = raw_answer(region.zonal_shift, 'GetManagedResource', resourceIdentifier=cluster)
+        [practice] = resource['zonalShifts']
+        expect((practice.get('shiftType'), practice['appliedStatus'], practice.get('practiceRunOutcome')) == ('PRACTICE_RUN', 'APPLIED', 'PENDING'),
+               f'practice run in resource {practice}')
+        expect('status' not in practice, f'a ZonalShiftInResource has no status member: {practice}')
+        ours = region.zonal_shift.start_zonal_shift(resourceIdentifier=cluster, awayFrom=zones[0], expiresIn='30m', comment='fidelity: customer shift')
+        cancelled = raw_answer(region.zonal_shift, 'ListZonalShifts', status='CANCELED')['items']
+        interrupted = [s for s in cancelled if s['zonalShiftId'] == practice['zonalShiftId']]
+        expect(interrupted and interrupted[0].get('shiftType') == 'PRACTICE_RUN' and interrupted[0].get('practiceRunOutcome') == 'INTERRUPTED',
+               f'the practice run after a customer shift: {interrupted}')
+        control(region, 'POST', f'/sandbox/zonal-shifts?{resource_query}&zone={names[zones[2]]}&type=ZONAL_AUTOSHIFT')
+        resource = raw_answer(region.zonal_shift, 'GetManagedResource', resourceIdentifier=cluster)
+        expect([(a['awayFrom'], a['appliedStatus']) for a in resource.get('autoshifts', [])] == [(zones[2], 'NOT_APPLIED')], f'autoshifts {resource.get("autoshifts")}')
+        expect(resource['appliedWeights'][zones[0]] == 0.0 and resource['appliedWeights'][zones[2]] == 1.0, f'weights {resource["appliedWeights"]}')
+        region.zonal_shift.cancel_zonal_shift(zonalShiftId=ours['zonalShiftId'])
+        ours = None
+        resource = raw_answer(region.zonal_shift, 'GetManagedResource', resourceIdentifier=cluster)
+        expect([a['appliedStatus'] for a in resource['autoshifts']] == ['APPLIED'] and resource['appliedWeights'][zones[2]] == 0.0,
+               f'after the customer shift ends: {resource}')
+    finally:
+        if ours is not None:
+            region.zonal_shift.cancel_zonal_shift(zonalShiftId=ours['zonalShiftId'])
+        for shift in region.zonal_shift.list_zonal_shifts(status='ACTIVE')['items']:
+            region.zonal_shift.cancel_zonal_shift(zonalShiftId=shift['zonalShiftId'])
+        control(region, 'POST', f'/sandbox/zonal-shifts/autoshift/end?{resource_query}')
+    expect(set(region.zonal_shift.get_managed_resource(resourceIdentifier=cluster)['appliedWeights'].values()) == {1.0}, 'weights after the autoshift ended')
+
+
 def zonal_shift_bad_input_refused(region):
     away, cluster = region.need('zones')[0], region.need('cluster_arn')
     for expires_in, reason in (('0m', 'InvalidExpiresIn'), ('73h', 'InvalidExpiresIn'), ('1441m', 'InvalidExpiresIn')):
@@ -875,12 +982,15 @@ def all_checks():
         elasticache_tags_of_unknown_or_malformed_arn_refused,
         elasticache_promote_replica_refused_while_multi_az,
         elasticache_promote_replica_after_disabling_multi_az,
+        elasticache_tags_refused_while_not_available,
+        elasticache_modify_without_apply_immediately_waits,
         elasticache_test_failover_refused_without_automatic_failover,
         elasticache_test_failover_daily_quota,
         autoscaling_describe_groups,
         autoscaling_desired_above_max_refused,
         autoscaling_set_desired_capacity,
         autoscaling_describe_scaling_activities,
+        autoscaling_failed_launch_activity,
         autoscaling_update_group,
         autoscaling_create_or_update_tags,
         autoscaling_describe_tags,
@@ -894,6 +1004,7 @@ def all_checks():
         sts_get_caller_identity,
         zonal_shift_list_managed_resources,
         zonal_shift_start_get_update_cancel,
+        zonal_shift_aws_shifts_give_way,
         zonal_shift_bad_input_refused,
         zonal_shift_injected_throttling,
     )]

@@ -111,6 +111,7 @@ public static class ArcZonalShiftApi
         w.WriteStartObject();
         WriteMembers(w, shift, now, statusMember);
         w.WriteString("shiftType", shift.ShiftType);
+        if (shift.PracticeRunOutcome is { } outcome) w.WriteString("practiceRunOutcome", outcome);
         w.WriteEndObject();
     }
 

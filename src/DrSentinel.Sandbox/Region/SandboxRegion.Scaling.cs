@@ -218,7 +218,8 @@ public sealed partial class SandboxRegion
         var activity = new ScalingActivity(Guid.NewGuid().ToString(), group.Name, $"Launching a new EC2 instance.  Status Reason: {message}",
             $"At {Now:yyyy-MM-ddTHH:mm:ssZ} {cause}.", Now)
         {
-            StatusCode = "Failed", Progress = 100, EndTime = Now, StatusMessage = message,
+            // The model bounds StatusMessage at 255 characters; the Description carries EC2's whole sentence.
+            StatusCode = "Failed", Progress = 100, EndTime = Now, StatusMessage = message.Length <= 255 ? message : message[..255],
             AvailabilityZone = zone, SubnetId = group.SubnetIds.FirstOrDefault(s => SubnetZones[s] == zone),
         };
         group.Activities.Add(activity);

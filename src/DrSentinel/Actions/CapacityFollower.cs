@@ -96,7 +96,11 @@ public sealed partial class CapacityFollower(
         }
         var failed = activities.Where(a => a.StatusCode is "Failed" or "Cancelled").OrderByDescending(a => a.StartTime).FirstOrDefault();
         if (failed is null) return (fallbackZone, "no failed launch activity; the instances may still be booting or stuck joining the cluster");
-        return (ZoneOf(failed) ?? fallbackZone, failed.StatusMessage ?? failed.Description);
+        // StatusMessage is bounded at 255 characters; the Description repeats it whole after "Status Reason: ".
+        const string Reason = "Status Reason: ";
+        var at = failed.Description.IndexOf(Reason, StringComparison.Ordinal);
+        var whole = at >= 0 ? failed.Description[(at + Reason.Length)..] : null;
+        return (ZoneOf(failed) ?? fallbackZone, whole is not null && whole.Length >= (failed.StatusMessage?.Length ?? 0) ? whole : failed.StatusMessage ?? failed.Description);
     }
 
     /// <summary>The zone in an activity's Details (<c>{"Subnet ID":"…","Availability Zone":"…"}</c>), if it names one.</summary>

@@ -8,7 +8,7 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// The evacuation moving traffic off the lost zone with ARC zonal shift, over the sandbox's REST-JSON API: every watched
 /// resource shifted with the incident named, the shifts undone on restore, and someone else's shift left alone.
 /// </summary>
-[LongRunning(95)]
+[LongRunning(115)]
 public sealed class ZonalShiftTests : IAsyncLifetime
 {
     private const string Zone = "eu-central-1a";
@@ -129,6 +129,41 @@ public sealed class ZonalShiftTests : IAsyncLifetime
         Assert.Equal(("on-call: practice run", "ACTIVE"), (comment, status));
         Assert.Equal(theirs, _sandbox.State(r => r.ZonalShifts.Single(s => s.ResourceIdentifier == _cluster.Arn).Id));
         Assert.Equal(1, _sandbox.Calls("arc-zonal-shift:CancelZonalShift"));
+    }
+
+    /// <summary>
+    /// AWS's own shifts give way to a customer's (ARC's precedence): a practice run moving the load balancer away from a
+    /// healthy zone is interrupted by DrSentinel's shift away from the lost one, and an autoshift of the cluster is outranked
+    /// by DrSentinel's, which keeps traffic away until DrSentinel's restore, whatever AWS does with its autoshift.
+    /// </summary>
+    [Fact]
+    public async Task AwsPracticeRunAndAutoshiftInPlace_DrSentinelsShiftTakesPrecedence_AndOnlyItsOwnIsCancelledOnRestore()
+    {
+        var host = await StartAsync();
+        var before = Webhooks.ChangeableState(_sandbox);
+        (await _control.PostAsync($"sandbox/zonal-shifts?resource={_loadBalancer.Name}&zone=eu-central-1b&type=PRACTICE_RUN&minutes=600", null)).EnsureSuccessStatusCode();
+        (await _control.PostAsync($"sandbox/zonal-shifts?resource={_cluster.Name}&zone={Zone}&type=ZONAL_AUTOSHIFT", null)).EnsureSuccessStatusCode();
+        // A practice run does not start while a customer's shift is active; this one is AWS's, so nothing stops it here.
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_zonal_shift_weight", ("resource", _loadBalancer.Name), ("az", "eu-central-1b")) == 0,
+            Deadline, "the practice run seen by DrSentinel");
+        await FailZoneAsync(host);
+
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "zonal-shift-start"), ("outcome", "success")) == 2
+            && s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 2, Deadline, "both resources shifted by DrSentinel and capacity added");
+        Assert.Equal(0, Weight(_loadBalancer.Arn));
+        Assert.Equal(1, _sandbox.State(r => r.AppliedWeights(r.ManagedResources.Single(m => m.Arn == _loadBalancer.Arn))[r.Topology.ZoneId("eu-central-1b")]));
+        Assert.Equal("INTERRUPTED", _sandbox.State(r => r.ZonalShifts.Single(s => s.ShiftType == "PRACTICE_RUN").PracticeRunOutcome));
+        Assert.Equal(DrSentinel.Sandbox.Region.ZonalShift.CustomerShift, _sandbox.State(r => r.AppliedShift(_cluster.Arn)!.ShiftType));
+        Assert.True(_sandbox.Calls("kubernetes:patch-node") > 0, "an autoshift ends when AWS decides: the zone's nodes are cordoned all the same");
+
+        await RecoverAndResolveAsync(host);
+        await Poll.UntilAsync(() => Weight(_loadBalancer.Arn) == 1 && _sandbox.Calls("arc-zonal-shift:CancelZonalShift") == 2, Deadline, "DrSentinel's own shifts cancelled");
+        Assert.Equal("ZONAL_AUTOSHIFT", _sandbox.State(r => r.AppliedShift(_cluster.Arn)!.ShiftType)); // AWS's, left to AWS
+        (await _control.PostAsync($"sandbox/zonal-shifts/autoshift/end?resource={_cluster.Name}", null)).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "everything as before, once AWS ends its autoshift");
     }
 
     /// <summary>
