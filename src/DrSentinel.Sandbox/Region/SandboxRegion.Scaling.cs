@@ -87,6 +87,33 @@ public sealed partial class SandboxRegion
         (group.MinSize, group.MaxSize, group.DesiredCapacity) = (min, max, newDesired);
         if (subnets is not null) group.SubnetIds = subnets;
         Reconcile(group, cause);
+        if (subnets is not null) Rebalance(group);
+    }
+
+    /// <summary>
+    /// The EC2 Auto Scaling user guide: rebalancing follows "You change the Availability Zones associated with your Auto
+    /// Scaling group", and "launches new instances before terminating the earlier ones". Unless AZRebalance is suspended,
+    /// each instance left in a zone the group no longer has is replaced in one it has; with it suspended, nothing moves.
+    /// </summary>
+    private void Rebalance(ScalingGroup group)
+    {
+        if (group.SuspendedProcesses.ContainsKey("AZRebalance")) return;
+        var zones = GroupZones(group).ToHashSet(StringComparer.Ordinal);
+        const string cause = "an instance was started in response to an Availability Zone rebalancing of the group";
+        foreach (var old in LiveInstances(group).Where(i => !zones.Contains(i.AvailabilityZone) && i.Lifecycle != InstanceLifecycle.Terminating).ToList())
+        {
+            if (LaunchZones(group).FirstOrDefault(z => group.InstanceTypes.Any(Zones[z].CanLaunch)) is not { } zone) return;
+            var replacement = StartInstance(group, zone, booted: false);
+            var launch = Record(group, $"Launching a new EC2 instance: {replacement.Id}", cause, "InProgress");
+            After(InstanceBoot, () =>
+            {
+                Complete(launch);
+                if (old.Lifecycle is InstanceLifecycle.Terminating or InstanceLifecycle.Terminated) return;
+                StopInstance(old);
+                var stop = Record(group, $"Terminating EC2 instance: {old.Id}", "an instance was taken out of service in response to an Availability Zone rebalancing of the group", "InProgress");
+                After(InstanceShutdown, () => Complete(stop));
+            });
+        }
     }
 
     public void SetTags(IEnumerable<(string GroupName, string Key, string Value, bool PropagateAtLaunch)> tags)
@@ -166,8 +193,9 @@ public sealed partial class SandboxRegion
             for (var i = group.DesiredCapacity; i < live.Count; i++)
             {
                 // AWS terminates from the zone with the most instances; unhealthy ones go first.
+                var zones = GroupZones(group).ToHashSet(StringComparer.Ordinal);
                 var victim = LiveInstances(group).Where(x => x.Lifecycle != InstanceLifecycle.Terminating)
-                    .OrderBy(x => x.Healthy)
+                    .OrderBy(x => zones.Contains(x.AvailabilityZone)).ThenBy(x => x.Healthy)
                     .ThenByDescending(x => LiveInstances(group).Count(y => y.AvailabilityZone == x.AvailabilityZone))
                     .ThenBy(x => x.Id, StringComparer.Ordinal).First();
                 StopInstance(victim);

@@ -90,6 +90,45 @@ public sealed class AutoScalingClientTests
         Assert.Equal(3, filled.Instances.Count(i => i.AvailabilityZone == "eu-central-1b"));
     }
 
+    /// <summary>
+    /// The user guide: a change of the group's zones sets off rebalancing, new instances first, then the old ones go; with
+    /// AZRebalance suspended (what DrSentinel does before it drops a lost zone's subnets) nothing that runs moves.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task UpdateAutoScalingGroup_DroppingAZonesSubnet_MovesItsInstancesOnlyWhenAzRebalanceRuns(bool suspended)
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+        var critical = await GroupAsync(aws, "critical");
+        if (suspended) await aws.AutoScaling.SuspendProcessesAsync(critical.Name, ["AZRebalance"], CancellationToken.None);
+        var inA = critical.Instances.Where(i => i.AvailabilityZone == "eu-central-1a").Select(i => i.InstanceId).ToList();
+
+        var changedAt = sandbox.State(r => r.Now);
+        await aws.AutoScaling.UpdateAutoScalingGroupAsync(critical.Name,
+            new ScalingGroupBounds(VpcZoneIdentifier: "subnet-0b1b000000000002,subnet-0c1c000000000003"), CancellationToken.None);
+
+        if (suspended)
+        {
+            // Five minutes of region time: a rebalance would have launched and terminated (a boot and a shutdown) by then.
+            await Poll.UntilAsync(() => sandbox.State(r => r.Now) > changedAt + TimeSpan.FromMinutes(5), Deadline, "five minutes of region time");
+            var settled = await GroupAsync(aws, "critical");
+            Assert.Equal(inA, settled.Instances.Where(i => i.AvailabilityZone == "eu-central-1a" && i.LifecycleState == "InService").Select(i => i.InstanceId));
+            Assert.Equal(3, settled.Instances.Count);
+            return;
+        }
+        var moved = await Poll.UntilAsync(() => GroupAsync(aws, "critical"),
+            g => g.Instances.All(i => i.AvailabilityZone != "eu-central-1a") && g.Instances.Count(i => i.LifecycleState == "InService") == 3,
+            Deadline, "the instance in eu-central-1a replaced in the group's other zones");
+        Assert.Equal(3, moved.DesiredCapacity);
+        var activities = await aws.AutoScaling.DescribeScalingActivitiesAsync(critical.Name, 20, CancellationToken.None);
+        var launched = activities.Single(a => a.Cause.Contains("rebalancing", StringComparison.Ordinal) && a.Description.StartsWith("Launching", StringComparison.Ordinal));
+        var terminated = activities.Single(a => a.Cause.Contains("rebalancing", StringComparison.Ordinal) && a.Description.StartsWith("Terminating", StringComparison.Ordinal));
+        Assert.True(launched.StartTime < terminated.StartTime, "the new instance is launched before the old one goes");
+        Assert.Contains(inA.Single(), terminated.Description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SetDesiredCapacity_AboveMaxSize_IsRefusedWithValidationErrorAndChangesNothing()
     {
