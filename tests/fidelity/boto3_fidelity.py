@@ -268,6 +268,12 @@ def rds_promotion_detaches_replica(region):
     region.wait_until(f'{REPLICA_DB} standing alone', detached)
 
 
+def rds_describe_events_source_without_type_refused(region):
+    """botocore: "If SourceIdentifier is supplied, SourceType must also be provided." """
+    error = expect_error('InvalidParameterCombination', region.rds.describe_events, SourceIdentifier=PRIMARY_DB)
+    expect_status(error, 400)
+
+
 def rds_describe_events_shows_failover(region):
     events = region.rds.describe_events(SourceIdentifier=PRIMARY_DB, SourceType='db-instance',
                                         Duration=EVENT_WINDOW_MINUTES)['Events']
@@ -729,6 +735,7 @@ INJECTED_FAULTS = [
     ('rds', 'FailoverDBCluster', {'DBClusterIdentifier': 'no-such-cluster'}, 'InvalidDBClusterStateFault'),
     ('rds', 'DescribeDBInstances', {}, 'DBInstanceNotFound'),
     ('autoscaling', 'SetDesiredCapacity', {'AutoScalingGroupName': 'no-such-group', 'DesiredCapacity': 1}, 'ScalingActivityInProgress'),
+    ('autoscaling', 'UpdateAutoScalingGroup', {'AutoScalingGroupName': 'no-such-group'}, 'ResourceContention'),
     # A code no model knows stays AWS's own failure: HTTP 500, Receiver.
     ('rds', 'DescribeDBInstances', {}, 'SandboxUnmodeledFailure'),
 ]
@@ -970,6 +977,7 @@ def all_checks():
         rds_promote_read_replica,
         rds_promotion_detaches_replica,
         rds_describe_events_shows_failover,
+        rds_describe_events_source_without_type_refused,
         elasticache_describe_replication_groups,
         elasticache_snapshots,
         elasticache_test_failover,

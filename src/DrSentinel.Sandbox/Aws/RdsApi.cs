@@ -173,6 +173,9 @@ public static class RdsApi
     {
         var source = p.Optional("SourceIdentifier");
         var sourceType = p.Optional("SourceType");
+        // botocore: "If SourceIdentifier is supplied, SourceType must also be provided." The code is not named.
+        if (source is not null && sourceType is null)
+            throw AwsFaultException.InvalidParameterCombination("If SourceIdentifier is supplied, SourceType must also be provided.");
         var (start, end) = p.EventWindow(r.Now);
         var matches = r.RdsEvents
             .Where(e => (source is null || e.SourceIdentifier == source) && (sourceType is null || e.SourceType == sourceType))

@@ -382,6 +382,10 @@ public sealed partial class ActionEngine(
                 case StepOutcome.Stale:
                     LogStale(logger, described, result.Detail);
                     return StepOutcome.Stale;
+                case StepOutcome.Refused:
+                    LogRefusedByAws(logger, described, result.Detail);
+                    await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Refused", $"DrSentinel could not {described}: {result.Detail}", warning: true, stop).ConfigureAwait(false);
+                    break;
                 default:
                     activity?.SetStatus(ActivityStatusCode.Error, result.Detail);
                     LogStepFailed(logger, result.Error, described, result.Detail);
@@ -477,6 +481,9 @@ public sealed partial class ActionEngine(
 
     [LoggerMessage(EventId = EventIds.StepAlreadyDone, Level = LogLevel.Information, Message = "Already done: {Step} ({Detail})")]
     private static partial void LogAlreadyDone(ILogger logger, string step, string detail);
+
+    [LoggerMessage(EventId = EventIds.StepRefusedByAws, Level = LogLevel.Warning, Message = "Refused by AWS, the plan goes on without it: {Step} ({Detail})")]
+    private static partial void LogRefusedByAws(ILogger logger, string step, string detail);
 
     [LoggerMessage(EventId = EventIds.StepStale, Level = LogLevel.Warning, Message = "Not done, the state changed under the plan: {Step} ({Detail}); planning again")]
     private static partial void LogStale(ILogger logger, string step, string detail);

@@ -1,4 +1,5 @@
 using DrSentinel.Aws;
+using DrSentinel.Aws.ZonalShift;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
 
@@ -21,7 +22,17 @@ public sealed partial class StepExecutor
                 if (before.ZonalShifts.FirstOrDefault(s => s is { Status: "APPLIED", ShiftType: "ZONAL_SHIFT" }) is { } other)
                     return Stale($"{start.Name} is shifted away from {other.AwayFrom} now (shift {other.Id})");
                 calling();
-                var started = await zonalShift.StartZonalShiftAsync(start.Arn, start.Zone, start.ExpiresIn, start.Comment, cancel).ConfigureAwait(false);
+                ZonalShiftDescription started;
+                try
+                {
+                    started = await zonalShift.StartZonalShiftAsync(start.Arn, start.Zone, start.ExpiresIn, start.Comment, cancel).ConfigureAwait(false);
+                }
+                catch (AwsServiceException e) when (e.Code == "ConflictException")
+                {
+                    // ARC's reasons (ZonalShiftAlreadyExists, SimultaneousZonalShiftsConflict, ZonalAutoshiftActive, ...) are
+                    // its own state, not a fault: the traffic stays as ARC has it, and the capacity steps still run.
+                    return new StepResult(StepOutcome.Refused, $"ARC refused the shift ({e.Reason ?? e.Code}): {e.Message}; {start.Name}'s traffic is left as ARC has it", e);
+                }
                 var after = await zonalShift.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
                 var applied = after.ZonalShifts.Any(s => s.Id == started.Id && s.Status == "APPLIED");
                 return applied

@@ -12,7 +12,8 @@ using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Actions;
 
-public enum StepOutcome { Success, AlreadyDone, Stale, Failed }
+/// <summary>Refused: AWS said no for a documented reason that retrying does not change; the plan goes on without the step.</summary>
+public enum StepOutcome { Success, AlreadyDone, Stale, Failed, Refused }
 
 public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? Error = null)
 {
@@ -24,6 +25,7 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
         StepOutcome.Success => "success",
         StepOutcome.AlreadyDone => "already-done",
         StepOutcome.Stale => "stale",
+        StepOutcome.Refused => "refused",
         _ => "failed",
     };
 }

@@ -134,6 +134,9 @@ public sealed class EvacuationTests : IAsyncLifetime
         await FailZoneAsync(host);
         foreach (var (operation, code) in new[] { ("UpdateAutoScalingGroup", "Throttling"), ("UpdateAutoScalingGroup", "InternalFailure"), ("CreateOrUpdateTags", "InternalFailure") })
             (await _control.PostAsJsonAsync("sandbox/faults", new { service = "autoscaling", operation, errorCode = code, probability = 1.0, count = 2 })).EnsureSuccessStatusCode();
+        // Auto Scaling's own "not now": an activity in progress (400) and a pending update (ResourceContention, 500).
+        foreach (var (operation, code) in new[] { ("UpdateAutoScalingGroup", "ScalingActivityInProgress"), ("CreateOrUpdateTags", "ResourceContention") })
+            (await _control.PostAsJsonAsync("sandbox/faults", new { service = "autoscaling", operation, errorCode = code, probability = 1.0, count = 1 })).EnsureSuccessStatusCode();
         (await _control.PostAsJsonAsync("sandbox/faults", new { service = "autoscaling", operation = "UpdateAutoScalingGroup", latencyMs = 150, probability = 1.0, count = 2 })).EnsureSuccessStatusCode();
 
         using var response = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone)));

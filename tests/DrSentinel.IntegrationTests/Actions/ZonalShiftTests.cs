@@ -8,7 +8,7 @@ namespace DrSentinel.IntegrationTests.Actions;
 /// The evacuation moving traffic off the lost zone with ARC zonal shift, over the sandbox's REST-JSON API: every watched
 /// resource shifted with the incident named, the shifts undone on restore, and someone else's shift left alone.
 /// </summary>
-[LongRunning(115)]
+[LongRunning(125)]
 public sealed class ZonalShiftTests : IAsyncLifetime
 {
     private const string Zone = "eu-central-1a";
@@ -164,6 +164,30 @@ public sealed class ZonalShiftTests : IAsyncLifetime
         Assert.Equal("ZONAL_AUTOSHIFT", _sandbox.State(r => r.AppliedShift(_cluster.Arn)!.ShiftType)); // AWS's, left to AWS
         (await _control.PostAsync($"sandbox/zonal-shifts/autoshift/end?resource={_cluster.Name}", null)).EnsureSuccessStatusCode();
         await Poll.UntilAsync(() => Webhooks.ChangeableState(_sandbox) == before, Deadline, "everything as before, once AWS ends its autoshift");
+    }
+
+    /// <summary>
+    /// ARC's ConflictException has reasons DrSentinel cannot see coming (SimultaneousZonalShiftsConflict,
+    /// ZonalAutoshiftActive, ...): the shift is refused, said so, and the capacity steps after it are carried out all the same.
+    /// </summary>
+    [Fact]
+    public async Task ArcRefusesTheShiftWithAConflict_TheRefusalIsSaid_AndTheCapacityIsStillMoved()
+    {
+        var host = await StartAsync();
+        await FailZoneAsync(host);
+        (await _control.PostAsync("sandbox/faults", System.Net.Http.Json.JsonContent.Create(new { service = "arc-zonal-shift", operation = "StartZonalShift", errorCode = "ConflictException" })))
+            .EnsureSuccessStatusCode();
+
+        using (var firing = await Webhooks.PostAsync(host.Http, Webhooks.Notification(Webhooks.Alert("DrSentinelAzUnavailable", Zone))))
+            Assert.Equal(HttpStatusCode.Accepted, firing.StatusCode);
+
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_actions_total", ("action", "zonal-shift-start"), ("outcome", "refused")) == 2
+            && s.Value("drsentinel_actions_total", ("action", "update-group"), ("outcome", "success")) == 2, Deadline, "both shifts refused, the capacity moved");
+        Assert.Null(samples.Value("drsentinel_actions_total", ("action", "zonal-shift-start"), ("outcome", "failed")));
+        Assert.Equal(1, Weight(_cluster.Arn));
+        await Poll.UntilAsync(() => _sandbox.State(r => r.KubernetesEvents.Count(e => (string?)e["reason"] == "ZoneEvacuationRefused")) == 2, Deadline,
+            "a warning Event on each resource ARC refused");
+        (await _control.DeleteAsync("sandbox/faults")).EnsureSuccessStatusCode();
     }
 
     /// <summary>

@@ -13,6 +13,31 @@ public sealed class ElastiCacheClientTests
         await Poll.UntilAsync(async () => (await aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None)).Single(),
             g => g.Status == "available", Deadline, "replication group available");
 
+    /// <summary>
+    /// botocore: "If the cluster is not in the available state, ListTagsForResource returns an error" — which is exactly
+    /// during a failover. The inventory keeps the tags it last read (DrSentinel's ledger among them) and its refresh succeeds.
+    /// </summary>
+    [Fact]
+    public async Task ListTagsForResource_WhileTheGroupFailsOver_IsRefused_AndTheInventoryKeepsTheTagsItLastRead()
+    {
+        await using var sandbox = await Sandboxes.StartAsync(speed: 1);
+        using var aws = new AwsClients(sandbox);
+        var group = Assert.Single(await aws.ElastiCache.DescribeReplicationGroupsAsync("pyairtable-redis", CancellationToken.None));
+        await aws.ElastiCache.AddTagsToResourceAsync(group.Arn!, [new("drsentinel.io/failover", "ledger")], CancellationToken.None);
+        var source = new DrSentinel.Inventory.Aws.ElastiCacheSource(aws.ElastiCache,
+            Microsoft.Extensions.Options.Options.Create(new DrSentinel.Inventory.InventoryOptions()));
+        var before = (await source.RefreshAsync(new DrSentinel.Inventory.InventorySnapshot(), CancellationToken.None))(new DrSentinel.Inventory.InventorySnapshot());
+
+        await aws.ElastiCache.TestFailoverAsync("pyairtable-redis", "0001", CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.ElastiCache.ListTagsForResourceAsync(group.Arn!, CancellationToken.None));
+        Assert.Equal(("InvalidReplicationGroupState", 400), (refused.Code, refused.HttpStatus));
+        var during = (await source.RefreshAsync(before, CancellationToken.None))(before);
+        var state = Assert.Single(during.ReplicationGroups);
+        Assert.Equal("modifying", state.Status);
+        Assert.Equal("ledger", state.Tags["drsentinel.io/failover"]);
+    }
+
     [Fact]
     public async Task DescribeReplicationGroups_DefaultRegion_ReturnsPrimaryAndReplicasWithZones()
     {

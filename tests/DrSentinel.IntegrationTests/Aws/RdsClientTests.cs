@@ -113,6 +113,39 @@ public sealed class RdsClientTests
         Assert.Equal("orders", Assert.Single(await aws.Rds.DescribeDbInstancesAsync("orders-2", CancellationToken.None)).ClusterId);
     }
 
+    /// <summary>
+    /// botocore, FailoverDBCluster's TargetDBInstanceIdentifier: "an Aurora Replica or a Multi-AZ readable standby in the DB
+    /// cluster". The model names no error for anything else; the sandbox answers InvalidParameterValue and moves nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("orders-1")] // the writer itself
+    [InlineData("pyairtable-primary")] // not a member of the cluster
+    public async Task FailoverDbCluster_TargetNotAReaderOfTheCluster_IsRefusedAndNothingMoves(string target)
+    {
+        var cluster = new DbClusterSpec { Id = "orders", Members = [new("orders-1", "eu-central-1a", true), new("orders-2", "eu-central-1b", false)] };
+        await using var sandbox = await Sandboxes.StartAsync(topology: Topology.Default() with { DbClusters = [cluster] });
+        using var aws = new AwsClients(sandbox);
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.Rds.FailoverDbClusterAsync("orders", target, CancellationToken.None));
+
+        Assert.Equal(("InvalidParameterValue", 400), (refused.Code, refused.HttpStatus));
+        var after = Assert.Single(await aws.Rds.DescribeDbClustersAsync("orders", CancellationToken.None));
+        Assert.Equal(("available", "orders-1"), (after.Status, Assert.Single(after.Members, m => m.IsWriter).InstanceId));
+    }
+
+    /// <summary>botocore, RebootDBInstance's ForceFailover: "You can't enable force failover if the instance isn't configured for Multi-AZ."</summary>
+    [Fact]
+    public async Task RebootDbInstance_ForceFailoverOfASingleAzInstance_IsRefusedAndNothingReboots()
+    {
+        await using var sandbox = await Sandboxes.StartAsync();
+        using var aws = new AwsClients(sandbox);
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => aws.Rds.RebootDbInstanceAsync("pyairtable-read-replica", forceFailover: true, CancellationToken.None));
+
+        Assert.Equal(("InvalidParameterCombination", 400), (refused.Code, refused.HttpStatus));
+        Assert.Equal("available", Assert.Single(await aws.Rds.DescribeDbInstancesAsync("pyairtable-read-replica", CancellationToken.None)).Status);
+    }
+
     [Fact]
     public async Task FailoverDbCluster_UnknownCluster_IsRefusedWithDbClusterNotFound()
     {

@@ -46,10 +46,10 @@ public sealed class ZonalShiftPlanningTests
     }
 
     [Fact]
-    public void PlanEvacuation_ClusterAlreadyShiftedByAws_AddsOnlyCapacity()
+    public void PlanEvacuation_ClusterAlreadyShiftedBySomeoneElse_AddsOnlyCapacity()
     {
         var snapshot = MapShifts(WithZonalShiftResources(Spanning(downZone: A, autoscaler: true)), ClusterArn,
-            r => r with { Shifts = [Shift(A, "zonal autoshift")], AppliedWeights = r.AppliedWeights.SetItem(A, 0) });
+            r => r with { Shifts = [Shift(A, "on-call: shifted by hand")], AppliedWeights = r.AppliedWeights.SetItem(A, 0) });
 
         var plan = EvacuationPlanner.PlanEvacuation(A, snapshot, Shifting(snapshot), AlertStart);
 
@@ -61,6 +61,44 @@ public sealed class ZonalShiftPlanningTests
         Assert.Equal(12, update.To.DesiredCapacity);
         Assert.Equal(12, update.To.MinSize); // cluster-autoscaler would scale the added capacity away without it
         Assert.Contains(plan.Findings, f => f.Contains("not DrSentinel's", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("ZONAL_AUTOSHIFT")]
+    [InlineData("PRACTICE_RUN")]
+    public void PlanEvacuation_ClusterShiftedAwayByAwsItself_DrSentinelsOwnShiftTakesPrecedence_AndTheZoneIsCordoned(string shiftType)
+    {
+        // ARC applies a customer's shift over an autoshift and cancels a practice run for it; AWS ends its own when it decides.
+        var snapshot = MapShifts(WithZonalShiftResources(Spanning(downZone: A)), ClusterArn,
+            r => r with { Shifts = [Shift(A, "") with { ShiftType = shiftType }], AppliedWeights = r.AppliedWeights.SetItem(A, 0) });
+
+        var plan = EvacuationPlanner.PlanEvacuation(A, snapshot, Shifting(snapshot), AlertStart);
+
+        Assert.Equal([ClusterArn, LoadBalancerArn], plan.Steps.OfType<StartZonalShift>().Select(s => s.Arn).Order());
+        Assert.Contains(plan.Steps, s => s is CordonNodes);
+        Assert.Contains(plan.Findings, f => f.Contains($"AWS's {shiftType}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Comment_ForTheLongestZoneName_IsWithinArcs128Characters()
+    {
+        // botocore: ZonalShiftComment, max 128. AWS's longest zone names are Local Zones such as us-west-2-lax-1a.
+        var comment = ZonalShifts.Comment("ap-southeast-4-akl-1a", AlertStart);
+
+        Assert.InRange(comment.Length, 1, 128);
+        Assert.StartsWith(ActiveZonalShift.Mark, comment, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanEvacuation_PracticeRunAwayFromAHealthyZone_IsInterruptedByDrSentinelsShift()
+    {
+        var snapshot = MapShifts(WithZonalShiftResources(PerZone(downZone: A)), LoadBalancerArn,
+            r => r with { Shifts = [Shift(B, "Zonal autoshift practice run") with { ShiftType = "PRACTICE_RUN" }], AppliedWeights = r.AppliedWeights.SetItem(B, 0) });
+
+        var plan = EvacuationPlanner.PlanEvacuation(A, snapshot, Shifting(snapshot), AlertStart);
+
+        Assert.Contains(plan.Steps.OfType<StartZonalShift>(), s => s.Arn == LoadBalancerArn && s.Zone == A);
+        Assert.False(snapshot.ZonalShiftResources.Single(r => r.Arn == LoadBalancerArn).Shifts[0].Ours);
     }
 
     [Fact]
