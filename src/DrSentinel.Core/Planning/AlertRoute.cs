@@ -8,15 +8,9 @@ public sealed record AlertRoute(PlanIntent? Intent, string? Zone, string Playboo
     /// <summary>The database the alert names (its db_instance or replication_group label); null for the zone alerts.</summary>
     public string? Resource { get; init; }
 
-    /// <summary>Which playbook each alert starts, and the label that names its resource (null: the zone itself).</summary>
+    /// <summary>Which playbook each alert starts, and the label that names its resource (null: the zone itself), from the playbooks' table.</summary>
     public static readonly ImmutableDictionary<string, (string Playbook, string? ResourceLabel)> Table =
-        new Dictionary<string, (string, string?)>(StringComparer.Ordinal)
-        {
-            ["DrSentinelAzUnavailable"] = (Plan.CapacityPlaybook, null),
-            ["DrSentinelAzUnreachable"] = (Plan.CapacityPlaybook, null),
-            ["DrSentinelRdsPrimaryInImpairedAz"] = (Plan.RdsFailoverPlaybook, "db_instance"),
-            ["DrSentinelRedisPrimaryInImpairedAz"] = (Plan.CacheFailoverPlaybook, "replication_group"),
-        }.ToImmutableDictionary(StringComparer.Ordinal);
+        Playbooks.All.SelectMany(p => p.Alerts.Select(a => KeyValuePair.Create(a.Key, (p.Name, a.Value)))).ToImmutableDictionary(StringComparer.Ordinal);
 
     public bool Actionable => Intent is not null;
 

@@ -11,18 +11,87 @@ public sealed record PlanRequest(
     AlertRoute Route, string Episode, DateTimeOffset AlertStartsAt, InventorySnapshot Snapshot, ActionPolicy Policy, DateTimeOffset Now,
     int TestFailoversLast24Hours = 0);
 
-/// <summary>The playbooks by name: each is a pure planner; the engine knows them only through this table.</summary>
+/// <summary>
+/// One playbook, as the engine, the alert routing and the preview know it: its name, the alerts that start it with the
+/// label that names its resource, its pure planner, and the routes it would be given if a zone were lost now.
+/// </summary>
+public interface IPlaybook
+{
+    string Name { get; }
+
+    /// <summary>Alert name → the label naming the resource it acts on (null: the zone itself).</summary>
+    ImmutableDictionary<string, string?> Alerts { get; }
+
+    Plan Plan(PlanRequest request);
+
+    /// <summary>The alerts this playbook would answer, as routes, were <paramref name="zone"/> lost now (one per resource).</summary>
+    IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot);
+}
+
+/// <summary>The playbooks, one row each: the engine, the routing and the preview reach them only through this table.</summary>
 public static class Playbooks
 {
-    public static readonly ImmutableDictionary<string, Func<PlanRequest, Plan>> Planners =
-        new Dictionary<string, Func<PlanRequest, Plan>>(StringComparer.Ordinal)
-        {
-            [Plan.CapacityPlaybook] = r => r.Route.Intent == PlanIntent.Evacuate
-                ? EvacuationPlanner.PlanEvacuation(r.Route.Zone!, r.Snapshot, r.Policy, r.AlertStartsAt)
-                : EvacuationPlanner.PlanRestore(r.Route.Zone!, r.Snapshot, r.Policy),
-            [Plan.RdsFailoverPlaybook] = FailoverPlanner.PlanRdsFailover,
-            [Plan.CacheFailoverPlaybook] = FailoverPlanner.PlanCacheFailover,
-        }.ToImmutableDictionary(StringComparer.Ordinal);
+    public static readonly ImmutableArray<IPlaybook> All = [new CapacityPlaybook(), new RdsFailoverPlaybook(), new CacheFailoverPlaybook()];
 
-    public static Plan PlanFor(PlanRequest request) => Planners[request.Route.Playbook](request);
+    public static readonly ImmutableDictionary<string, IPlaybook> ByName = All.ToImmutableDictionary(p => p.Name, StringComparer.Ordinal);
+
+    public static Plan PlanFor(PlanRequest request) => ByName[request.Route.Playbook].Plan(request);
+
+    /// <summary>
+    /// What every playbook would do were <paramref name="zone"/> lost now: the zone failed in a copy of the snapshot, each
+    /// alert as if it had fired a failover grace ago and AWS had not acted meanwhile. Refusals come with their reasons.
+    /// The zone's own plan (the capacity playbook's) first.
+    /// </summary>
+    public static ImmutableArray<Plan> Preview(string zone, InventorySnapshot snapshot, ActionPolicy policy, DateTimeOffset now, int testFailoversLast24Hours = 0)
+    {
+        var lost = ZoneFailure.Simulate(snapshot, zone);
+        var firedAt = now - policy.FailoverGrace - TimeSpan.FromSeconds(1);
+        return
+        [
+            .. All.SelectMany(p => p.RoutesIfLost(zone, lost))
+                .Select(route => PlanFor(new PlanRequest(route, $"preview@{zone}", firedAt, lost, policy, now, testFailoversLast24Hours))),
+        ];
+    }
+
+    private sealed class CapacityPlaybook : IPlaybook
+    {
+        public string Name => Planning.Plan.CapacityPlaybook;
+
+        public ImmutableDictionary<string, string?> Alerts { get; } =
+            ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelAzUnavailable", (string?)null), KeyValuePair.Create("DrSentinelAzUnreachable", (string?)null)]);
+
+        public Plan Plan(PlanRequest r) => r.Route.Intent == PlanIntent.Evacuate
+            ? EvacuationPlanner.PlanEvacuation(r.Route.Zone!, r.Snapshot, r.Policy, r.AlertStartsAt)
+            : EvacuationPlanner.PlanRestore(r.Route.Zone!, r.Snapshot, r.Policy);
+
+        public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) => [new AlertRoute(PlanIntent.Evacuate, zone, Name, null)];
+    }
+
+    private sealed class RdsFailoverPlaybook : IPlaybook
+    {
+        public string Name => Planning.Plan.RdsFailoverPlaybook;
+
+        public ImmutableDictionary<string, string?> Alerts { get; } =
+            ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRdsPrimaryInImpairedAz", (string?)"db_instance")]);
+
+        public Plan Plan(PlanRequest r) => FailoverPlanner.PlanRdsFailover(r);
+
+        public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) =>
+            snapshot.DbInstances.Where(d => d.Role == DbRole.Primary && d.Zone == zone).OrderBy(d => d.Id, StringComparer.Ordinal)
+                .Select(d => new AlertRoute(PlanIntent.Failover, zone, Name, null) { Resource = d.Id });
+    }
+
+    private sealed class CacheFailoverPlaybook : IPlaybook
+    {
+        public string Name => Planning.Plan.CacheFailoverPlaybook;
+
+        public ImmutableDictionary<string, string?> Alerts { get; } =
+            ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRedisPrimaryInImpairedAz", (string?)"replication_group")]);
+
+        public Plan Plan(PlanRequest r) => FailoverPlanner.PlanCacheFailover(r);
+
+        public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) =>
+            snapshot.ReplicationGroups.Where(g => g.Members.Any(m => m.Role == "primary" && m.Zone == zone)).OrderBy(g => g.Id, StringComparer.Ordinal)
+                .Select(g => new AlertRoute(PlanIntent.Failover, zone, Name, null) { Resource = g.Id });
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using DrSentinel.Alerting;
 using DrSentinel.Inventory;
@@ -10,9 +11,21 @@ namespace DrSentinel.Actions;
 public sealed record PlanView(
     string Zone, string Intent, string Verdict, string Reason, int LostCapacity, int Shortfall, IReadOnlyList<StepView> Steps, IReadOnlyList<string> Findings)
 {
-    public static PlanView From(Plan plan) => new(plan.Zone, plan.Intent == PlanIntent.Evacuate ? "evacuate" : "restore",
+    public string Playbook { get; init; } = "";
+
+    /// <summary>The database a failover plan is for; null for the zone's capacity.</summary>
+    public string? Resource { get; init; }
+
+    /// <summary>In a preview, under the zone's capacity plan: what each database playbook would do for the same loss.</summary>
+    public IReadOnlyList<PlanView>? Databases { get; init; }
+
+    public static PlanView From(Plan plan) => new(plan.Zone, plan.Intent switch { PlanIntent.Evacuate => "evacuate", PlanIntent.Failover => "failover", _ => "restore" },
         plan.Verdict.ToString().ToLowerInvariant(), plan.Reason, plan.LostCapacity, plan.Shortfall,
-        [.. plan.Steps.Select(s => new StepView(s.Action, s.Resource, s.Describe()))], plan.Findings);
+        [.. plan.Steps.Select(s => new StepView(s.Action, s.Resource, s.Describe()))], plan.Findings) { Playbook = plan.Playbook, Resource = plan.Resource };
+
+    /// <summary>A zone's preview: its capacity plan, with every other playbook's plans for the same loss under <see cref="Databases"/>.</summary>
+    public static PlanView Preview(IReadOnlyList<Plan> plans) =>
+        From(plans.First(p => p.Resource is null)) with { Databases = [.. plans.Where(p => p.Resource is not null).Select(From)] };
 }
 
 public sealed record StepView(string Action, string Resource, string Description);
@@ -40,7 +53,9 @@ public static partial class ActionEndpoints
             var options = context.RequestServices.GetRequiredService<IOptions<ActionOptions>>().Value;
             var snapshot = store.Current;
             var zones = context.Request.Query["az"] is { Count: > 0 } az ? [az.ToString()] : snapshot.Zones.Select(z => z.Zone).ToArray();
-            var views = zones.Select(zone => PlanView.From(Preview(zone, snapshot, options))).ToArray();
+            var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+            var history = context.RequestServices.GetService<ActionHistory>();
+            var views = zones.Select(zone => PlanView.Preview(Preview(zone, snapshot, options, now, history))).ToArray();
             await Results.Json(views, ActionEndpointJsonContext.Default.PlanViewArray).ExecuteAsync(context);
         });
         app.MapGet("/actions/kill-switch", async context =>
@@ -78,9 +93,13 @@ public static partial class ActionEndpoints
         return app;
     }
 
-    /// <summary>The evacuation plan for <paramref name="zone"/> as if it failed now, under the configured policy.</summary>
-    public static Plan Preview(string zone, InventorySnapshot snapshot, ActionOptions options) =>
-        EvacuationPlanner.PlanEvacuation(zone, ZoneFailure.Simulate(snapshot, zone), options.Policy());
+    /// <summary>
+    /// What every playbook would do were <paramref name="zone"/> lost now, under the configured policy: the zone's capacity
+    /// plan first, then each database failover or promotion (or why not). The TestFailover calls of the last day are the
+    /// ones this process remembers.
+    /// </summary>
+    public static ImmutableArray<Plan> Preview(string zone, InventorySnapshot snapshot, ActionOptions options, DateTimeOffset now, ActionHistory? history = null) =>
+        Playbooks.Preview(zone, snapshot, options.Policy(), now, history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now));
 
     private static KillSwitchView View(HttpContext context)
     {

@@ -51,7 +51,11 @@ public sealed partial class CapacityFollower(
     {
         var snapshot = store.Current;
         var overdue = tracker.Overdue(CapacityArrival.Shortfalls(snapshot));
-        foreach (var gone in _reported.Keys.Where(g => overdue.All(o => o.Shortfall.Group != g)).ToList()) _reported.Remove(gone);
+        foreach (var gone in _reported.Keys.Where(g => overdue.All(o => o.Shortfall.Group != g)).ToList())
+        {
+            _reported.Remove(gone);
+            _refusedIn.Remove(gone);
+        }
         foreach (var zone in _noCapacityIn.Keys.Where(z => !EvacuationPlanner.EvacuatedZones(snapshot).Contains(z)).ToList()) _noCapacityIn.Remove(zone);
         foreach (var (shortfall, lasted) in overdue)
         {

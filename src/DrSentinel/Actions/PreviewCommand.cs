@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 namespace DrSentinel.Actions;
 
 /// <summary>
-/// `DrSentinel preview [--az ZONE]`: reads the inventory once, prints the evacuation plan of each zone (or one) as if it
-/// failed now, and exits. It never acts: the receiver and the engine are not even started.
+/// `DrSentinel preview [--az ZONE]`: reads the inventory once, prints what every playbook would do for each zone (or one)
+/// as if it failed now — the capacity plan, and under it each database failover — and exits. It never acts: the receiver and the engine are not even started.
 /// </summary>
 public static class PreviewCommand
 {
@@ -43,7 +43,8 @@ public static class PreviewCommand
             var options = app.Services.GetRequiredService<IOptions<ActionOptions>>().Value;
             var zone = app.Configuration["az"];
             var zones = zone is { Length: > 0 } ? [zone] : snapshot.Zones.Select(z => z.Zone).ToArray();
-            var plans = zones.Select(z => PlanView.From(ActionEndpoints.Preview(z, snapshot, options))).ToArray();
+            var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var plans = zones.Select(z => PlanView.Preview(ActionEndpoints.Preview(z, snapshot, options, now))).ToArray();
             await output.WriteLineAsync(JsonSerializer.Serialize(plans, ActionEndpointJsonContext.Default.PlanViewArray));
             return 0;
         }

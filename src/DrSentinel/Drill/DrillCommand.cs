@@ -93,25 +93,16 @@ public static class DrillCommand
             if (!await PreviewCommand.WaitForInventoryAsync(store, app.Services.GetServices<IInventorySource>().ToList(), time)) return 1;
             var snapshot = store.Current;
             var options = app.Services.GetRequiredService<IOptions<ActionOptions>>().Value;
-            var cluster = app.Services.GetRequiredService<IOptions<InventoryOptions>>().Value.ClusterName;
             var now = time.GetUtcNow();
             await output.WriteLineAsync($"drill (plan only): no sandbox region here, so nothing is failed and nothing changed; what each playbook would do now if a zone were lost");
             var plans = new List<PlanView>();
             foreach (var zone in snapshot.Zones.Select(z => z.Zone))
             {
-                var lost = ZoneFailure.Simulate(snapshot, zone);
-                var evacuation = ActionEndpoints.Preview(zone, snapshot, options);
-                plans.Add(PlanView.From(evacuation));
-                await output.WriteLineAsync($"\n{zone} lost:\n  {Line(evacuation)}");
-                foreach (var (alert, label, resource) in PrimariesIn(snapshot, zone))
-                {
-                    var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = alert, ["az"] = zone, [label] = resource };
-                    var route = AlertRoute.For(alert, true, labels, cluster);
-                    // As if the alert had fired a grace ago and AWS had not failed the database over meanwhile.
-                    var plan = Playbooks.PlanFor(new PlanRequest(route, $"drill@{zone}", now - options.FailoverGrace - TimeSpan.FromSeconds(1), lost, options.Policy(), now));
-                    plans.Add(PlanView.From(plan));
-                    await output.WriteLineAsync($"  {Line(plan)}");
-                }
+                await output.WriteLineAsync($"\n{zone} lost:");
+                // As if each alert had fired a grace ago and AWS had not acted meanwhile.
+                var preview = ActionEndpoints.Preview(zone, snapshot, options, now);
+                foreach (var plan in preview) await output.WriteLineAsync($"  {Line(plan)}");
+                plans.AddRange(preview.Select(PlanView.From));
             }
             await output.WriteLineAsync("\n" + JsonSerializer.Serialize(plans.ToArray(), ActionEndpointJsonContext.Default.PlanViewArray));
             return 0;
@@ -126,8 +117,4 @@ public static class DrillCommand
         $"{plan.Playbook}{(plan.Resource is null ? "" : $" {plan.Resource}")}: {plan.Verdict.ToString().ToLowerInvariant()} — {plan.Reason}"
         + string.Concat(plan.Steps.Select(s => $"\n    - {s.Describe()}"));
 
-    private static IEnumerable<(string Alert, string Label, string Resource)> PrimariesIn(InventorySnapshot snapshot, string zone) =>
-        snapshot.DbInstances.Where(d => d.Role == DbRole.Primary && d.Zone == zone).Select(d => ("DrSentinelRdsPrimaryInImpairedAz", "db_instance", d.Id))
-            .Concat(snapshot.ReplicationGroups.Where(g => g.Members.Any(m => m.Role == "primary" && m.Zone == zone))
-                .Select(g => ("DrSentinelRedisPrimaryInImpairedAz", "replication_group", g.Id)));
 }

@@ -115,3 +115,37 @@ public sealed class PreviewCommandTests : IAsyncLifetime
         Assert.Equal(0, _sandbox.Calls("kubernetes:patch-node"));
     }
 }
+
+/// <summary>The preview asks every playbook: for the zone holding both primaries, the capacity plan and each database failover.</summary>
+public sealed class PreviewEveryPlaybookTests : IAsyncLifetime
+{
+    private SandboxServer _sandbox = null!;
+
+    public async Task InitializeAsync() => _sandbox = await Sandboxes.StartAsync();
+
+    public async Task DisposeAsync() => await _sandbox.DisposeAsync();
+
+    [Fact]
+    public async Task PreviewVerb_ZoneOfBothPrimaries_NamesEachDatabaseFailover_AndWhyNotWhereItWouldNot()
+    {
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        var result = await DrSentinelHost.RunVerbAsync(_sandbox, "preview", "--az", "eu-central-1a",
+            "--Actions:AllowedNodeGroups:0=primary", "--Actions:AllowedDatabases:0=pyairtable-primary");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var zone = Assert.Single(JsonDocument.Parse(result.Output).RootElement.EnumerateArray());
+        Assert.Equal(("az-capacity", "evacuate"), (zone.GetProperty("playbook").GetString(), zone.GetProperty("intent").GetString()));
+        var databases = zone.GetProperty("databases").EnumerateArray().ToDictionary(d => d.GetProperty("resource").GetString()!);
+        Assert.Equal(["pyairtable-primary", "pyairtable-redis"], databases.Keys.Order());
+        var rds = databases["pyairtable-primary"];
+        Assert.Equal(("rds-failover", "failover", "act"), (rds.GetProperty("playbook").GetString(), rds.GetProperty("intent").GetString(), rds.GetProperty("verdict").GetString()));
+        Assert.Equal("rds-force-failover", Assert.Single(rds.GetProperty("steps").EnumerateArray()).GetProperty("action").GetString());
+        // Not allowed: the refusal says so, rather than the database being left out.
+        var redis = databases["pyairtable-redis"];
+        Assert.Equal(("elasticache-failover", "refused"), (redis.GetProperty("playbook").GetString(), redis.GetProperty("verdict").GetString()));
+        Assert.Contains("Actions:AllowedDatabases", redis.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+        Assert.Equal(0, _sandbox.Calls("rds:RebootDBInstance"));
+    }
+}
