@@ -11,6 +11,9 @@ namespace DrSentinel.Planning;
 public sealed record ActionRecord(DateTimeOffset At, PlanIntent Intent, string Resource, string Action, string Episode)
 {
     public string? Subject { get; init; }
+
+    /// <summary>A step of a follow-up of an evacuation in effect (capacity moved, a shift extended), not of an evacuation.</summary>
+    public bool FollowUp { get; init; }
 }
 
 /// <summary>
@@ -35,7 +38,7 @@ public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
         if (plan.Intent != PlanIntent.Evacuate || plan.FollowsUp) return null;
         var resources = plan.Steps.Select(s => s.Resource).ToHashSet(StringComparer.Ordinal);
         var recent = history
-            .Where(r => r.Intent == PlanIntent.Evacuate && r.Episode != episode && r.At > now - Cooldown
+            .Where(r => r.Intent == PlanIntent.Evacuate && !r.FollowUp && r.Episode != episode && r.At > now - Cooldown
                         && (r.Subject is null ? resources.Contains(r.Resource) : r.Subject == plan.Zone))
             .OrderByDescending(r => r.At).FirstOrDefault();
         return recent is null ? null

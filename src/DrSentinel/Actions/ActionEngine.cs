@@ -27,16 +27,19 @@ public sealed partial class ActionEngine(
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal); // the dispatch loop's alone
     private readonly Lock _budgetGate = new();
+    private readonly SemaphoreSlim _capacityGate = new(1, 1); // the capacity lane and the capacity follow-ups, one at a time
     private int _stepsInFlight; // of plans being carried out, in every lane; under _budgetGate
 
     /// <summary>
     /// One lane: its queue and its memory of waiting alerts, touched by its own worker only. An alert's kind (and so its
     /// opposite) always routes to the same lane.
     /// </summary>
-    private sealed class Lane(TimeProvider time)
+    private sealed class Lane(TimeProvider time, SemaphoreSlim? gate)
     {
         public readonly Channel<InboxEntry> Queue = Channel.CreateUnbounded<InboxEntry>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         public readonly WaitingAlerts Waits = new(time);
+        /// <summary>Held while an alert is handled: the capacity lane shares it with the follow-ups of its evacuations.</summary>
+        public readonly SemaphoreSlim? Gate = gate;
         public Task Worker = Task.CompletedTask;
     }
 
@@ -75,7 +78,7 @@ public sealed partial class ActionEngine(
         var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
         var key = route.Resource is null ? route.Playbook : $"{route.Playbook}/{route.Resource}";
         if (_lanes.TryGetValue(key, out var lane)) return lane;
-        lane = new Lane(time);
+        lane = new Lane(time, route.Playbook == Plan.CapacityPlaybook ? _capacityGate : null);
         lane.Worker = RunLaneAsync(lane, stop);
         _lanes[key] = lane;
         return lane;
@@ -90,7 +93,15 @@ public sealed partial class ActionEngine(
             {
                 // A follower keeps what it accepted pending: it is acted on here once this replica leads.
                 await leadership.LeadingAsync(stop).ConfigureAwait(false);
-                await TakeAsync(lane, entry, stop).ConfigureAwait(false);
+                if (lane.Gate is { } gate) await gate.WaitAsync(stop).ConfigureAwait(false);
+                try
+                {
+                    await TakeAsync(lane, entry, stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    lane.Gate?.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -369,8 +380,8 @@ public sealed partial class ActionEngine(
             switch (result.Outcome)
             {
                 case StepOutcome.Success:
-                    await history.AddAsync(new ActionRecord(now, plan.Intent, step.Resource, result.ActionTaken ?? step.Action, episode) { Subject = plan.Resource ?? plan.Zone },
-                        stop).ConfigureAwait(false);
+                    await history.AddAsync(new ActionRecord(now, plan.Intent, step.Resource, result.ActionTaken ?? step.Action, episode)
+                        { Subject = plan.Resource ?? plan.Zone, FollowUp = plan.FollowsUp }, stop).ConfigureAwait(false);
                     metrics.TestFailoversRemaining(Math.Max(0, policy.TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
                     LogActed(logger, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))
@@ -399,11 +410,25 @@ public sealed partial class ActionEngine(
     }
 
     /// <summary>
-    /// Carries out a follow-up plan of the capacity playbook (capacity that did not arrive, moved elsewhere) under the same
-    /// guardrails as an alert's: the leader's term, the hourly cap, dry-run and the kill switch, the history, metrics,
-    /// Events and the incident. <paramref name="episode"/> names the follow-up in the history.
+    /// Carries out a follow-up plan of the capacity playbook (capacity that did not arrive, moved elsewhere; a zonal shift
+    /// extended) behind the capacity lane and under the same guardrails as an alert's: the leader's term, the hourly cap,
+    /// dry-run and the kill switch, the history, metrics, Events and the incident. <paramref name="episode"/> names the
+    /// follow-up in the history.
     /// </summary>
     public async Task FollowUpAsync(Plan plan, string episode, CancellationToken stop)
+    {
+        await _capacityGate.WaitAsync(stop).ConfigureAwait(false);
+        try
+        {
+            await FollowUpGatedAsync(plan, episode, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            _capacityGate.Release();
+        }
+    }
+
+    private async Task FollowUpGatedAsync(Plan plan, string episode, CancellationToken stop)
     {
         var options = actionOptions.Value;
         var policy = options.Policy();

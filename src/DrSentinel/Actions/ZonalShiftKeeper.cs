@@ -7,39 +7,35 @@ namespace DrSentinel.Actions;
 /// <summary>
 /// Keeps DrSentinel's zonal shifts in place while their zone is impaired: a shift expires by itself (so a DrSentinel that
 /// is gone never leaves traffic shifted for good), and this extends each one due (<see cref="ZonalShifts.DueForExtension"/>)
-/// by another term. Only the leader, live, with the kill switch off; the restore cancels the shift.
+/// by another term. The extensions of a zone are a follow-up plan of the evacuation, carried out by the engine like every
+/// other step: behind the capacity lane, under the hourly cap and the leader's term, in the history, the metrics and the
+/// incident. Only the leader, live, with the kill switch off; the restore cancels the shift.
 /// </summary>
-public sealed partial class ZonalShiftKeeper(
-    InventoryStore store, StepExecutor executor, KillSwitch killSwitch, Leadership.LeaseElector leadership, Incidents.IncidentLog incidents,
-    Metrics.ActionMetrics metrics, IOptions<ActionOptions> options, TimeProvider time, ILogger<ZonalShiftKeeper> logger) : BackgroundService
+public sealed class ZonalShiftKeeper(
+    InventoryStore store, ActionEngine engine, KillSwitch killSwitch, Leadership.LeaseElector leadership, IOptions<ActionOptions> options, TimeProvider time)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var stop = stoppingToken;
         using var timer = new PeriodicTimer(options.Value.RecheckEvery, time);
-        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             var o = options.Value;
             if (o.DryRun || killSwitch.Engaged || !leadership.IsLeader) continue;
-            var term = leadership.Term;
-            foreach (var step in ZonalShifts.DueForExtension(store.Current, o.Policy(), time.GetUtcNow()))
+            var now = time.GetUtcNow();
+            foreach (var zone in ZonalShifts.DueForExtension(store.Current, o.Policy(), now).GroupBy(s => s.Zone, StringComparer.Ordinal))
             {
-                StepResult result;
+                var plan = new Plan(Plan.CapacityPlaybook, PlanIntent.Evacuate, zone.Key, PlanVerdict.Act,
+                    $"{zone.Key} still looks impaired: DrSentinel's shift(s) away from it are extended before they end", [.. zone], [], 0, 0) { FollowsUp = true };
                 try
                 {
-                    result = await executor.RunAsync(step, () => leadership.Fence(term), stop).ConfigureAwait(false);
+                    await engine.FollowUpAsync(plan, $"zonal-shift-upkeep/{zone.Key}/{now:O}", stoppingToken).ConfigureAwait(false);
                 }
                 catch (Leadership.FencedException)
                 {
-                    break;
+                    break; // not the leader any more: the new one keeps them
                 }
-                metrics.Acted(Plan.CapacityPlaybook, step.Action, result.Label, time.GetUtcNow());
-                incidents.Extended(step, result.Label, result.Detail);
-                LogExtended(logger, step.Describe(), result.Label, result.Detail);
             }
         }
     }
-
-    [LoggerMessage(EventId = EventIds.ZonalShiftExtended, Level = LogLevel.Warning, Message = "{Step}: {Outcome} ({Detail})")]
-    private static partial void LogExtended(ILogger logger, string step, string outcome, string detail);
 }

@@ -126,10 +126,6 @@ public sealed partial class IncidentLog
     public void Acted(Plan plan, PlanStep step, string outcome, string detail) =>
         AddToOpen(plan.Zone, TimelineKind.Action, detail.Length == 0 ? step.Describe() : $"{step.Describe()} ({detail})", step.Resource, outcome);
 
-    /// <summary>A zonal shift kept in place while its zone is impaired (no plan of its own: the keeper's step).</summary>
-    public void Extended(ExtendZonalShift step, string outcome, string detail) =>
-        AddToOpen(step.Zone, TimelineKind.Action, $"{step.Describe()} ({detail})", step.Resource, outcome);
-
     /// <summary>Capacity the zone's evacuation asked for did not arrive (<paramref name="group"/>), with AWS's reason.</summary>
     public void CapacityShort(string zone, string group, string text) => AddToOpen(zone, TimelineKind.CapacityShort, text, group, null);
 

@@ -57,7 +57,6 @@ internal static class EventIds
     public const int Fenced = 5027;
     public const int KillSwitchNotChanged = 5028;
     public const int SharedHistoryNotWritten = 5029;
-    public const int ZonalShiftExtended = 5030;
     public const int CapacityShort = 5031;
     public const int CapacityFollowUpFailed = 5032;
     public const int StepRefusedByAws = 5033;

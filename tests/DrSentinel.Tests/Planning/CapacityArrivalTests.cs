@@ -204,4 +204,17 @@ public sealed class CapacityArrivalTests
         Assert.Null(budget.Refusal(plan with { FollowsUp = true }, "capacity-move", history, now));
         Assert.Equal(RefusalCodes.HourlyCap, budget.Refusal(plan with { FollowsUp = true, Steps = [step, step, step, step] }, "capacity-move", history, now)?.Code);
     }
+
+    [Fact]
+    public void Budget_AFollowUpsOwnSteps_DoNotHoldTheNextEvacuationOfTheZone()
+    {
+        // A shift extended or capacity moved a minute ago is upkeep of the evacuation in effect, not an evacuation.
+        var now = new DateTimeOffset(2026, 12, 7, 3, 0, 0, TimeSpan.Zero);
+        var budget = new ActionBudget(TimeSpan.FromMinutes(15), MaxPerHour: 30);
+        ActionRecord[] history = [new(now.AddMinutes(-1), PlanIntent.Evacuate, "pyairtable", "zonal-shift-extend", "zonal-shift-upkeep") { Subject = A, FollowUp = true }];
+        var step = new UpdateGroup("ng-c", new GroupSettings(0, 4, [], []), new GroupSettings(0, 6, [], []));
+        var evacuation = new Plan(Plan.CapacityPlaybook, PlanIntent.Evacuate, A, PlanVerdict.Act, "r", [step], [], 2, 0);
+
+        Assert.Null(budget.Refusal(evacuation, "a-new-alert", history, now));
+    }
 }
