@@ -17,7 +17,7 @@ public sealed partial class StepExecutor
 
     private async Task<StepResult> RdsFailoverAsync(FailoverDbInstance step, Action calling, CancellationToken cancel)
     {
-        var found = await rds.DescribeDbInstancesAsync(step.DbInstance, cancel).ConfigureAwait(false);
+        var found = await rdsReader.DescribeDbInstancesAsync(step.DbInstance, cancel).ConfigureAwait(false);
         if (found.Count == 0) return Stale($"{step.DbInstance} no longer exists");
         var db = found[0];
         if (db.AvailabilityZone != step.FromZone) return Done($"the primary is already in {db.AvailabilityZone}");
@@ -36,7 +36,7 @@ public sealed partial class StepExecutor
 
     private async Task<StepResult> ClusterFailoverAsync(FailoverDbCluster step, Action calling, CancellationToken cancel)
     {
-        var found = await rds.DescribeDbClustersAsync(step.Cluster, cancel).ConfigureAwait(false);
+        var found = await rdsReader.DescribeDbClustersAsync(step.Cluster, cancel).ConfigureAwait(false);
         if (found.Count == 0) return Stale($"DB cluster {step.Cluster} no longer exists");
         var cluster = found[0];
         var writer = cluster.Members.FirstOrDefault(m => m.IsWriter)?.InstanceId;
@@ -46,7 +46,7 @@ public sealed partial class StepExecutor
         if (cluster.Status != "available") return Stale($"{step.Cluster} is {cluster.Status}, not available");
         var target = cluster.Members.FirstOrDefault(m => m.InstanceId == step.Target);
         if (target is null || target.IsWriter) return Stale($"{step.Target} is no longer a reader of {step.Cluster}");
-        var instances = await rds.DescribeDbInstancesAsync(step.Writer, cancel).ConfigureAwait(false);
+        var instances = await rdsReader.DescribeDbInstancesAsync(step.Writer, cancel).ConfigureAwait(false);
         if (instances.Count > 0 && await FailoverBeganAsync(instances[0].Tags, step.Episode, step.Cluster, "db-cluster", cancel).ConfigureAwait(false) is { } began)
             return Done($"a failover began at {began:HH:mm:ss} for this incident");
         calling();
@@ -63,7 +63,7 @@ public sealed partial class StepExecutor
     /// </summary>
     private async Task<StepResult> ReplicaPromotionAsync(PromoteReadReplica step, Action calling, CancellationToken cancel)
     {
-        var found = await rds.DescribeDbInstancesAsync(step.Replica, cancel).ConfigureAwait(false);
+        var found = await rdsReader.DescribeDbInstancesAsync(step.Replica, cancel).ConfigureAwait(false);
         if (found.Count == 0) return Stale($"{step.Replica} no longer exists");
         var replica = found[0];
         if (FailoverLedger.From(replica.Tags) is { } ledger && ledger.Episode == step.Episode
@@ -72,7 +72,7 @@ public sealed partial class StepExecutor
         if (replica.ReplicaSourceId is null) return Stale($"{step.Replica} is no longer a read replica (someone promoted it)");
         if (replica.ReplicaSourceId != step.Source) return Stale($"{step.Replica} replicates from {replica.ReplicaSourceId} now, not {step.Source}");
         if (replica.Status != "available") return Stale($"{step.Replica} is {replica.Status}, not available");
-        var sources = await rds.DescribeDbInstancesAsync(step.Source, cancel).ConfigureAwait(false);
+        var sources = await rdsReader.DescribeDbInstancesAsync(step.Source, cancel).ConfigureAwait(false);
         if (sources.Count > 0 && sources[0].AvailabilityZone != step.FromZone)
             return Stale($"the primary of {step.Source} is in {sources[0].AvailabilityZone} now, out of {step.FromZone}: nothing to promote for");
         calling();
@@ -91,13 +91,13 @@ public sealed partial class StepExecutor
     private async Task<DateTimeOffset?> FailoverBeganAsync(IReadOnlyDictionary<string, string> tags, string episode, string source, string sourceType, CancellationToken cancel)
     {
         if (FailoverLedger.From(tags) is not { } ledger || ledger.Episode != episode) return null;
-        var events = await rds.DescribeEventsAsync(source, sourceType, time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
+        var events = await rdsReader.DescribeEventsAsync(source, sourceType, time.GetUtcNow() - ledger.At + TimeSpan.FromMinutes(1), cancel).ConfigureAwait(false);
         return events.Any(e => e.Date >= ledger.At.AddSeconds(-1) && e.Message.Contains("failover", StringComparison.OrdinalIgnoreCase)) ? ledger.At : null;
     }
 
     private async Task<StepResult> CacheFailoverAsync(FailoverCacheGroup step, Action calling, CancellationToken cancel)
     {
-        var found = await elastiCache.DescribeReplicationGroupsAsync(step.ReplicationGroup, cancel).ConfigureAwait(false);
+        var found = await elastiCacheReader.DescribeReplicationGroupsAsync(step.ReplicationGroup, cancel).ConfigureAwait(false);
         if (found.Count == 0) return Stale($"{step.ReplicationGroup} no longer exists");
         var group = found[0];
         var nodeGroup = group.NodeGroups.FirstOrDefault(n => n.NodeGroupId == step.NodeGroupId);
@@ -106,7 +106,7 @@ public sealed partial class StepExecutor
         if (primary.AvailabilityZone != step.FromZone) return Done($"the primary {primary.CacheClusterId} is already in {primary.AvailabilityZone}");
         if (group.Status != "available") return Stale($"{step.ReplicationGroup} is {group.Status}, not available");
         var arn = group.Arn ?? step.Arn;
-        var tags = await elastiCache.ListTagsForResourceAsync(arn, cancel).ConfigureAwait(false);
+        var tags = await elastiCacheReader.ListTagsForResourceAsync(arn, cancel).ConfigureAwait(false);
         if (FailoverLedger.From(tags) is { } ledger && ledger.Episode == step.Episode && time.GetUtcNow() - ledger.At < FailoverFollower.CacheDeadline)
             return Done($"a failover began at {ledger.At:HH:mm:ss} for this incident and may still be under way");
         calling();

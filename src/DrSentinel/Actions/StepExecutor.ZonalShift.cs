@@ -15,7 +15,7 @@ public sealed partial class StepExecutor
         {
             case StartZonalShift start:
             {
-                var before = await zonalShift.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
+                var before = await zonalShiftReader.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
                 // A customer's shift (DrSentinel's, an operator's) stands; AWS's own (practice run, FIS, autoshift) gives way to ours.
                 if (before.ZonalShifts.FirstOrDefault(s => s.AwayFrom == start.Zone && s is { Status: "APPLIED", ShiftType: "ZONAL_SHIFT" }) is { } existing)
                     return Done($"traffic already shifted away from {start.Zone} (shift {existing.Id})");
@@ -33,7 +33,7 @@ public sealed partial class StepExecutor
                     // its own state, not a fault: the traffic stays as ARC has it, and the capacity steps still run.
                     return new StepResult(StepOutcome.Refused, $"ARC refused the shift ({e.Reason ?? e.Code}): {e.Message}; {start.Name}'s traffic is left as ARC has it", e);
                 }
-                var after = await zonalShift.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
+                var after = await zonalShiftReader.GetManagedResourceAsync(start.Arn, cancel).ConfigureAwait(false);
                 var applied = after.ZonalShifts.Any(s => s.Id == started.Id && s.Status == "APPLIED");
                 return applied
                     ? Changed($"shift {started.Id} applied, weight in {start.Zone} {after.AppliedWeights.GetValueOrDefault(start.Zone, double.NaN)}, expires {started.ExpiryTime:u}")
@@ -41,7 +41,7 @@ public sealed partial class StepExecutor
             }
             case ExtendZonalShift extend:
             {
-                var resource = await zonalShift.GetManagedResourceAsync(extend.Arn, cancel).ConfigureAwait(false);
+                var resource = await zonalShiftReader.GetManagedResourceAsync(extend.Arn, cancel).ConfigureAwait(false);
                 if (!resource.ZonalShifts.Any(s => s.Id == extend.ShiftId && s.Status == "APPLIED"))
                     return Stale($"shift {extend.ShiftId} is no longer active");
                 calling();
@@ -50,7 +50,7 @@ public sealed partial class StepExecutor
             }
             case CancelZonalShift end:
             {
-                var resource = await zonalShift.GetManagedResourceAsync(end.Arn, cancel).ConfigureAwait(false);
+                var resource = await zonalShiftReader.GetManagedResourceAsync(end.Arn, cancel).ConfigureAwait(false);
                 if (resource.ZonalShifts.FirstOrDefault(s => s.Id == end.ShiftId) is not { } shift) return Done($"shift {end.ShiftId} already ended");
                 if (!shift.Comment.StartsWith(ActiveZonalShift.Mark, StringComparison.Ordinal))
                     return Stale($"shift {end.ShiftId} is not DrSentinel's (its comment is now '{shift.Comment}'): left alone");

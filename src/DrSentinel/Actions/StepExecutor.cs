@@ -37,7 +37,9 @@ public sealed record StepResult(StepOutcome Outcome, string Detail, Exception? E
 /// answer was lost is not sent twice.
 /// </summary>
 public sealed partial class StepExecutor(
-    IAutoScalingClient autoScaling, Aws.Rds.IRdsClient rds, Aws.ElastiCache.IElastiCacheClient elastiCache, Aws.ZonalShift.IZonalShiftClient zonalShift,
+    IAutoScalingReader autoScalingReader, IAutoScalingActions autoScaling, Aws.Rds.IRdsReader rdsReader, Aws.Rds.IRdsActions rds,
+    Aws.ElastiCache.IElastiCacheReader elastiCacheReader, Aws.ElastiCache.IElastiCacheActions elastiCache,
+    Aws.ZonalShift.IZonalShiftReader zonalShiftReader, Aws.ZonalShift.IZonalShiftActions zonalShift,
     FailoverFollower follower, k8s.Kubernetes kubernetes,
     InventoryStore store, ActionEvents events, Metrics.ApiCallRecorder calls, IOptions<ActionOptions> options, TimeProvider time, ILogger<StepExecutor> logger)
 {
@@ -93,7 +95,7 @@ public sealed partial class StepExecutor(
 
     private async Task<StepResult> GroupStepAsync(PlanStep step, Action calling, CancellationToken cancel)
     {
-        var groups = await autoScaling.DescribeAutoScalingGroupsAsync([step.Resource], null, cancel).ConfigureAwait(false);
+        var groups = await autoScalingReader.DescribeAutoScalingGroupsAsync([step.Resource], null, cancel).ConfigureAwait(false);
         if (groups.Count == 0) return new StepResult(StepOutcome.Stale, $"{step.Resource} no longer exists");
         var group = groups[0];
         var tags = group.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);

@@ -30,9 +30,10 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var once = sp.GetRequiredService<Aws.AwsQueryClient>().SingleAttempt();
-            return ActivatorUtilities.CreateInstance<StepExecutor>(sp,
-                new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once),
-                new Aws.ZonalShift.ZonalShiftClient(once, sp.GetRequiredService<Aws.ZonalShift.ZoneIdMap>()));
+            var (autoScaling, rds, elastiCache) = (new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
+            var zonalShift = new Aws.ZonalShift.ZonalShiftClient(once, sp.GetRequiredService<Aws.ZonalShift.ZoneIdMap>());
+            // Each client twice, in the constructor's order: what the executor reads with, then what it changes with.
+            return ActivatorUtilities.CreateInstance<StepExecutor>(sp, autoScaling, autoScaling, rds, rds, elastiCache, elastiCache, zonalShift, zonalShift);
         });
         services.AddSingleton<Incidents.IncidentLog>();
         services.AddHostedService<Incidents.IncidentWatcher>();

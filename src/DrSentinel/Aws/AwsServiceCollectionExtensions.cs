@@ -20,19 +20,18 @@ public static partial class AwsServiceCollectionExtensions
         });
         services.AddSingleton<AwsQueryClient>(sp => ActivatorUtilities.CreateInstance<AwsQueryClient>(sp, sp.GetRequiredService<HttpClient>(),
             AwsCredentials.Resolve(sp.GetRequiredService<IOptions<AwsOptions>>().Value), Random.Shared));
-        services.AddSingleton<IRdsClient, RdsClient>();
-        services.AddSingleton<IRdsReader>(sp => sp.GetRequiredService<IRdsClient>());
-        services.AddSingleton<IRdsActions>(sp => sp.GetRequiredService<IRdsClient>());
-        services.AddSingleton<IElastiCacheClient, ElastiCacheClient>();
-        services.AddSingleton<IElastiCacheReader>(sp => sp.GetRequiredService<IElastiCacheClient>());
-        services.AddSingleton<IElastiCacheActions>(sp => sp.GetRequiredService<IElastiCacheClient>());
-        services.AddSingleton<IAutoScalingClient, AutoScalingClient>();
-        services.AddSingleton<IAutoScalingReader>(sp => sp.GetRequiredService<IAutoScalingClient>());
-        services.AddSingleton<IAutoScalingActions>(sp => sp.GetRequiredService<IAutoScalingClient>());
+        // The reading side is registered by its reader interfaces only: sources and followers cannot change anything. The
+        // step executor gets its own clients (one attempt per call) as readers and actions (AddActions).
+        services.AddSingleton<RdsClient>();
+        services.AddSingleton<IRdsReader>(sp => sp.GetRequiredService<RdsClient>());
+        services.AddSingleton<ElastiCacheClient>();
+        services.AddSingleton<IElastiCacheReader>(sp => sp.GetRequiredService<ElastiCacheClient>());
+        services.AddSingleton<AutoScalingClient>();
+        services.AddSingleton<IAutoScalingReader>(sp => sp.GetRequiredService<AutoScalingClient>());
         services.AddSingleton<IEc2Client, Ec2Client>();
         services.AddSingleton<ZoneIdMap>();
-        services.AddSingleton<IZonalShiftClient, ZonalShiftClient>();
-        services.AddSingleton<IZonalShiftReader>(sp => sp.GetRequiredService<IZonalShiftClient>());
+        services.AddSingleton<ZonalShiftClient>();
+        services.AddSingleton<IZonalShiftReader>(sp => sp.GetRequiredService<ZonalShiftClient>());
         return services;
     }
 
