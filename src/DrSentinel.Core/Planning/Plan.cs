@@ -5,6 +5,19 @@ namespace DrSentinel.Planning;
 /// <summary>Evacuate a zone and restore it; move a database primary out of an impaired zone (never back by itself).</summary>
 public enum PlanIntent { Evacuate, Restore, Failover }
 
+/// <summary>The words for an intent, the same everywhere: a bounded label (metrics, JSON, logs) and a verb for prose.</summary>
+public static class PlanIntentWords
+{
+    public static string Label(this PlanIntent intent) => intent switch
+    {
+        PlanIntent.Evacuate => "evacuate",
+        PlanIntent.Failover => "failover",
+        _ => "restore",
+    };
+
+    public static string Verb(this PlanIntent intent) => intent == PlanIntent.Failover ? "fail over" : intent.Label();
+}
+
 /// <summary>Act: run the steps. NoOp: nothing to change (already done, or nothing in scope). Refused: a guardrail said no.</summary>
 public enum PlanVerdict { Act, NoOp, Refused }
 

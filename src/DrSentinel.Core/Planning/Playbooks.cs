@@ -22,6 +22,12 @@ public interface IPlaybook
     /// <summary>Alert name → the label naming the resource it acts on (null: the zone itself).</summary>
     ImmutableDictionary<string, string?> Alerts { get; }
 
+    /// <summary>
+    /// The inventory sources (by name) read again through the API before a plan is believed, in order: what the playbook
+    /// acts on, fresher than the snapshot's last refresh. A source this DrSentinel does not run is skipped.
+    /// </summary>
+    ImmutableArray<string> Reads { get; }
+
     Plan Plan(PlanRequest request);
 
     /// <summary>The alerts this playbook would answer, as routes, were <paramref name="zone"/> lost now (one per resource).</summary>
@@ -60,6 +66,9 @@ public static class Playbooks
         public ImmutableDictionary<string, string?> Alerts { get; } =
             ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelAzUnavailable", (string?)null), KeyValuePair.Create("DrSentinelAzUnreachable", (string?)null)]);
 
+        // Its zonal shifts are its too: a restore planned from a refresh-old view would not see the shift it started.
+        public ImmutableArray<string> Reads { get; } = ["aws_autoscaling", "aws_zonal_shift"];
+
         public Plan Plan(PlanRequest r) => r.Route.Intent == PlanIntent.Evacuate
             ? EvacuationPlanner.PlanEvacuation(r.Route.Zone!, r.Snapshot, r.Policy, r.AlertStartsAt)
             : EvacuationPlanner.PlanRestore(r.Route.Zone!, r.Snapshot, r.Policy);
@@ -74,6 +83,8 @@ public static class Playbooks
         public ImmutableDictionary<string, string?> Alerts { get; } =
             ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRdsPrimaryInImpairedAz", (string?)"db_instance")]);
 
+        public ImmutableArray<string> Reads { get; } = ["aws_rds"];
+
         public Plan Plan(PlanRequest r) => FailoverPlanner.PlanRdsFailover(r);
 
         public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) =>
@@ -87,6 +98,8 @@ public static class Playbooks
 
         public ImmutableDictionary<string, string?> Alerts { get; } =
             ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRedisPrimaryInImpairedAz", (string?)"replication_group")]);
+
+        public ImmutableArray<string> Reads { get; } = ["aws_elasticache"];
 
         public Plan Plan(PlanRequest r) => FailoverPlanner.PlanCacheFailover(r);
 

@@ -19,7 +19,7 @@ public sealed record PlanView(
     /// <summary>In a preview, under the zone's capacity plan: what each database playbook would do for the same loss.</summary>
     public IReadOnlyList<PlanView>? Databases { get; init; }
 
-    public static PlanView From(Plan plan) => new(plan.Zone, plan.Intent switch { PlanIntent.Evacuate => "evacuate", PlanIntent.Failover => "failover", _ => "restore" },
+    public static PlanView From(Plan plan) => new(plan.Zone, plan.Intent.Label(),
         plan.Verdict.ToString().ToLowerInvariant(), plan.Reason, plan.LostCapacity, plan.Shortfall,
         [.. plan.Steps.Select(s => new StepView(s.Action, s.Resource, s.Describe()))], plan.Findings) { Playbook = plan.Playbook, Resource = plan.Resource };
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using DrSentinel.Alerting;
 using DrSentinel.Inventory;
-using DrSentinel.Inventory.Aws;
 using DrSentinel.Metrics;
 using DrSentinel.Planning;
 using Microsoft.Extensions.Options;
@@ -20,7 +19,7 @@ namespace DrSentinel.Actions;
 /// the kill switch, and the hourly cap, judged with the steps of the plans other lanes are carrying out counted in.
 /// </summary>
 public sealed partial class ActionEngine(
-    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, ScalingGroupSource groups, StepExecutor executor, ActionEvents events,
+    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, StepExecutor executor, ActionEvents events,
     ActionHistory history, KillSwitch killSwitch, Incidents.IncidentLog incidents, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
@@ -246,7 +245,7 @@ public sealed partial class ActionEngine(
             var lookAgainIn = plan.RecheckAfter is { } after && after < options.RecheckEvery ? after : options.RecheckEvery;
             // Said once when the wait began, and again only when its reason changes (the grace ended, the zone healed).
             if (waits && lane.Waits.SameReason(entry, plan.ReasonCode, rechecking)) return lookAgainIn;
-            var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
+            var (intent, verdict, findings) = (plan.Intent.Label(), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
             metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
             LogPlan(logger, intent, subject, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
@@ -322,21 +321,15 @@ public sealed partial class ActionEngine(
     }
 
     /// <summary>
-    /// Reads what the playbook acts on (the Auto Scaling groups, the RDS instances, the replication groups) through the
-    /// API into the store now, ahead of its source's next refresh.
+    /// Reads what the playbook acts on (<see cref="IPlaybook.Reads"/>: the Auto Scaling groups, the RDS instances, ...)
+    /// through the API into the store now, ahead of each source's next refresh.
     /// </summary>
     private async Task<InventorySnapshot> ReadAsync(AlertRoute route, CancellationToken stop)
     {
-        IInventorySource source = route.Playbook switch
-        {
-            Plan.RdsFailoverPlaybook => sources.First(s => s is RdsSource),
-            Plan.CacheFailoverPlaybook => sources.First(s => s is ElastiCacheSource),
-            _ => groups,
-        };
-        var snapshot = store.Update(await source.RefreshAsync(store.Current, stop).ConfigureAwait(false));
-        // The evacuation's zonal shifts are its too: a restore planned from a refresh-old view would not see the shift it started.
-        if (source == groups && sources.FirstOrDefault(s => s is ZonalShiftSource) is { } shifts)
-            snapshot = store.Update(await shifts.RefreshAsync(snapshot, stop).ConfigureAwait(false));
+        var snapshot = store.Current;
+        foreach (var name in Playbooks.ByName[route.Playbook].Reads)
+            if (sources.FirstOrDefault(s => s.Name == name) is { } source)
+                snapshot = store.Update(await source.RefreshAsync(snapshot, stop).ConfigureAwait(false));
         return snapshot;
     }
 
@@ -364,7 +357,7 @@ public sealed partial class ActionEngine(
                 metrics.Acted(plan.Playbook, step.Action, "killed", time.GetUtcNow());
                 LogNotActed(logger, "killed", described);
                 incidents.Acted(plan, step, "killed", "the kill switch was engaged mid-plan");
-                LogLeftUndone(logger, Label(plan.Intent), plan.Zone, LeftUndone(plan, index));
+                LogLeftUndone(logger, plan.Intent.Label(), plan.Zone, LeftUndone(plan, index));
                 return StepOutcome.Failed;
             }
             using var activity = Observability.Source.StartActivity("drsentinel.step");
@@ -402,7 +395,7 @@ public sealed partial class ActionEngine(
                     LogStepFailed(logger, result.Error, described, result.Detail);
                     if (step is not (CordonNodes or UncordonNodes))
                         await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
-                    LogLeftUndone(logger, Label(plan.Intent), plan.Zone, LeftUndone(plan, index));
+                    LogLeftUndone(logger, plan.Intent.Label(), plan.Zone, LeftUndone(plan, index));
                     return StepOutcome.Failed;
             }
         }
@@ -447,7 +440,7 @@ public sealed partial class ActionEngine(
                 }
             }
         }
-        var (intent, verdict, findings) = (Label(plan.Intent), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
+        var (intent, verdict, findings) = (plan.Intent.Label(), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
         metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
         LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, "capacity follow-up", episode);
         incidents.Decided(plan, plan.Zone);
@@ -476,13 +469,6 @@ public sealed partial class ActionEngine(
 
     /// <summary>The steps from <paramref name="index"/> on, for the line that tells a human what is left to do by hand.</summary>
     private static string LeftUndone(Plan plan, int index) => string.Join("; ", plan.Steps.Skip(index).Select(s => s.Describe()));
-
-    private static string Label(PlanIntent intent) => intent switch
-    {
-        PlanIntent.Evacuate => "evacuate",
-        PlanIntent.Failover => "failover",
-        _ => "restore",
-    };
 
     private static string Reason(PlanIntent intent) => intent switch
     {

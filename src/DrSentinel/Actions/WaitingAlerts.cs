@@ -16,9 +16,12 @@ public sealed class WaitingAlerts(TimeProvider time)
     private readonly Dictionary<string, string> _newest = new(StringComparer.Ordinal); // kind -> key: one look per kind
     private readonly Dictionary<string, string> _because = new(StringComparer.Ordinal); // key -> the reason code last said
 
-    /// <summary>The key of an alert's kind: its name, zone, database and status; the opposite status ends a wait.</summary>
+    /// <summary>
+    /// The key of an alert's kind: its name, zone, resource (by the label its playbook names it with) and status; the
+    /// opposite status ends a wait.
+    /// </summary>
     public static string Kind(ReceivedAlert alert, bool firing) =>
-        $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{alert.Labels.GetValueOrDefault("db_instance") ?? alert.Labels.GetValueOrDefault("replication_group")}|{firing}";
+        $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{(Planning.AlertRoute.Table.GetValueOrDefault(alert.Name).ResourceLabel is { } label ? alert.Labels.GetValueOrDefault(label) : null)}|{firing}";
 
     public bool IsWaiting(InboxEntry entry) => _since.ContainsKey(entry.Key);
 

@@ -119,7 +119,7 @@ public sealed partial class IncidentLog
     {
         var verdict = plan.Verdict.ToString().ToLowerInvariant();
         var steps = plan.Steps.Length == 0 ? "" : $" ({plan.Steps.Length} step(s))";
-        AddToOpen(plan.Zone, TimelineKind.Decision, $"plan to {Intent(plan.Intent)} {subject}: {plan.Reason}{steps}", plan.Resource, verdict);
+        AddToOpen(plan.Zone, TimelineKind.Decision, $"plan to {plan.Intent.Verb()} {subject}: {plan.Reason}{steps}", plan.Resource, verdict);
     }
 
     /// <summary>A step's outcome, with what it did or why not.</summary>
@@ -279,12 +279,6 @@ public sealed partial class IncidentLog
 
     private static string Line(TimelineEntry entry) => JsonSerializer.Serialize(entry, IncidentJsonContext.Default.TimelineEntry) + "\n";
 
-    private static string Intent(PlanIntent intent) => intent switch
-    {
-        PlanIntent.Evacuate => "evacuate",
-        PlanIntent.Failover => "fail over",
-        _ => "restore",
-    };
 }
 
 [JsonSerializable(typeof(TimelineEntry))]
