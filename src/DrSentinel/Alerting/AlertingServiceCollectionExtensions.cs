@@ -26,14 +26,23 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton<KillSwitch>();
         services.AddSingleton<ActionEvents>();
         services.AddSingleton<FailoverFollower>();
+        services.AddSingleton<StepRetries>();
         // The executor retries each step itself, reading again first: its clients send each call once.
         services.AddSingleton(sp =>
         {
             var once = sp.GetRequiredService<Aws.AwsQueryClient>().SingleAttempt();
             var (autoScaling, rds, elastiCache) = (new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
             var zonalShift = new Aws.ZonalShift.ZonalShiftClient(once, sp.GetRequiredService<Aws.ZonalShift.ZoneIdMap>());
-            // Each client twice, in the constructor's order: what the executor reads with, then what it changes with.
-            return ActivatorUtilities.CreateInstance<StepExecutor>(sp, autoScaling, autoScaling, rds, rds, elastiCache, elastiCache, zonalShift, zonalShift);
+            // Each playbook's step handlers; each client twice, in the constructor's order: what a handler reads with, then what it changes with.
+            IStepHandler[] handlers =
+            [
+                new Actions.Capacity.ScalingGroupSteps(autoScaling, autoScaling),
+                ActivatorUtilities.CreateInstance<Actions.Capacity.NodeSteps>(sp),
+                new Actions.Capacity.ZonalShiftSteps(zonalShift, zonalShift),
+                ActivatorUtilities.CreateInstance<Actions.Databases.RdsSteps>(sp, rds, rds),
+                ActivatorUtilities.CreateInstance<Actions.Databases.CacheSteps>(sp, elastiCache, elastiCache),
+            ];
+            return new StepExecutor(handlers, sp.GetRequiredService<StepRetries>());
         });
         services.AddSingleton<Incidents.IncidentLog>();
         services.AddHostedService<Incidents.IncidentWatcher>();

@@ -2,13 +2,20 @@ using DrSentinel.Aws;
 using DrSentinel.Aws.ZonalShift;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using static DrSentinel.Actions.StepResult;
 
-namespace DrSentinel.Actions;
+namespace DrSentinel.Actions.Capacity;
 
-// ARC zonal shift: read the resource first (a shift already in place is not started twice), make the one call, and for a
-// start read again to see ARC apply it.
-public sealed partial class StepExecutor
+/// <summary>
+/// ARC zonal shift: read the resource first (a shift already in place is not started twice), make the one call, and for a
+/// start read again to see ARC apply it.
+/// </summary>
+public sealed class ZonalShiftSteps(IZonalShiftReader zonalShiftReader, IZonalShiftActions zonalShift) : IStepHandler
 {
+    public bool Takes(PlanStep planStep) => planStep is StartZonalShift or ExtendZonalShift or CancelZonalShift;
+
+    public Task<StepResult> RunAsync(PlanStep planStep, Action calling, CancellationToken cancel) => ZonalShiftAsync(planStep, calling, cancel);
+
     private async Task<StepResult> ZonalShiftAsync(PlanStep step, Action calling, CancellationToken cancel)
     {
         switch (step)
