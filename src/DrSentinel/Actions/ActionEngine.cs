@@ -19,15 +19,13 @@ namespace DrSentinel.Actions;
 /// the kill switch, and the hourly cap, judged with the steps of the plans other lanes are carrying out counted in.
 /// </summary>
 public sealed partial class ActionEngine(
-    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, StepExecutor executor, ActionEvents events,
+    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, PlanRunner runner,
     ActionHistory history, KillSwitch killSwitch, Incidents.IncidentLog incidents, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal); // the dispatch loop's alone
-    private readonly Lock _budgetGate = new();
     private readonly SemaphoreSlim _capacityGate = new(1, 1); // the capacity lane and the capacity follow-ups, one at a time
-    private int _stepsInFlight; // of plans being carried out, in every lane; under _budgetGate
 
     /// <summary>
     /// One lane: its queue and its memory of waiting alerts, touched by its own worker only. An alert's kind (and so its
@@ -226,33 +224,17 @@ public sealed partial class ActionEngine(
             if (plan is null) return options.RecheckEvery; // unreadable now: kept pending and planned again, never dropped
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
-            // A plan that will run holds its steps against the hourly cap until it ends, so two lanes cannot both pass it.
-            var running = false;
-            if (plan.Verdict == PlanVerdict.Act)
-            {
-                lock (_budgetGate)
-                {
-                    if (history.Budget.Refusal(plan, alert.Episode, history.Snapshot(), time.GetUtcNow(), _stepsInFlight) is { } refusal)
-                        plan = plan.RefusedBy(refusal);
-                    else if (!options.DryRun && !killSwitch.Engaged)
-                    {
-                        _stepsInFlight += plan.Steps.Length;
-                        running = true;
-                    }
-                }
-            }
+            (plan, var running) = runner.Reserve(plan, alert.Episode);
             var waits = plan.Verdict == PlanVerdict.Refused && plan.WaitsForZone;
             var lookAgainIn = plan.RecheckAfter is { } after && after < options.RecheckEvery ? after : options.RecheckEvery;
             // Said once when the wait began, and again only when its reason changes (the grace ended, the zone healed).
             if (waits && lane.Waits.SameReason(entry, plan.ReasonCode, rechecking)) return lookAgainIn;
-            var (intent, verdict, findings) = (plan.Intent.Label(), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
             var subject = plan.Resource is null ? plan.Zone : $"{plan.Resource} out of {plan.Zone}";
-            metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
-            LogPlan(logger, intent, subject, verdict, plan.Reason, plan.Steps.Length, findings, alert.Name, alert.Fingerprint);
-            incidents.Decided(plan, subject);
+            runner.Decided(plan, subject, alert.Name, alert.Fingerprint);
             if (waits)
             {
-                LogWaiting(logger, intent, subject, lookAgainIn.TotalSeconds, alert.Firing ? "resolved" : "firing again");
+                var (intent, until) = (plan.Intent.Label(), alert.Firing ? "resolved" : "firing again");
+                LogWaiting(logger, intent, subject, lookAgainIn.TotalSeconds, until);
                 return lookAgainIn;
             }
             if (plan is { Verdict: PlanVerdict.NoOp, Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
@@ -260,24 +242,17 @@ public sealed partial class ActionEngine(
             if (plan.Verdict != PlanVerdict.Act) return null;
             if (!running)
             {
-                var outcome = options.DryRun ? "dry-run" : "killed";
-                foreach (var step in plan.Steps)
-                {
-                    metrics.Acted(plan.Playbook, step.Action, outcome, time.GetUtcNow());
-                    var described = step.Describe();
-                    LogNotActed(logger, outcome, described);
-                    incidents.Acted(plan, step, outcome, "");
-                }
+                runner.NotActed(plan);
                 return null;
             }
             StepOutcome result;
             try
             {
-                result = await ExecuteAsync(plan, alert.Episode, policy, Calling, stop).ConfigureAwait(false);
+                result = await runner.ExecuteAsync(plan, alert.Episode, Calling, stop).ConfigureAwait(false);
             }
             finally
             {
-                lock (_budgetGate) _stepsInFlight -= plan.Steps.Length;
+                runner.Release(plan);
             }
             await ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
             if (result == StepOutcome.Success && plan is { Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
@@ -346,62 +321,6 @@ public sealed partial class ActionEngine(
         return plan;
     }
 
-    private async Task<StepOutcome> ExecuteAsync(Plan plan, string episode, ActionPolicy policy, Action calling, CancellationToken stop)
-    {
-        for (var index = 0; index < plan.Steps.Length; index++)
-        {
-            var step = plan.Steps[index];
-            var described = step.Describe();
-            if (killSwitch.Engaged) // a human's stop, which holds even mid-plan
-            {
-                metrics.Acted(plan.Playbook, step.Action, "killed", time.GetUtcNow());
-                LogNotActed(logger, "killed", described);
-                incidents.Acted(plan, step, "killed", "the kill switch was engaged mid-plan");
-                LogLeftUndone(logger, plan.Intent.Label(), plan.Zone, LeftUndone(plan, index));
-                return StepOutcome.Failed;
-            }
-            using var activity = Observability.Source.StartActivity("drsentinel.step");
-            activity?.SetTag("action", step.Action);
-            activity?.SetTag("resource", step.Resource);
-            StepResult result;
-            using (metrics.InFlight()) result = await executor.RunAsync(step, calling, stop).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            // Counted as what was done: a TestFailover refused and made up for with PrimaryClusterId is a promotion.
-            metrics.Acted(plan.Playbook, result.ActionTaken ?? step.Action, result.Label, now);
-            activity?.SetTag("outcome", result.Label);
-            incidents.Acted(plan, step, result.Label, result.Detail);
-            switch (result.Outcome)
-            {
-                case StepOutcome.Success:
-                    await history.AddAsync(new ActionRecord(now, plan.Intent, step.Resource, result.ActionTaken ?? step.Action, episode)
-                        { Subject = plan.Resource ?? plan.Zone, FollowUp = plan.FollowsUp }, stop).ConfigureAwait(false);
-                    metrics.TestFailoversRemaining(Math.Max(0, policy.TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
-                    LogActed(logger, described, result.Detail);
-                    if (step is not (CordonNodes or UncordonNodes))
-                        await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
-                    break;
-                case StepOutcome.AlreadyDone:
-                    LogAlreadyDone(logger, described, result.Detail);
-                    break;
-                case StepOutcome.Stale:
-                    LogStale(logger, described, result.Detail);
-                    return StepOutcome.Stale;
-                case StepOutcome.Refused:
-                    LogRefusedByAws(logger, described, result.Detail);
-                    await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Refused", $"DrSentinel could not {described}: {result.Detail}", warning: true, stop).ConfigureAwait(false);
-                    break;
-                default:
-                    activity?.SetStatus(ActivityStatusCode.Error, result.Detail);
-                    LogStepFailed(logger, result.Error, described, result.Detail);
-                    if (step is not (CordonNodes or UncordonNodes))
-                        await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
-                    LogLeftUndone(logger, plan.Intent.Label(), plan.Zone, LeftUndone(plan, index));
-                    return StepOutcome.Failed;
-            }
-        }
-        return StepOutcome.Success;
-    }
-
     /// <summary>
     /// Carries out a follow-up plan of the capacity playbook (capacity that did not arrive, moved elsewhere; a zonal shift
     /// extended) behind the capacity lane and under the same guardrails as an alert's: the leader's term, the hourly cap,
@@ -423,87 +342,28 @@ public sealed partial class ActionEngine(
 
     private async Task FollowUpGatedAsync(Plan plan, string episode, CancellationToken stop)
     {
-        var options = actionOptions.Value;
-        var policy = options.Policy();
         var term = leadership.Term;
-        var running = false;
-        if (plan.Verdict == PlanVerdict.Act)
-        {
-            lock (_budgetGate)
-            {
-                if (history.Budget.Refusal(plan, episode, history.Snapshot(), time.GetUtcNow(), _stepsInFlight) is { } refusal)
-                    plan = plan.RefusedBy(refusal);
-                else if (!options.DryRun && !killSwitch.Engaged)
-                {
-                    _stepsInFlight += plan.Steps.Length;
-                    running = true;
-                }
-            }
-        }
-        var (intent, verdict, findings) = (plan.Intent.Label(), plan.Verdict.ToString().ToLowerInvariant(), string.Join("; ", plan.Findings));
-        metrics.Planned(plan.Playbook, intent, verdict, plan.ReasonCode);
-        LogPlan(logger, intent, plan.Zone, verdict, plan.Reason, plan.Steps.Length, findings, "capacity follow-up", episode);
-        incidents.Decided(plan, plan.Zone);
+        (plan, var running) = runner.Reserve(plan, episode);
+        runner.Decided(plan, plan.Zone, "capacity follow-up", episode);
         if (plan.Verdict != PlanVerdict.Act) return;
         if (!running)
         {
-            var outcome = options.DryRun ? "dry-run" : "killed";
-            foreach (var step in plan.Steps)
-            {
-                metrics.Acted(plan.Playbook, step.Action, outcome, time.GetUtcNow());
-                LogNotActed(logger, outcome, step.Describe());
-                incidents.Acted(plan, step, outcome, "");
-            }
+            runner.NotActed(plan);
             return;
         }
         try
         {
-            await ExecuteAsync(plan, episode, policy, () => leadership.Fence(term), stop).ConfigureAwait(false);
+            await runner.ExecuteAsync(plan, episode, () => leadership.Fence(term), stop).ConfigureAwait(false);
         }
         finally
         {
-            lock (_budgetGate) _stepsInFlight -= plan.Steps.Length;
+            runner.Release(plan);
         }
         await ReadAgainAsync(new AlertRoute(PlanIntent.Evacuate, plan.Zone, Plan.CapacityPlaybook, null), stop).ConfigureAwait(false);
     }
 
-    /// <summary>The steps from <paramref name="index"/> on, for the line that tells a human what is left to do by hand.</summary>
-    private static string LeftUndone(Plan plan, int index) => string.Join("; ", plan.Steps.Skip(index).Select(s => s.Describe()));
-
-    private static string Reason(PlanIntent intent) => intent switch
-    {
-        PlanIntent.Evacuate => "ZoneEvacuation",
-        PlanIntent.Failover => "DatabaseFailover",
-        _ => "ZoneRestore",
-    };
-
     [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; databases it may fail over: {Databases}; kill switch engaged: {KillSwitch}")]
     private static partial void LogMode(ILogger logger, string mode, string allowed, string databases, bool killSwitch);
-
-    [LoggerMessage(EventId = EventIds.PlanMade, Level = LogLevel.Information,
-        Message = "Plan to {Intent} {Subject}: {Verdict} — {Reason}; {Steps} step(s); findings: {Findings} (alert {AlertName}, fingerprint {Fingerprint})")]
-    private static partial void LogPlan(ILogger logger, string intent, string subject, string verdict, string reason, int steps, string findings, string alertName, string fingerprint);
-
-    [LoggerMessage(EventId = EventIds.StepNotActed, Level = LogLevel.Warning, Message = "{Mode}: would {Step}")]
-    private static partial void LogNotActed(ILogger logger, string mode, string step);
-
-    [LoggerMessage(EventId = EventIds.StepActed, Level = LogLevel.Warning, Message = "Acted: {Step} ({Detail})")]
-    private static partial void LogActed(ILogger logger, string step, string detail);
-
-    [LoggerMessage(EventId = EventIds.StepAlreadyDone, Level = LogLevel.Information, Message = "Already done: {Step} ({Detail})")]
-    private static partial void LogAlreadyDone(ILogger logger, string step, string detail);
-
-    [LoggerMessage(EventId = EventIds.StepRefusedByAws, Level = LogLevel.Warning, Message = "Refused by AWS, the plan goes on without it: {Step} ({Detail})")]
-    private static partial void LogRefusedByAws(ILogger logger, string step, string detail);
-
-    [LoggerMessage(EventId = EventIds.StepStale, Level = LogLevel.Warning, Message = "Not done, the state changed under the plan: {Step} ({Detail}); planning again")]
-    private static partial void LogStale(ILogger logger, string step, string detail);
-
-    [LoggerMessage(EventId = EventIds.PlanLeftUndone, Level = LogLevel.Error, Message = "The plan to {Intent} {Subject} stopped part-way; left undone: {Steps}")]
-    private static partial void LogLeftUndone(ILogger logger, string intent, string subject, string steps);
-
-    [LoggerMessage(EventId = EventIds.StepFailed, Level = LogLevel.Error, Message = "Failed: {Step} ({Detail}); the rest of the plan is not carried out: a human must finish it")]
-    private static partial void LogStepFailed(ILogger logger, Exception? exception, string step, string detail);
 
     [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
         Message = "Could not read what {Playbook} acts on to plan for {Subject} (Aws:MaxAttempts spent); nothing was changed, planning again in Actions:RecheckEvery")]
