@@ -19,7 +19,7 @@ namespace DrSentinel.Actions;
 /// the kill switch, and the hourly cap, judged with the steps of the plans other lanes are carrying out counted in.
 /// </summary>
 public sealed partial class ActionEngine(
-    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, PlanRunner runner,
+    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, PlanMaker planMaker, PlanRunner runner,
     ActionHistory history, KillSwitch killSwitch, Incidents.IncidentLog incidents, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
@@ -220,7 +220,7 @@ public sealed partial class ActionEngine(
             // mutating call reads its resource first, and a plan made from groups that changed comes back Stale. Any
             // other verdict is believed only once the groups are read again.
             var fresh = live && attempt > 1;
-            var plan = await PlanOrNothingAsync(route, alert, policy, refresh: fresh, stop).ConfigureAwait(false);
+            var plan = await planMaker.PlanOrNothingAsync(route, alert, policy, refresh: fresh, stop).ConfigureAwait(false);
             if (plan is null) return options.RecheckEvery; // unreadable now: kept pending and planned again, never dropped
             if (live && !fresh && plan.Verdict != PlanVerdict.Act) continue;
             // Every guardrail that can refuse is judged on the whole plan before its first step: it runs whole or not at all.
@@ -254,7 +254,7 @@ public sealed partial class ActionEngine(
             {
                 runner.Release(plan);
             }
-            await ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
+            await planMaker.ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
             if (result == StepOutcome.Success && plan is { Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
                 incidents.Restored(plan.Zone, $"what DrSentinel changed for {plan.Zone} is put back ({plan.Steps.Length} step(s))");
             if (result != StepOutcome.Stale) return null;
@@ -264,61 +264,6 @@ public sealed partial class ActionEngine(
                 return null;
             }
         }
-    }
-
-    /// <summary>
-    /// Plans; null when what the playbook acts on cannot be read (the AWS client has already retried the reads with
-    /// backoff: the one retry layer of a read). Nothing is changed then; the alert is planned again later.
-    /// </summary>
-    private async Task<Plan?> PlanOrNothingAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
-    {
-        try
-        {
-            return await PlanAsync(route, alert, policy, refresh, stop).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
-        {
-            LogPlanFailed(logger, e, route.Playbook, route.Resource ?? route.Zone!);
-            return null;
-        }
-    }
-
-    private async Task ReadAgainAsync(AlertRoute route, CancellationToken stop)
-    {
-        try
-        {
-            await ReadAsync(route, stop).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
-        {
-            LogGroupsNotReadAgain(logger, e); // the next plan that would act reads them itself
-        }
-    }
-
-    /// <summary>
-    /// Reads what the playbook acts on (<see cref="IPlaybook.Reads"/>: the Auto Scaling groups, the RDS instances, ...)
-    /// through the API into the store now, ahead of each source's next refresh.
-    /// </summary>
-    private async Task<InventorySnapshot> ReadAsync(AlertRoute route, CancellationToken stop)
-    {
-        var snapshot = store.Current;
-        foreach (var name in Playbooks.ByName[route.Playbook].Reads)
-            if (sources.FirstOrDefault(s => s.Name == name) is { } source)
-                snapshot = store.Update(await source.RefreshAsync(snapshot, stop).ConfigureAwait(false));
-        return snapshot;
-    }
-
-    private async Task<Plan> PlanAsync(AlertRoute route, ReceivedAlert alert, ActionPolicy policy, bool refresh, CancellationToken stop)
-    {
-        using var activity = Observability.Source.StartActivity("drsentinel.plan");
-        // Read afresh when asked: the snapshot's AWS resources can be a refresh interval old, and an alert older still.
-        var snapshot = refresh ? await ReadAsync(route, stop).ConfigureAwait(false) : store.Current;
-        var now = time.GetUtcNow();
-        var plan = Playbooks.PlanFor(new PlanRequest(route, alert.Episode, alert.StartsAt, snapshot, policy, now,
-            ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
-        activity?.SetTag("plan.verdict", plan.Verdict.ToString());
-        activity?.SetTag("plan.steps", plan.Steps.Length);
-        return plan;
     }
 
     /// <summary>
@@ -359,18 +304,11 @@ public sealed partial class ActionEngine(
         {
             runner.Release(plan);
         }
-        await ReadAgainAsync(new AlertRoute(PlanIntent.Evacuate, plan.Zone, Plan.CapacityPlaybook, null), stop).ConfigureAwait(false);
+        await planMaker.ReadAgainAsync(new AlertRoute(PlanIntent.Evacuate, plan.Zone, Plan.CapacityPlaybook, null), stop).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; databases it may fail over: {Databases}; kill switch engaged: {KillSwitch}")]
     private static partial void LogMode(ILogger logger, string mode, string allowed, string databases, bool killSwitch);
-
-    [LoggerMessage(EventId = EventIds.PlanFailed, Level = LogLevel.Error,
-        Message = "Could not read what {Playbook} acts on to plan for {Subject} (Aws:MaxAttempts spent); nothing was changed, planning again in Actions:RecheckEvery")]
-    private static partial void LogPlanFailed(ILogger logger, Exception exception, string playbook, string subject);
-
-    [LoggerMessage(EventId = EventIds.GroupsNotReadAgain, Level = LogLevel.Warning, Message = "Could not read the Auto Scaling groups again after acting; the snapshot catches up at the next refresh")]
-    private static partial void LogGroupsNotReadAgain(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = EventIds.PlanWaitsForZone, Level = LogLevel.Information,
         Message = "Will plan to {Intent} {Subject} again in {Seconds:F0} s, and so on until it acts or the alert is {Until} (Actions:RecheckEvery)")]

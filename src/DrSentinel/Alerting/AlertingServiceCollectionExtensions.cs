@@ -46,6 +46,7 @@ public static class AlertingServiceCollectionExtensions
         });
         services.AddSingleton<Incidents.IncidentLog>();
         services.AddHostedService<Incidents.IncidentWatcher>();
+        services.AddSingleton<PlanMaker>();
         services.AddSingleton<PlanRunner>();
         services.AddSingleton<ActionEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<ActionEngine>());
