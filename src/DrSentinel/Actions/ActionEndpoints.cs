@@ -48,7 +48,7 @@ public static partial class ActionEndpoints
         if (!app.ServiceProvider.GetRequiredService<IOptions<ReceiverOptions>>().Value.Enabled) return app;
         app.MapGet("/actions/preview", async context =>
         {
-            if (!await AuthenticatedAsync(context)) return;
+            if (!await OperatorAuthentication.AuthenticatedAsync(context)) return;
             var store = context.RequestServices.GetRequiredService<InventoryStore>();
             var options = context.RequestServices.GetRequiredService<IOptions<ActionOptions>>().Value;
             var snapshot = store.Current;
@@ -60,12 +60,12 @@ public static partial class ActionEndpoints
         });
         app.MapGet("/actions/kill-switch", async context =>
         {
-            if (!await AuthenticatedAsync(context)) return;
+            if (!await OperatorAuthentication.AuthenticatedAsync(context)) return;
             await Results.Json(View(context), ActionEndpointJsonContext.Default.KillSwitchView).ExecuteAsync(context);
         });
         app.MapPost("/actions/kill-switch", async context =>
         {
-            if (!await AuthenticatedAsync(context)) return;
+            if (!await OperatorAuthentication.AuthenticatedAsync(context)) return;
             var engaged = context.Request.Query["engaged"].ToString();
             if (engaged is not ("true" or "false"))
             {
@@ -105,14 +105,6 @@ public static partial class ActionEndpoints
     {
         var killSwitch = context.RequestServices.GetRequiredService<KillSwitch>();
         return new KillSwitchView(killSwitch.Engaged, killSwitch.EngagedByConfiguration, killSwitch.EngagedAtRuntime);
-    }
-
-    internal static async Task<bool> AuthenticatedAsync(HttpContext context)
-    {
-        if (context.RequestServices.GetRequiredService<WebhookAuthenticator>().AcceptsOperator(context)) return true;
-        await Results.Json(new WebhookAnswer(0, 0, 0, "missing or wrong operator credential (Receiver:OperatorTokenFile; Alertmanager's is not accepted here)"),
-            WebhookJsonContext.Default.WebhookAnswer, statusCode: 401).ExecuteAsync(context);
-        return false;
     }
 
     [LoggerMessage(EventId = EventIds.KillSwitchNotChanged, Level = LogLevel.Error, Message = "The kill switch could not be changed; answered 503")]

@@ -11,7 +11,7 @@ namespace DrSentinel.Actions;
 /// group in <see cref="ActionOptions.EventNamespace"/>. Best effort, as Events are: a failure is logged, never fatal.
 /// </summary>
 public sealed partial class ActionEvents(
-    k8s.Kubernetes kubernetes, Metrics.ApiCallRecorder calls, IOptions<ActionOptions> options, TimeProvider time, ILogger<ActionEvents> logger)
+    k8s.Kubernetes kubernetes, ApiCallRecorder calls, IOptions<ActionOptions> options, TimeProvider time, ILogger<ActionEvents> logger)
 {
     public Task NodeAsync(string node, string reason, string message, CancellationToken cancel) =>
         CreateAsync(new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node, Uid = node }, "default", reason, message, "Normal", cancel);

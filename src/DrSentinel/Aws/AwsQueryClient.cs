@@ -4,7 +4,6 @@ using Amazon.Runtime;
 using Amazon.Runtime.Internal;
 using Amazon.Runtime.Internal.Auth;
 using Amazon.SecurityToken;
-using DrSentinel.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

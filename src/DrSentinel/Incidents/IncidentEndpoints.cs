@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using DrSentinel.Actions;
 using DrSentinel.Alerting;
 using Microsoft.Extensions.Options;
 
@@ -31,14 +30,14 @@ public static class IncidentEndpoints
         if (!app.ServiceProvider.GetRequiredService<IOptions<ReceiverOptions>>().Value.Enabled) return app;
         app.MapGet("/incidents", async context =>
         {
-            if (!await ActionEndpoints.AuthenticatedAsync(context)) return;
+            if (!await OperatorAuthentication.AuthenticatedAsync(context)) return;
             var incidents = context.RequestServices.GetRequiredService<IncidentLog>().All().Select(IncidentSummary.From).ToArray();
             await Results.Json(incidents, IncidentViewJsonContext.Default.IncidentSummaryArray).ExecuteAsync(context);
         });
         app.MapGet("/incidents/{id}", async context =>
         {
             var id = (string)context.Request.RouteValues["id"]!;
-            if (!await ActionEndpoints.AuthenticatedAsync(context)) return;
+            if (!await OperatorAuthentication.AuthenticatedAsync(context)) return;
             if (context.RequestServices.GetRequiredService<IncidentLog>().Find(id) is not { } incident)
             {
                 await Results.Json(new WebhookAnswer(0, 0, 0, $"no incident {id} is kept here (GET /incidents lists them)"), WebhookJsonContext.Default.WebhookAnswer,

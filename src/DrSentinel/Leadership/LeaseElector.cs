@@ -20,7 +20,7 @@ public sealed class FencedException(string message) : Exception(message);
 /// replicas share (<see cref="SharedKeys"/>) as annotations, which every write keeps.
 /// </summary>
 public sealed partial class LeaseElector(
-    k8s.Kubernetes kubernetes, IOptions<LeadershipOptions> options, Metrics.ApiCallRecorder calls, LeadershipMetrics metrics, TimeProvider time,
+    k8s.Kubernetes kubernetes, IOptions<LeadershipOptions> options, ApiCallRecorder calls, LeadershipMetrics metrics, TimeProvider time,
     ILogger<LeaseElector> logger) : BackgroundService
 {
     private readonly Lock _gate = new();

@@ -26,7 +26,7 @@ public static class StatusPageEndpoint
         var receiver = app.ServiceProvider.GetRequiredService<IOptions<ReceiverOptions>>().Value.Enabled;
         app.MapGet("/", async context =>
         {
-            if (receiver && !await ActionEndpoints.AuthenticatedAsync(context)) return;
+            if (receiver && !await OperatorAuthentication.AuthenticatedAsync(context)) return;
             context.Response.ContentType = "text/html; charset=utf-8";
             context.Response.Headers.CacheControl = "no-store";
             context.Response.Headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";

@@ -9,7 +9,7 @@ using static DrSentinel.Actions.StepResult;
 namespace DrSentinel.Actions.Capacity;
 
 /// <summary>The capacity playbook's node steps: cordon and uncordon, each node patched on its own with its own retries.</summary>
-public sealed class NodeSteps(k8s.Kubernetes kubernetes, InventoryStore store, ActionEvents events, Metrics.ApiCallRecorder calls, StepRetries retries) : IStepHandler
+public sealed class NodeSteps(k8s.Kubernetes kubernetes, InventoryStore store, ActionEvents events, ApiCallRecorder calls, StepRetries retries) : IStepHandler
 {
     private const int NodeParallelism = 8;
 

@@ -1,10 +1,10 @@
-using DrSentinel.Actions;
+using DrSentinel.Alerting;
 using DrSentinel.Metrics;
 using Microsoft.Extensions.Options;
 
-namespace DrSentinel.Alerting;
+namespace DrSentinel.Actions;
 
-public static class AlertingServiceCollectionExtensions
+public static class ActionsServiceCollectionExtensions
 {
     /// <summary>The webhook receiver, its durable inbox and the engine that acts on it; nothing is served unless Receiver:Enabled.</summary>
     public static IServiceCollection AddActions(this IServiceCollection services, IConfiguration configuration)
@@ -36,11 +36,11 @@ public static class AlertingServiceCollectionExtensions
             // Each playbook's step handlers; each client twice, in the constructor's order: what a handler reads with, then what it changes with.
             IStepHandler[] handlers =
             [
-                new Actions.Capacity.ScalingGroupSteps(autoScaling, autoScaling),
-                ActivatorUtilities.CreateInstance<Actions.Capacity.NodeSteps>(sp),
-                new Actions.Capacity.ZonalShiftSteps(zonalShift, zonalShift),
-                ActivatorUtilities.CreateInstance<Actions.Databases.RdsSteps>(sp, rds, rds),
-                ActivatorUtilities.CreateInstance<Actions.Databases.CacheSteps>(sp, elastiCache, elastiCache),
+                new Capacity.ScalingGroupSteps(autoScaling, autoScaling),
+                ActivatorUtilities.CreateInstance<Capacity.NodeSteps>(sp),
+                new Capacity.ZonalShiftSteps(zonalShift, zonalShift),
+                ActivatorUtilities.CreateInstance<Databases.RdsSteps>(sp, rds, rds),
+                ActivatorUtilities.CreateInstance<Databases.CacheSteps>(sp, elastiCache, elastiCache),
             ];
             return new StepExecutor(handlers, sp.GetRequiredService<StepRetries>());
         });

@@ -1,6 +1,6 @@
 using Prometheus;
 
-namespace DrSentinel.Metrics;
+namespace DrSentinel;
 
 /// <summary>Counts and times every call DrSentinel makes to AWS and Kubernetes, by outcome.</summary>
 public sealed class ApiCallRecorder(IMetricFactory factory, TimeProvider time)
