@@ -9,6 +9,7 @@ using DrSentinel.Inventory;
 using DrSentinel.Kubernetes;
 using DrSentinel.Leadership;
 using DrSentinel.Metrics;
+using DrSentinel.Readiness;
 using DrSentinel.StatusPage;
 #if EMBEDDED_SANDBOX
 using DrSentinel.SandboxHosting;
@@ -19,12 +20,13 @@ try
 {
     // appsettings.json sits beside the binary; find it whatever the working directory.
     var preview = args is [PreviewCommand.Verb, ..];
+    var doctor = args is [DrSentinel.Readiness.DoctorCommand.Verb, ..];
     var incidents = args is [IncidentsCommand.Verb, ..];
     var drill = args is [DrillCommand.Verb, ..] ? DrillOptions.Parse(args) : null;
     var drillState = drill is null ? null : Directory.CreateTempSubdirectory("drsentinel-drill-").FullName;
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     {
-        Args = preview ? PreviewCommand.HostArguments(args) : incidents ? IncidentsCommand.HostArguments(args)
+        Args = preview ? PreviewCommand.HostArguments(args) : doctor ? DrSentinel.Readiness.DoctorCommand.HostArguments(args) : incidents ? IncidentsCommand.HostArguments(args)
             : drill is not null ? DrillCommand.HostArguments(args, drill, drillState!) : args,
         ContentRootPath = AppContext.BaseDirectory,
     });
@@ -36,7 +38,7 @@ try
     await using var sandbox = await builder.AddEmbeddedSandboxAsync();
     // A run's region lives as long as the run: what an earlier run left in the development state directory belongs to
     // a region that is gone, and is set aside rather than carried into this one.
-    if (sandbox is not null && developmentState && !preview && drill is null) builder.SetAsideEarlierRunsState();
+    if (sandbox is not null && developmentState && !preview && !doctor && drill is null) builder.SetAsideEarlierRunsState();
     if (drill is not null && sandbox is not null) DrSentinel.Drill.Live.LiveDrill.Configure(builder, sandbox);
 #else
     if (builder.Configuration.GetValue<bool>("Sandbox:Enabled"))
@@ -45,7 +47,7 @@ try
     // Against a real account a drill only plans: nothing that could act is started.
     if (drill is not null && !builder.Configuration.GetValue<bool>("Sandbox:Enabled")) builder.Configuration["Receiver:Enabled"] = "false";
     // The preview and the drill print their results on stdout; the log goes to stderr.
-    if (preview || drill is not null) builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    if (preview || doctor || drill is not null) builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddDrSentinelMetrics();
     builder.Services.AddAws(builder.Configuration);
@@ -53,6 +55,7 @@ try
     builder.Services.AddInventory(builder.Configuration);
     builder.Services.AddLeadership(builder.Configuration);
     builder.Services.AddActions(builder.Configuration);
+    builder.Services.AddReadiness(builder.Configuration);
     builder.Services.AddDrSentinelTracing(builder.Configuration);
     builder.Services.AddHealth();
 
@@ -65,10 +68,12 @@ try
     app.MapActions();
     app.MapIncidents();
     app.MapStatusPage();
+    app.MapReadiness();
 #if EMBEDDED_SANDBOX
     app.LogAddressesOnStart();
 #endif
     if (preview) return await PreviewCommand.RunAsync(app, Console.Out);
+    if (doctor) return await DrSentinel.Readiness.DoctorCommand.RunAsync(app, Console.Out);
     if (drill is not null)
     {
         try

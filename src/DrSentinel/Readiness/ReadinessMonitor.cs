@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using DrSentinel.Actions;
+using DrSentinel.Alerting;
+using DrSentinel.Inventory;
+using DrSentinel.Planning;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace DrSentinel.Readiness;
+
+public sealed class ReadinessOptions
+{
+    public const string Section = "Readiness";
+
+    /// <summary>How often the checks run (and once at start, after the inventory's first refresh).</summary>
+    public TimeSpan Every { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>One run of every check, and when it ran.</summary>
+public sealed record ReadinessReport(DateTimeOffset At, ImmutableArray<ReadinessCheck> Checks)
+{
+    public ReadinessVerdict Verdict => Checks.Any(c => c.Verdict == ReadinessVerdict.NotReady) ? ReadinessVerdict.NotReady
+        : Checks.Any(c => c.Verdict == ReadinessVerdict.CouldNotCheck) ? ReadinessVerdict.CouldNotCheck : ReadinessVerdict.Ready;
+}
+
+/// <summary>
+/// Proves, before the disaster, that what the playbooks need is in place: runs the readiness checks (read-only) at start
+/// and every <see cref="ReadinessOptions.Every"/>, and exports drsentinel_readiness{check} (1 ready, 0 not ready or not
+/// checked; no series where a check does not apply) and drsentinel_readiness_last_run_timestamp_seconds.
+/// </summary>
+public sealed class ReadinessMonitor(
+    InventoryStore store, IEnumerable<IInventorySource> sources, IServiceProvider services, IOptions<ActionOptions> actions, IOptions<ReceiverOptions> receiver,
+    IOptions<Inventory.InventoryOptions> inventory, IOptions<ReadinessOptions> options, IMetricFactory metrics, TimeProvider time) : BackgroundService
+{
+    private readonly Gauge _ready = metrics.CreateGauge("drsentinel_readiness",
+        "1 when the readiness check passes, 0 when it does not or could not be checked (GET /readiness says why); no series where a check does not apply.",
+        new GaugeConfiguration { LabelNames = ["check"] });
+
+    private readonly Gauge _lastRun = metrics.CreateGauge("drsentinel_readiness_last_run_timestamp_seconds", "When the readiness checks last ran.");
+    private readonly HashSet<string> _series = [];
+    private volatile ReadinessReport? _last;
+
+    /// <summary>The last run; null before the first.</summary>
+    public ReadinessReport? Last => _last;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = time.GetTimestamp();
+        while (store.NotYetRefreshed(sources).Count > 0 && time.GetElapsedTime(started) < TimeSpan.FromMinutes(2))
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, stoppingToken).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(options.Value.Every, time);
+        do
+        {
+            Export(Run());
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Runs every check now.</summary>
+    public ReadinessReport Run()
+    {
+        var now = time.GetUtcNow();
+        var history = services.GetService<ActionHistory>();
+        var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
+        var checks = ResourceReadiness.Assess(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources)
+            .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, services.GetService<KillSwitch>()));
+        return _last = new ReadinessReport(now, checks);
+    }
+
+    private void Export(ReadinessReport report)
+    {
+        lock (_series)
+        {
+            foreach (var gone in _series.Where(s => report.Checks.All(c => c.Check != s)).ToList())
+            {
+                _ready.RemoveLabelled(gone);
+                _series.Remove(gone);
+            }
+            foreach (var check in report.Checks)
+            {
+                _ready.WithLabels(check.Check).Set(check.Verdict == ReadinessVerdict.Ready ? 1 : 0);
+                _series.Add(check.Check);
+            }
+        }
+        _lastRun.Set(report.At.ToUnixTimeMilliseconds() / 1000.0);
+    }
+}
+
+/// <summary>DrSentinel itself: the kill switch (engaged is not ready; dry-run is ready, and said) and its state directory.</summary>
+public static class SelfReadiness
+{
+    public const string KillSwitchCheck = "kill-switch";
+    public const string StateDirectory = "state-directory";
+
+    public static ImmutableArray<ReadinessCheck> Assess(ActionOptions actions, ReceiverOptions receiver, KillSwitch? killSwitch)
+    {
+        var byConfiguration = actions.KillSwitch;
+        var atRuntime = killSwitch?.EngagedAtRuntime ?? File.Exists(Path.Combine(receiver.StateDirectory, "kill-switch"));
+        var mode = actions.DryRun ? "dry-run: plans are made and said, nothing is changed (Actions:DryRun)" : "live";
+        ReadinessCheck kill = byConfiguration || atRuntime
+            ? new(KillSwitchCheck, ReadinessVerdict.NotReady, $"the kill switch is engaged {(byConfiguration ? "by configuration (Actions:KillSwitch)" : "at runtime (POST /actions/kill-switch)")}: nothing would be changed",
+                byConfiguration ? "set Actions:KillSwitch=false" : "POST /actions/kill-switch?engaged=false with the operators' token, once it is safe", [mode])
+            : new(KillSwitchCheck, ReadinessVerdict.Ready, $"released; {mode}", "", [mode]);
+        return [kill, Writable(receiver.StateDirectory)];
+    }
+
+    /// <summary>The inbox journal, the action history and the incidents are written there: a file is created and removed.</summary>
+    private static ReadinessCheck Writable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".readiness-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return new(StateDirectory, ReadinessVerdict.Ready, $"{directory} is writable", "", [directory]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new(StateDirectory, ReadinessVerdict.NotReady, $"{directory} is not writable ({e.GetType().Name}): alerts could not be taken durably",
+                "mount a writable volume at Receiver:StateDirectory", [directory]);
+        }
+    }
+}
