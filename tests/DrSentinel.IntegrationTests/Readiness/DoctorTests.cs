@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DrSentinel.IntegrationTests.Infrastructure;
+using DrSentinel.Sandbox;
+using DrSentinel.Sandbox.Region;
+
+namespace DrSentinel.IntegrationTests.Readiness;
+
+/// <summary>
+/// `DrSentinel doctor` and GET /readiness against the sandbox: ready where the region is as the playbooks need it, and
+/// exactly the broken check not ready (with its reason) where one thing is not.
+/// </summary>
+public sealed class DoctorTests : IAsyncLifetime
+{
+    private static readonly string[] Allowed =
+    [
+        "--Actions:AllowedDatabases:0=pyairtable-primary", "--Actions:AllowedDatabases:1=pyairtable-redis",
+        "--Actions:AllowedNodeGroups:0=primary", "--Actions:AllowedNodeGroups:1=critical",
+    ];
+
+    private SandboxServer _sandbox = null!;
+    private SandboxServer? _singleAz;
+
+    public async Task InitializeAsync() => _sandbox = await Sandboxes.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _sandbox.DisposeAsync();
+        if (_singleAz is not null) await _singleAz.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DoctorVerb_ARegionAsThePlaybooksNeedIt_ExitsZero_EveryCheckReady_ChangesNothing()
+    {
+        var before = Webhooks.ChangeableState(_sandbox);
+
+        var result = await DrSentinelHost.RunVerbAsync(_sandbox, "doctor", [.. Allowed, $"--Receiver:StateDirectory={Webhooks.NewStateDirectory()}"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("# DrSentinel readiness for a zone loss: ready", result.Output, StringComparison.Ordinal);
+        foreach (var check in new[] { "rds-multi-az", "elasticache-failover", "elasticache-test-failover-quota", "node-group-headroom", "kill-switch", "state-directory" })
+            Assert.Contains($"| {check} | ready |", result.Output, StringComparison.Ordinal);
+        Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
+    }
+
+    [Fact]
+    public async Task DoctorVerb_AnAllowedDatabaseThatIsNotMultiAz_ExitsOne_NamingThatCheckAlone()
+    {
+        var topology = Topology.Default() with
+        {
+            DbInstances = [.. Topology.Default().DbInstances.Select(d => d.Id == "pyairtable-primary" ? d with { MultiAz = false, SecondaryAvailabilityZone = null } : d)],
+        };
+        _singleAz = await Sandboxes.StartAsync(topology: topology);
+
+        var result = await DrSentinelHost.RunVerbAsync(_singleAz, "doctor", [.. Allowed, $"--Receiver:StateDirectory={Webhooks.NewStateDirectory()}"]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("| rds-multi-az | not-ready | pyairtable-primary is not Multi-AZ", result.Output, StringComparison.Ordinal);
+        Assert.Single(result.Output.Split('\n'), line => line.Contains("| not-ready |", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReadinessEndpointAndSeries_OnARunningDrSentinel_SayTheSame_KillSwitchEngagedIsNotReady()
+    {
+        await using var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: true, "primary", "critical"),
+            "--Actions:AllowedDatabases:0=pyairtable-primary", "--Actions:KillSwitch=true"]);
+
+        var samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "kill-switch")) is not null, TimeSpan.FromSeconds(60), "the first readiness run");
+
+        Assert.Equal(0, samples.Value("drsentinel_readiness", ("check", "kill-switch")));
+        Assert.Equal(1, samples.Value("drsentinel_readiness", ("check", "rds-multi-az")));
+        Assert.Null(samples.Value("drsentinel_readiness", ("check", "elasticache-failover"))); // no replication group allowed: no series
+        Assert.NotNull(samples.Value("drsentinel_readiness_last_run_timestamp_seconds"));
+        using var anonymous = await host.Http.GetAsync("readiness");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "readiness");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Webhooks.OperatorToken);
+        using var response = await host.Http.SendAsync(request);
+        var readiness = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("not-ready", readiness.GetProperty("verdict").GetString());
+        var kill = readiness.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("check").GetString() == "kill-switch");
+        Assert.Equal("not-ready", kill.GetProperty("verdict").GetString());
+        Assert.Contains("Actions:KillSwitch", kill.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+}

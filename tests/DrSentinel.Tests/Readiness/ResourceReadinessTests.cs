@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using DrSentinel.Inventory;
+using DrSentinel.Planning;
+using DrSentinel.Readiness;
+using static DrSentinel.Tests.Planning.Region;
+
+namespace DrSentinel.Tests.Readiness;
+
+/// <summary>The resources as the playbooks need them: each check breaks on exactly its own fault, and applies only where something is allowed.</summary>
+public sealed class ResourceReadinessTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 7, 3, 0, 0, TimeSpan.Zero);
+
+    private static InventorySnapshot Read(InventorySnapshot snapshot, params string[] sources) =>
+        snapshot with { Sources = sources.ToImmutableDictionary(s => s, _ => new SourceStatus(true, Now, TimeSpan.Zero, null)) };
+
+    private static DbInstanceState Primary(string id, bool multiAz = true, string zone = "eu-central-1a", string? standby = "eu-central-1b") =>
+        new(id, "postgres", "available", zone, multiAz ? standby : null, multiAz, null, null, null, null, null);
+
+    private static ReplicationGroupState Redis(string id, bool automatic = true, bool multiAz = true, params string[] zones) =>
+        new(id, "available", automatic, multiAz, false, [.. zones.Select((z, i) => new CacheMemberState($"{id}-00{i + 1}", "0001", z, i == 0 ? "primary" : "replica", null, null))]);
+
+    private static InventorySnapshot Region() =>
+        Read(PerZone(desired: 3, max: 6) with
+        {
+            DbInstances = [Primary("orders"), Primary("billing")],
+            ReplicationGroups = [Redis("cache", zones: ["eu-central-1a", "eu-central-1b"])],
+        }, "aws_rds", "aws_elasticache", "aws_autoscaling");
+
+    private static ActionPolicy Allowing(InventorySnapshot s) => AllowAll(s) with { AllowedDatabases = ["orders", "cache"] };
+
+    private static ReadinessCheck Check(ImmutableArray<ReadinessCheck> checks, string name) => Assert.Single(checks, c => c.Check == name);
+
+    [Fact]
+    public void AWellSetUpRegion_EveryApplicableCheckReady()
+    {
+        var snapshot = Region();
+
+        var checks = ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []);
+
+        Assert.Equal([ResourceReadiness.RdsMultiAz, ResourceReadiness.ElastiCacheFailover, ResourceReadiness.TestFailoverQuota, ResourceReadiness.NodeGroupHeadroom],
+            checks.Select(c => c.Check));
+        Assert.All(checks, c => Assert.Equal(ReadinessVerdict.Ready, c.Verdict));
+    }
+
+    [Fact]
+    public void NothingAllowed_NoCheckApplies()
+    {
+        Assert.Empty(ResourceReadiness.Assess(Region(), new ActionPolicy(), 0, []));
+    }
+
+    [Fact]
+    public void AnAllowedInstanceThatIsNotMultiAz_TurnsOnlyItsCheckNotReady_NamingIt()
+    {
+        var snapshot = Region() with { DbInstances = [Primary("orders", multiAz: false), Primary("billing")] };
+
+        var checks = ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []);
+
+        var rds = Check(checks, ResourceReadiness.RdsMultiAz);
+        Assert.Equal(ReadinessVerdict.NotReady, rds.Verdict);
+        Assert.Contains("orders is not Multi-AZ", rds.Reason, StringComparison.Ordinal);
+        Assert.All(checks.Where(c => c != rds), c => Assert.Equal(ReadinessVerdict.Ready, c.Verdict));
+    }
+
+    [Fact]
+    public void AReplicationGroupInOneZoneWithAutomaticFailoverOff_NotReady()
+    {
+        var snapshot = Region() with { ReplicationGroups = [Redis("cache", automatic: false, multiAz: false, zones: ["eu-central-1a"])] };
+
+        var cache = Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []), ResourceReadiness.ElastiCacheFailover);
+
+        Assert.Equal(ReadinessVerdict.NotReady, cache.Verdict);
+        Assert.Contains("automatic failover off", cache.Reason, StringComparison.Ordinal);
+        Assert.Contains("no replica in another zone", cache.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheTestFailoverQuotaSpent_NotReady()
+    {
+        var snapshot = Region();
+
+        Assert.Equal(ReadinessVerdict.NotReady, Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 15, []), ResourceReadiness.TestFailoverQuota).Verdict);
+        Assert.Equal(ReadinessVerdict.Ready, Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 14, []), ResourceReadiness.TestFailoverQuota).Verdict);
+    }
+
+    [Fact]
+    public void GroupsWithoutRoomUnderMaxSize_NodeGroupHeadroomNotReady_PerZone()
+    {
+        var snapshot = Read(PerZone(desired: 3, max: 3), "aws_autoscaling");
+
+        var headroom = Check(ResourceReadiness.Assess(snapshot, AllowAll(snapshot), 0, []), ResourceReadiness.NodeGroupHeadroom);
+
+        Assert.Equal(ReadinessVerdict.NotReady, headroom.Verdict);
+        Assert.Contains("losing eu-central-1a would leave 3 of 3 instance(s) without room", headroom.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASourceThatHasNotAnswered_CouldNotCheck_NeverReady()
+    {
+        var snapshot = Region() with { Sources = ImmutableDictionary<string, SourceStatus>.Empty.Add("aws_rds", new SourceStatus(false, null, TimeSpan.Zero, "HttpRequestException")) };
+
+        var rds = Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []), ResourceReadiness.RdsMultiAz);
+
+        Assert.Equal(ReadinessVerdict.CouldNotCheck, rds.Verdict);
+        Assert.Contains("HttpRequestException", rds.Reason, StringComparison.Ordinal);
+    }
+}
