@@ -20,6 +20,11 @@ public sealed record DrillResult(
     string? Incident, double? DetectionSeconds, double? AlertReceivedSeconds, double? FirstActionSeconds, double? CapacityRestoredSeconds,
     double? PutBackSeconds, int ActionsTaken, IReadOnlyList<DrillDatabaseResult> Databases, IReadOnlyList<DrillObjective> Objectives)
 {
+    /// <summary>The readiness verdict before the zone was lost (ready, not-ready, could-not-check) and each check not ready, with why.</summary>
+    public string? ReadinessBefore { get; init; }
+
+    public IReadOnlyList<string> NotReadyBefore { get; init; } = [];
+
     public IReadOnlyList<string> Missed => [.. Objectives.Where(o => !o.Met).Select(o => $"{o.Name}: {o.Measured} (objective {o.Target})")];
 
     /// <summary>The terminal's table.</summary>
@@ -29,6 +34,8 @@ public sealed record DrillResult(
         text.Append(CultureInfo.InvariantCulture, $"drill {Scenario}: {string.Join(" and ", Zones)} lost at {FailedAt.UtcDateTime:HH:mm:ss} UTC, region speed x{Speed}\n");
         text.Append(CultureInfo.InvariantCulture, $"alerts: {Alerting}\ndata: {DataPlane}\n");
         if (Incident is not null) text.Append(CultureInfo.InvariantCulture, $"incident: {Incident} (incident-{Incident}.md beside the JSON)\n");
+        if (ReadinessBefore is not null)
+            text.Append(CultureInfo.InvariantCulture, $"readiness before the loss: {ReadinessBefore}{string.Concat(NotReadyBefore.Select(n => $"\n  {n}"))}\n");
         var width = Math.Max(10, Objectives.Max(o => o.Name.Length));
         text.Append('\n').Append("objective".PadRight(width)).Append("  measured            target      \n");
         foreach (var o in Objectives)

@@ -30,6 +30,7 @@ public sealed partial class LeaseElector(
     private int _term = -1;
     private string? _observedVersion;
     private long _observedAt;
+    private string? _observedHolder; // under _gate
     private FrozenDictionary<string, string> _annotations = FrozenDictionary<string, string>.Empty;
     private readonly Channel<bool> _reconcileRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -50,6 +51,19 @@ public sealed partial class LeaseElector(
         {
             if (!_options.Enabled) return true;
             lock (_gate) return _renewedAt is { } at && time.GetElapsedTime(at) < _options.RenewDeadline;
+        }
+    }
+
+    /// <summary>
+    /// Who leads, as this replica last saw the Lease: itself while it renews; else the holder, and whether the Lease has
+    /// changed (been renewed) within its duration. With election off, this replica. Null holder: nobody holds it.
+    /// </summary>
+    public (string? Holder, bool Renewing) Leader
+    {
+        get
+        {
+            if (!_options.Enabled || IsLeader) return (Identity, true);
+            lock (_gate) return (_observedHolder, _observedHolder is not null && _observedAt != 0 && time.GetElapsedTime(_observedAt) < _options.LeaseDuration);
         }
     }
 
@@ -232,6 +246,7 @@ public sealed partial class LeaseElector(
     {
         lock (_gate)
         {
+            _observedHolder = string.IsNullOrEmpty(lease.Spec?.HolderIdentity) ? null : lease.Spec.HolderIdentity;
             if (_observedVersion == lease.Metadata?.ResourceVersion) return;
             _observedVersion = lease.Metadata?.ResourceVersion;
             _observedAt = time.GetTimestamp();

@@ -64,6 +64,7 @@ public sealed class ReadinessMonitor(
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
         var checks = ResourceReadiness.Assess(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources)
             .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, services.GetService<KillSwitch>()));
+        if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
         return _last = new ReadinessReport(now, checks);
     }
 
@@ -102,6 +103,18 @@ public static class SelfReadiness
                 byConfiguration ? "set Actions:KillSwitch=false" : "POST /actions/kill-switch?engaged=false with the operators' token, once it is safe", [mode])
             : new(KillSwitchCheck, ReadinessVerdict.Ready, $"released; {mode}", "", [mode]);
         return [kill, Writable(receiver.StateDirectory)];
+    }
+
+    public const string LeaderCheck = "leader";
+
+    /// <summary>With leader election on: some replica holds the Lease and renews it (this one, or one it sees renewing).</summary>
+    public static ReadinessCheck Leader(Leadership.LeaseElector elector)
+    {
+        var (holder, renewing) = elector.Leader;
+        return holder is not null && renewing
+            ? new(LeaderCheck, ReadinessVerdict.Ready, holder == elector.Identity ? $"{holder} (this replica) leads" : $"{holder} leads and renews the Lease", "", [$"seen by {elector.Identity}"])
+            : new(LeaderCheck, ReadinessVerdict.NotReady, holder is null ? "nobody holds the Lease: alerts are kept, nothing is acted on" : $"{holder} holds the Lease but has not renewed it within its duration",
+                "see DrSentinelNoLeader's runbook: the replicas' Lease permissions (get, update leases) and their logs", [$"seen by {elector.Identity}"]);
     }
 
     /// <summary>The inbox journal, the action history and the incidents are written there: a file is created and removed.</summary>

@@ -130,6 +130,15 @@ public static class StatusPageEndpoint
             html.Append("</table>\n");
         }
 
+        if (services.GetService<Readiness.ReadinessMonitor>()?.Last is { } readiness)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<h2>Ready for a zone loss: {Readiness.ReadinessView.Word(readiness.Verdict)}</h2>\n<table id=\"readiness\"><tr><th>check</th><th>verdict</th><th>reason</th></tr>\n");
+            foreach (var check in readiness.Checks)
+                html.Append(CultureInfo.InvariantCulture,
+                    $"<tr class=\"{(check.Verdict == Readiness.ReadinessVerdict.Ready ? "ok" : "bad")}\"><td>{E(check.Check)}</td><td>{Readiness.ReadinessView.Word(check.Verdict)}</td><td>{E(check.Reason)}</td></tr>\n");
+            html.Append("</table>\n");
+        }
+
         html.Append("<h2>If a zone failed now</h2>\n<table id=\"preview\"><tr><th>zone</th><th>playbook</th><th>plan</th><th>steps</th></tr>\n");
         foreach (var zone in snapshot.Zones)
         {

@@ -51,6 +51,8 @@ public sealed class StatusPageTests : IAsyncLifetime
         Assert.Contains($"Open: {id}", page, StringComparison.Ordinal);
         Assert.Contains("cordon", page, StringComparison.Ordinal);
         Assert.Contains("Live: DrSentinel acts on its alerts", page, StringComparison.Ordinal);
+        Assert.Contains("<h2>Ready for a zone loss: ", page, StringComparison.Ordinal); // the readiness checks' last verdict
+        Assert.Contains("<td>kill-switch</td><td>ready</td>", page, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("src=", page, StringComparison.OrdinalIgnoreCase);
         Assert.InRange(rendered.ContentWidth, 1, 390); // readable on a phone: nothing wider than its screen

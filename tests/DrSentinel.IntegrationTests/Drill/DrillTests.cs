@@ -37,6 +37,8 @@ public sealed class GrayDrillTests : DrillScenario
         var json = Assert.Single(Directory.GetFiles(Output, "drill-gray-*.json"));
         var drill = JsonSerializer.Deserialize<JsonElement>(await File.ReadAllTextAsync(json));
         Assert.Equal("gray", drill.GetProperty("scenario").GetString());
+        Assert.Equal("ready", drill.GetProperty("readinessBefore").GetString()); // the region was ready for the loss before it
+        Assert.Contains("readiness before the loss: ready", result.Output, StringComparison.Ordinal);
         Assert.Contains("Prometheus", drill.GetProperty("alerting").GetString(), StringComparison.Ordinal);
         var databases = drill.GetProperty("databases").EnumerateArray().ToList();
         Assert.Equal(["postgres", "redis"], databases.Select(d => d.GetProperty("engine").GetString()).Order());

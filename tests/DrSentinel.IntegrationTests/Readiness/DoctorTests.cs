@@ -11,6 +11,7 @@ namespace DrSentinel.IntegrationTests.Readiness;
 /// `DrSentinel doctor` and GET /readiness against the sandbox: ready where the region is as the playbooks need it, and
 /// exactly the broken check not ready (with its reason) where one thing is not.
 /// </summary>
+[LongRunning(30)]
 public sealed class DoctorTests : IAsyncLifetime
 {
     private static readonly string[] Allowed =
@@ -58,6 +59,28 @@ public sealed class DoctorTests : IAsyncLifetime
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("| rds-multi-az | not-ready | pyairtable-primary is not Multi-AZ", result.Output, StringComparison.Ordinal);
         Assert.Single(result.Output.Split('\n'), line => line.Contains("| not-ready |", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LeaderCheck_ReadyWhileAReplicaRenewsTheLease_NotReadyOnceNobodyCan()
+    {
+        await using var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: true, "primary"),
+            .. ReceiverReplicas.Leadership("replica-a"), "--Readiness:Every=00:00:10"]);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "leader")) == 1, TimeSpan.FromSeconds(60), "the leader check ready");
+
+        // The Lease API answers nobody: the replica stops renewing, and no one else can take it.
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        using (var fault = await control.PostAsync("sandbox/faults", System.Net.Http.Json.JsonContent.Create(
+            new { service = "kubernetes", operation = "*", errorCode = "ServiceUnavailable" })))
+            fault.EnsureSuccessStatusCode();
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "leader")) == 0, TimeSpan.FromSeconds(60), "the leader check not ready");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "readiness");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Webhooks.OperatorToken);
+        using var response = await host.Http.SendAsync(request);
+        var leader = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray()
+            .Single(c => c.GetProperty("check").GetString() == "leader");
+        Assert.Equal("not-ready", leader.GetProperty("verdict").GetString());
     }
 
     [Fact]

@@ -78,6 +78,8 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
             await Say($"no capacity: EC2 launches nothing in {zone} (InsufficientInstanceCapacity)");
         }
 
+        var readiness = services.GetRequiredService<Readiness.ReadinessMonitor>().Run();
+        await Say($"readiness before the loss: {Readiness.ReadinessView.Word(readiness.Verdict)}");
         var before = Changeable();
         var capacityBefore = SchedulableReadyNodes([]);
         using var stopWriters = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -162,7 +164,11 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
         var databases = new List<DrillDatabaseResult>();
         foreach (var writer in writers) databases.Add(await MeasureAsync(writer, failedAt, recoveredAt, cancel));
 
-        var result = Result(incidents, zones, alerting.Description, dataPlane, failedAt, recoveredAt, capacityRestored, putBack, moved, databases, trafficOff);
+        var result = Result(incidents, zones, alerting.Description, dataPlane, failedAt, recoveredAt, capacityRestored, putBack, moved, databases, trafficOff) with
+        {
+            ReadinessBefore = Readiness.ReadinessView.Word(readiness.Verdict),
+            NotReadyBefore = [.. readiness.Checks.Where(c => c.Verdict != Readiness.ReadinessVerdict.Ready).Select(c => $"{c.Check}: {c.Reason}")],
+        };
         Directory.CreateDirectory(options.OutputDirectory);
         var stamp = failedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var json = Path.Combine(options.OutputDirectory, $"drill-{options.Scenario}-{stamp}.json");
