@@ -62,7 +62,9 @@ public sealed class DrSentinelHost : IAsyncDisposable
                 {
                     return (await host._http.GetAsync("readyz")).IsSuccessStatusCode;
                 }
-                catch (HttpRequestException)
+                // Not listening yet; or, as the listener opens, a connection that is accepted and dropped at once reaches
+                // the client as a bare SocketException (ENOTCONN) rather than an HttpRequestException.
+                catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException)
                 {
                     return false;
                 }

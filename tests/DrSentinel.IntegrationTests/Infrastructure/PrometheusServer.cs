@@ -55,7 +55,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             {
                 return (await server._http.GetAsync("-/ready")).IsSuccessStatusCode;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException) // not listening yet
             {
                 return false;
             }
