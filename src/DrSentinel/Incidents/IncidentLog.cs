@@ -32,6 +32,10 @@ public sealed partial class IncidentLog
     private readonly Dictionary<string, (DateTimeOffset At, string Text)> _impaired = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _awaitingPrimary = new(StringComparer.Ordinal); // by incident
     private readonly Dictionary<string, HashSet<string>> _handled = new(StringComparer.Ordinal); // resolutions done with, by incident
+    private readonly Dictionary<string, DateTimeOffset> _closing = new(StringComparer.Ordinal); // every alert done, a moved primary not yet seen writable
+
+    /// <summary>How long a closing incident waits for a primary it moved to be seen writable before it closes without.</summary>
+    public static readonly TimeSpan WritableWait = TimeSpan.FromMinutes(2);
 
     public IncidentLog(IOptions<ReceiverOptions> receiver, TimeProvider time, ILogger<IncidentLog> logger)
     {
@@ -145,13 +149,38 @@ public sealed partial class IncidentLog
             // Done with, not only received: another lane may still be carrying out the zone's restore.
             if (!_handled.TryGetValue(id, out var handled)) _handled[id] = handled = new HashSet<string>(StringComparer.Ordinal);
             handled.Add(alert.GroupKey == AlertmanagerReconciler.GroupKey ? $"reconciled:{PlaybookOf(alert.Name)}" : alert.Episode);
-            bool Done(TimelineEntry fired) => handled.Contains(fired.Key!) || handled.Contains($"reconciled:{PlaybookOf(fired.Subject)}");
-            if (!_entries.Where(e => e.Incident == id && e.Kind == TimelineKind.AlertFired).All(Done)) return;
-            Add(new TimelineEntry(id, zone, _time.GetUtcNow(), TimelineKind.Closed, "every alert of the incident resolved and handled"));
-            _openByZone.Remove(zone);
-            _awaitingPrimary.Remove(id);
-            _handled.Remove(id);
+            if (!AllAlertsDone(id)) return;
+            // The record ends with the recovery: a primary DrSentinel failed over is awaited until it is seen writable.
+            if (MovedAndAwaited(id).Count > 0)
+            {
+                _closing.TryAdd(id, _time.GetUtcNow());
+                return;
+            }
+            Close(id, zone, "every alert of the incident resolved and handled");
         }
+    }
+
+    /// <summary>Under the gate: every alert that fired in the incident resolved and handled.</summary>
+    private bool AllAlertsDone(string id)
+    {
+        var handled = _handled.GetValueOrDefault(id) ?? [];
+        bool Done(TimelineEntry fired) => handled.Contains(fired.Key!) || handled.Contains($"reconciled:{PlaybookOf(fired.Subject)}");
+        return _entries.Where(e => e.Incident == id && e.Kind == TimelineKind.AlertFired).All(Done);
+    }
+
+    /// <summary>Under the gate: databases DrSentinel failed over in the incident that are not yet seen writable.</summary>
+    private List<string> MovedAndAwaited(string id) =>
+        _awaitingPrimary.TryGetValue(id, out var awaiting)
+            ? [.. _entries.Where(e => e.Incident == id && e is { Kind: TimelineKind.Action, Outcome: "success", Subject: { } db } && awaiting.Contains(db)).Select(e => e.Subject!).Distinct()]
+            : [];
+
+    private void Close(string id, string zone, string text)
+    {
+        Add(new TimelineEntry(id, zone, _time.GetUtcNow(), TimelineKind.Closed, text));
+        _openByZone.Remove(zone);
+        _awaitingPrimary.Remove(id);
+        _handled.Remove(id);
+        _closing.Remove(id);
     }
 
     private static string? PlaybookOf(string? alertName) => alertName is not null && AlertRoute.Table.TryGetValue(alertName, out var route) ? route.Playbook : null;
@@ -190,6 +219,19 @@ public sealed partial class IncidentLog
                     awaiting.Remove(database);
                     Add(new TimelineEntry(id, zone, now, TimelineKind.PrimaryWritable, $"{database} answers as a writable primary in {where}") { Subject = database });
                 }
+            }
+            foreach (var (id, since) in _closing.ToList())
+            {
+                var zone = _entries.First(e => e.Incident == id).Zone;
+                if (!AllAlertsDone(id))
+                {
+                    _closing.Remove(id); // fired again meanwhile
+                    continue;
+                }
+                var waiting = MovedAndAwaited(id);
+                if (waiting.Count == 0) Close(id, zone, "every alert of the incident resolved and handled, and the primaries it moved take writes");
+                else if (now - since >= WritableWait)
+                    Close(id, zone, $"every alert of the incident resolved and handled; {string.Join(", ", waiting)} not seen writable within {WritableWait.TotalMinutes:F0} min");
             }
         }
     }

@@ -125,6 +125,48 @@ public sealed class IncidentLogTests : IDisposable
         Assert.Equal(["orders"], incident.PrimaryWritable.Keys);
     }
 
+    /// <summary>
+    /// The alerts can all resolve before a primary DrSentinel moved answers writes again (the zone stops looking impaired
+    /// once the primaries have left it): the record then waits for that recovery, for <see cref="IncidentLog.WritableWait"/> at most.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AlertsResolvedBeforeAMovedPrimaryIsWritable_TheIncidentClosesOnceItIs_OrAfterTheWait(bool becomesWritable)
+    {
+        var log = Open();
+        var start = new DateTimeOffset(2026, 12, 3, 10, 0, 10, TimeSpan.Zero);
+        log.Observe(Snapshot(zoneAnswers: false, primaryZone: Zone));
+        var primary = Alert("DrSentinelRdsPrimaryInImpairedAz", "1a2b3c4d5e6f7081", firing: true, start, "orders");
+        log.AlertTaken(Delivered(primary), RouteOf(primary));
+        log.Observe(Snapshot(zoneAnswers: false, primaryZone: Zone));
+        var failover = new Plan(Plan.RdsFailoverPlaybook, PlanIntent.Failover, Zone, PlanVerdict.Act, "gray",
+            [new FailoverDbInstance("orders", "arn:aws:rds:eu-central-1:123456789012:db:orders", Zone, "eu-central-1b", primary.Episode)], [], 0, 0) { Resource = "orders" };
+        log.Acted(failover, failover.Steps[0], "success", "sent");
+        var resolved = primary with { Firing = false };
+        log.AlertTaken(Delivered(resolved), RouteOf(resolved));
+        log.Handled(resolved, RouteOf(resolved));
+
+        Assert.True(Assert.Single(log.All()).Open); // orders moved, not yet seen taking writes
+        if (becomesWritable)
+        {
+            _time.Advance(TimeSpan.FromSeconds(20));
+            log.Observe(Snapshot(zoneAnswers: false, primaryZone: "eu-central-1b"));
+            var closed = Assert.Single(log.All());
+            Assert.False(closed.Open);
+            Assert.Equal([TimelineKind.PrimaryWritable, TimelineKind.Closed], closed.Timeline.TakeLast(2).Select(e => e.Kind));
+            return;
+        }
+        _time.Advance(IncidentLog.WritableWait - TimeSpan.FromSeconds(1));
+        log.Observe(Snapshot(zoneAnswers: false, primaryZone: Zone));
+        Assert.True(Assert.Single(log.All()).Open);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        log.Observe(Snapshot(zoneAnswers: false, primaryZone: Zone));
+        var given = Assert.Single(log.All());
+        Assert.False(given.Open);
+        Assert.Contains("orders not seen writable within 2 min", given.Timeline[^1].Text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Restart_KeepsTheIncident_AndAnOpenOneStaysOpen()
     {
