@@ -38,6 +38,8 @@ public sealed class ReadinessMonitor(
 
     private readonly Gauge _lastRun = metrics.CreateGauge("drsentinel_readiness_last_run_timestamp_seconds", "When the readiness checks last ran.");
     private readonly HashSet<string> _series = [];
+    // The engine's own where the receiver runs; else one that reads the same places (doctor, an exporter-only replica).
+    private readonly Lazy<KillSwitch> _killSwitch = new(() => services.GetService<KillSwitch>() ?? ActivatorUtilities.CreateInstance<KillSwitch>(services));
     private volatile ReadinessReport? _last;
 
     /// <summary>The last run; null before the first.</summary>
@@ -63,7 +65,7 @@ public sealed class ReadinessMonitor(
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
         var checks = ResourceReadiness.Assess(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources)
-            .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, services.GetService<KillSwitch>()));
+            .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
         return _last = new ReadinessReport(now, checks);
     }
@@ -93,10 +95,9 @@ public static class SelfReadiness
     public const string KillSwitchCheck = "kill-switch";
     public const string StateDirectory = "state-directory";
 
-    public static ImmutableArray<ReadinessCheck> Assess(ActionOptions actions, ReceiverOptions receiver, KillSwitch? killSwitch)
+    public static ImmutableArray<ReadinessCheck> Assess(ActionOptions actions, ReceiverOptions receiver, KillSwitch killSwitch)
     {
-        var byConfiguration = actions.KillSwitch;
-        var atRuntime = killSwitch?.EngagedAtRuntime ?? File.Exists(Path.Combine(receiver.StateDirectory, "kill-switch"));
+        var (byConfiguration, atRuntime) = (killSwitch.EngagedByConfiguration, killSwitch.EngagedAtRuntime);
         var mode = actions.DryRun ? "dry-run: plans are made and said, nothing is changed (Actions:DryRun)" : "live";
         ReadinessCheck kill = byConfiguration || atRuntime
             ? new(KillSwitchCheck, ReadinessVerdict.NotReady, $"the kill switch is engaged {(byConfiguration ? "by configuration (Actions:KillSwitch)" : "at runtime (POST /actions/kill-switch)")}: nothing would be changed",
