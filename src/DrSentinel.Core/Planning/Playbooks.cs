@@ -34,21 +34,72 @@ public interface IPlaybook
     IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot);
 }
 
-/// <summary>The playbooks, one row each: the engine, the routing and the preview reach them only through this table.</summary>
-public static class Playbooks
+/// <summary>
+/// The playbooks, one row each: the engine, the routing, the waiting alerts, the incident log and the preview reach them
+/// only through this table. Built once from its rows; a second playbook with the same name, or answering an alert another
+/// already answers, is refused at start.
+/// </summary>
+public sealed class PlaybookTable
 {
-    public static readonly ImmutableArray<IPlaybook> All = [new CapacityPlaybook(), new RdsFailoverPlaybook(), new CacheFailoverPlaybook()];
+    private readonly ImmutableDictionary<string, IPlaybook> _byName;
+    private readonly ImmutableDictionary<string, (IPlaybook Playbook, string? ResourceLabel)> _byAlert;
 
-    public static readonly ImmutableDictionary<string, IPlaybook> ByName = All.ToImmutableDictionary(p => p.Name, StringComparer.Ordinal);
+    public PlaybookTable(IEnumerable<IPlaybook> playbooks)
+    {
+        All = [.. playbooks];
+        var byName = ImmutableDictionary.CreateBuilder<string, IPlaybook>(StringComparer.Ordinal);
+        var byAlert = ImmutableDictionary.CreateBuilder<string, (IPlaybook, string?)>(StringComparer.Ordinal);
+        foreach (var playbook in All)
+        {
+            if (!byName.TryAdd(playbook.Name, playbook)) throw new ArgumentException($"two playbooks are named {playbook.Name}", nameof(playbooks));
+            foreach (var (alert, label) in playbook.Alerts)
+                if (!byAlert.TryAdd(alert, (playbook, label)))
+                    throw new ArgumentException($"{alert} is answered by both {byAlert[alert].Item1.Name} and {playbook.Name}", nameof(playbooks));
+        }
+        (_byName, _byAlert) = (byName.ToImmutable(), byAlert.ToImmutable());
+    }
 
-    public static Plan PlanFor(PlanRequest request) => ByName[request.Route.Playbook].Plan(request);
+    public ImmutableArray<IPlaybook> All { get; }
+
+    /// <summary>Every alert some playbook answers.</summary>
+    public IEnumerable<string> AlertNames => _byAlert.Keys;
+
+    /// <summary>The alerts that name a zone only (no resource): they start and end a zone's evacuation.</summary>
+    public IEnumerable<string> ZoneAlerts => _byAlert.Where(a => a.Value.ResourceLabel is null).Select(a => a.Key);
+
+    public IPlaybook this[string name] => _byName[name];
+
+    public bool Answers(string alertName) => _byAlert.ContainsKey(alertName);
+
+    /// <summary>The playbook an alert starts; null when none answers it.</summary>
+    public string? PlaybookOf(string? alertName) => alertName is not null && _byAlert.TryGetValue(alertName, out var row) ? row.Playbook.Name : null;
+
+    /// <summary>The label naming the resource an alert is about; null for a zone alert or one no playbook answers.</summary>
+    public string? ResourceLabelOf(string alertName) => _byAlert.TryGetValue(alertName, out var row) ? row.ResourceLabel : null;
+
+    /// <summary>
+    /// Routes one alert by its own status (a "firing" notification can carry resolved alerts). An alert labelled with
+    /// another cluster is not this DrSentinel's: one Alertmanager often serves several clusters. A resolved database
+    /// alert is routed too, only to be answered that DrSentinel never fails back by itself.
+    /// </summary>
+    public AlertRoute Route(string alertName, bool firing, IReadOnlyDictionary<string, string> labels, string clusterName)
+    {
+        if (!_byAlert.TryGetValue(alertName, out var row)) return AlertRoute.Ignore("not-actionable");
+        if (labels.TryGetValue("cluster", out var cluster) && cluster.Length > 0 && cluster != clusterName) return AlertRoute.Ignore("other-cluster");
+        if (!labels.TryGetValue("az", out var zone) || zone.Length == 0) return AlertRoute.Ignore("no-az-label");
+        if (row.ResourceLabel is null) return new AlertRoute(firing ? PlanIntent.Evacuate : PlanIntent.Restore, zone, row.Playbook.Name, null);
+        if (!labels.TryGetValue(row.ResourceLabel, out var resource) || resource.Length == 0) return AlertRoute.Ignore("no-resource-label");
+        return new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, zone, row.Playbook.Name, null) { Resource = resource };
+    }
+
+    public Plan PlanFor(PlanRequest request) => _byName[request.Route.Playbook].Plan(request);
 
     /// <summary>
     /// What every playbook would do were <paramref name="zone"/> lost now: the zone failed in a copy of the snapshot, each
     /// alert as if it had fired a failover grace ago and AWS had not acted meanwhile. Refusals come with their reasons.
-    /// The zone's own plan (the capacity playbook's) first.
+    /// In the table's order: the zone's own plan (the capacity playbook's) first.
     /// </summary>
-    public static ImmutableArray<Plan> Preview(string zone, InventorySnapshot snapshot, ActionPolicy policy, DateTimeOffset now, int testFailoversLast24Hours = 0)
+    public ImmutableArray<Plan> Preview(string zone, InventorySnapshot snapshot, ActionPolicy policy, DateTimeOffset now, int testFailoversLast24Hours = 0)
     {
         var lost = ZoneFailure.Simulate(snapshot, zone);
         var firedAt = now - policy.FailoverGrace - TimeSpan.FromSeconds(1);
@@ -58,6 +109,12 @@ public static class Playbooks
                 .Select(route => PlanFor(new PlanRequest(route, $"preview@{zone}", firedAt, lost, policy, now, testFailoversLast24Hours))),
         ];
     }
+}
+
+/// <summary>DrSentinel's own playbooks.</summary>
+public static class Playbooks
+{
+    public static readonly PlaybookTable Default = new([new CapacityPlaybook(), new RdsFailoverPlaybook(), new CacheFailoverPlaybook()]);
 
     private sealed class CapacityPlaybook : IPlaybook
     {

@@ -55,7 +55,8 @@ public static partial class ActionEndpoints
             var zones = context.Request.Query["az"] is { Count: > 0 } az ? [az.ToString()] : snapshot.Zones.Select(z => z.Zone).ToArray();
             var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
             var history = context.RequestServices.GetService<ActionHistory>();
-            var views = zones.Select(zone => PlanView.Preview(Preview(zone, snapshot, options, now, history))).ToArray();
+            var playbooks = context.RequestServices.GetRequiredService<PlaybookTable>();
+            var views = zones.Select(zone => PlanView.Preview(Preview(playbooks, zone, snapshot, options, now, history))).ToArray();
             await Results.Json(views, ActionEndpointJsonContext.Default.PlanViewArray).ExecuteAsync(context);
         });
         app.MapGet("/actions/kill-switch", async context =>
@@ -98,8 +99,9 @@ public static partial class ActionEndpoints
     /// plan first, then each database failover or promotion (or why not). The TestFailover calls of the last day are the
     /// ones this process remembers.
     /// </summary>
-    public static ImmutableArray<Plan> Preview(string zone, InventorySnapshot snapshot, ActionOptions options, DateTimeOffset now, ActionHistory? history = null) =>
-        Playbooks.Preview(zone, snapshot, options.Policy(), now, history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now));
+    public static ImmutableArray<Plan> Preview(PlaybookTable playbooks, string zone, InventorySnapshot snapshot, ActionOptions options, DateTimeOffset now,
+        ActionHistory? history = null) =>
+        playbooks.Preview(zone, snapshot, options.Policy(), now, history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now));
 
     private static KillSwitchView View(HttpContext context)
     {

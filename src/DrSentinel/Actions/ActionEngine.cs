@@ -19,22 +19,22 @@ namespace DrSentinel.Actions;
 /// the kill switch, and the hourly cap, judged with the steps of the plans other lanes are carrying out counted in.
 /// </summary>
 public sealed partial class ActionEngine(
-    AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, PlanMaker planMaker, PlanRunner runner,
+    PlaybookTable playbooks, AlertInbox inbox, InventoryStore store, IEnumerable<IInventorySource> sources, PlanMaker planMaker, PlanRunner runner,
     ActionHistory history, KillSwitch killSwitch, Incidents.IncidentLog incidents, ActionMetrics metrics, Leadership.LeaseElector leadership, IOptions<ActionOptions> actionOptions,
     IOptions<InventoryOptions> inventoryOptions, TimeProvider time, ILogger<ActionEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal); // the dispatch loop's alone
-    private readonly SemaphoreSlim _capacityGate = new(1, 1); // the capacity lane and the capacity follow-ups, one at a time
+    private readonly SemaphoreSlim _zoneGate = new(1, 1); // the zone lanes and the follow-ups, one at a time
 
     /// <summary>
     /// One lane: its queue and its memory of waiting alerts, touched by its own worker only. An alert's kind (and so its
     /// opposite) always routes to the same lane.
     /// </summary>
-    private sealed class Lane(TimeProvider time, SemaphoreSlim? gate)
+    private sealed class Lane(TimeProvider time, PlaybookTable playbooks, SemaphoreSlim? gate)
     {
         public readonly Channel<InboxEntry> Queue = Channel.CreateUnbounded<InboxEntry>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        public readonly WaitingAlerts Waits = new(time);
+        public readonly WaitingAlerts Waits = new(time, playbooks);
         /// <summary>Held while an alert is handled: the capacity lane shares it with the follow-ups of its evacuations.</summary>
         public readonly SemaphoreSlim? Gate = gate;
         public Task Worker = Task.CompletedTask;
@@ -69,13 +69,16 @@ public sealed partial class ActionEngine(
         }
     }
 
-    /// <summary>The capacity playbook's lane, or the database's: playbook and resource. Started on first use.</summary>
+    /// <summary>
+    /// A zone playbook's lane (one zone at a time, behind the gate its follow-ups share), or a resource's: playbook and
+    /// resource. Started on first use.
+    /// </summary>
     private Lane LaneFor(ReceivedAlert alert, CancellationToken stop)
     {
-        var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+        var route = Route(alert);
         var key = route.Resource is null ? route.Playbook : $"{route.Playbook}/{route.Resource}";
         if (_lanes.TryGetValue(key, out var lane)) return lane;
-        lane = new Lane(time, route.Playbook == Plan.CapacityPlaybook ? _capacityGate : null);
+        lane = new Lane(time, playbooks, route.Resource is null ? _zoneGate : null);
         lane.Worker = RunLaneAsync(lane, stop);
         _lanes[key] = lane;
         return lane;
@@ -153,7 +156,7 @@ public sealed partial class ActionEngine(
         incidents.Handled(entry.Alert, Route(entry.Alert));
     }
 
-    private AlertRoute Route(ReceivedAlert alert) => AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+    private AlertRoute Route(ReceivedAlert alert) => playbooks.Route(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
 
     /// <summary>Still pending in the inbox meanwhile: a restart plans it again at once.</summary>
     private async Task LookAgainLaterAsync(InboxEntry entry, TimeSpan after, CancellationToken stop)
@@ -237,7 +240,7 @@ public sealed partial class ActionEngine(
                 LogWaiting(logger, intent, subject, lookAgainIn.TotalSeconds, until);
                 return lookAgainIn;
             }
-            if (plan is { Verdict: PlanVerdict.NoOp, Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
+            if (plan is { Verdict: PlanVerdict.NoOp, Intent: PlanIntent.Restore, Resource: null })
                 incidents.Restored(plan.Zone, $"nothing left to put back: {plan.Reason}");
             if (plan.Verdict != PlanVerdict.Act) return null;
             if (!running)
@@ -255,7 +258,7 @@ public sealed partial class ActionEngine(
                 runner.Release(plan);
             }
             await planMaker.ReadAgainAsync(route, stop).ConfigureAwait(false); // the next alert's plan starts from what this one did
-            if (result == StepOutcome.Success && plan is { Intent: PlanIntent.Restore, Playbook: Plan.CapacityPlaybook })
+            if (result == StepOutcome.Success && plan is { Intent: PlanIntent.Restore, Resource: null })
                 incidents.Restored(plan.Zone, $"what DrSentinel changed for {plan.Zone} is put back ({plan.Steps.Length} step(s))");
             if (result != StepOutcome.Stale) return null;
             if (attempt >= options.MaxReplans)
@@ -274,14 +277,14 @@ public sealed partial class ActionEngine(
     /// </summary>
     public async Task FollowUpAsync(Plan plan, string episode, CancellationToken stop)
     {
-        await _capacityGate.WaitAsync(stop).ConfigureAwait(false);
+        await _zoneGate.WaitAsync(stop).ConfigureAwait(false);
         try
         {
             await FollowUpGatedAsync(plan, episode, stop).ConfigureAwait(false);
         }
         finally
         {
-            _capacityGate.Release();
+            _zoneGate.Release();
         }
     }
 
@@ -304,7 +307,7 @@ public sealed partial class ActionEngine(
         {
             runner.Release(plan);
         }
-        await planMaker.ReadAgainAsync(new AlertRoute(PlanIntent.Evacuate, plan.Zone, Plan.CapacityPlaybook, null), stop).ConfigureAwait(false);
+        await planMaker.ReadAgainAsync(new AlertRoute(plan.Intent, plan.Zone, plan.Playbook, null), stop).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = EventIds.ActionMode, Level = LogLevel.Warning, Message = "Action engine {Mode}; node groups it may change: {Allowed}; databases it may fail over: {Databases}; kill switch engaged: {KillSwitch}")]

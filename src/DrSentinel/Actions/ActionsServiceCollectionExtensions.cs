@@ -1,5 +1,6 @@
 using DrSentinel.Alerting;
 using DrSentinel.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Actions;
@@ -14,6 +15,7 @@ public static class ActionsServiceCollectionExtensions
         services.AddOptions<ActionOptions>().Bind(configuration.GetSection(ActionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ActionOptions>, ActionOptionsValidator>();
         services.AddSingleton<ActionMetrics>();
+        services.TryAddSingleton(Planning.Playbooks.Default);
         var receiver = configuration.GetSection(ReceiverOptions.Section).Get<ReceiverOptions>() ?? new ReceiverOptions();
         if (!receiver.Enabled) return services;
         // Safe by construction, not by a log line: an unauthenticated webhook can evacuate zones; only loopback may reach it.

@@ -8,7 +8,7 @@ namespace DrSentinel.Actions;
 /// Makes an alert's plan: from the snapshot, or from what its playbook acts on read again through the API first
 /// (<see cref="IPlaybook.Reads"/>), by the playbook's own pure planner.
 /// </summary>
-public sealed partial class PlanMaker(InventoryStore store, IEnumerable<IInventorySource> sources, ActionHistory history, TimeProvider time, ILogger<PlanMaker> logger)
+public sealed partial class PlanMaker(PlaybookTable playbooks, InventoryStore store, IEnumerable<IInventorySource> sources, ActionHistory history, TimeProvider time, ILogger<PlanMaker> logger)
 {
     /// <summary>
     /// Plans; null when what the playbook acts on cannot be read (the AWS client has already retried the reads with
@@ -46,7 +46,7 @@ public sealed partial class PlanMaker(InventoryStore store, IEnumerable<IInvento
     private async Task<InventorySnapshot> ReadAsync(AlertRoute route, CancellationToken stop)
     {
         var snapshot = store.Current;
-        foreach (var name in Playbooks.ByName[route.Playbook].Reads)
+        foreach (var name in playbooks[route.Playbook].Reads)
             if (sources.FirstOrDefault(s => s.Name == name) is { } source)
                 snapshot = store.Update(await source.RefreshAsync(snapshot, stop).ConfigureAwait(false));
         return snapshot;
@@ -58,7 +58,7 @@ public sealed partial class PlanMaker(InventoryStore store, IEnumerable<IInvento
         // Read afresh when asked: the snapshot's AWS resources can be a refresh interval old, and an alert older still.
         var snapshot = refresh ? await ReadAsync(route, stop).ConfigureAwait(false) : store.Current;
         var now = time.GetUtcNow();
-        var plan = Playbooks.PlanFor(new PlanRequest(route, alert.Episode, alert.StartsAt, snapshot, policy, now,
+        var plan = playbooks.PlanFor(new PlanRequest(route, alert.Episode, alert.StartsAt, snapshot, policy, now,
             ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
         activity?.SetTag("plan.verdict", plan.Verdict.ToString());
         activity?.SetTag("plan.steps", plan.Steps.Length);

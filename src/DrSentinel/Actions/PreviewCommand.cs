@@ -44,7 +44,7 @@ public static class PreviewCommand
             var zone = app.Configuration["az"];
             var zones = zone is { Length: > 0 } ? [zone] : snapshot.Zones.Select(z => z.Zone).ToArray();
             var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-            var plans = zones.Select(z => PlanView.Preview(ActionEndpoints.Preview(z, snapshot, options, now))).ToArray();
+            var plans = zones.Select(z => PlanView.Preview(ActionEndpoints.Preview(app.Services.GetRequiredService<Planning.PlaybookTable>(), z, snapshot, options, now))).ToArray();
             await output.WriteLineAsync(JsonSerializer.Serialize(plans, ActionEndpointJsonContext.Default.PlanViewArray));
             return 0;
         }

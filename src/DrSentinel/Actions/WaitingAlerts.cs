@@ -9,7 +9,7 @@ namespace DrSentinel.Actions;
 /// waits instead. A wait is said in the log when it begins and again only when its reason changes. Only its lane's
 /// worker touches it.
 /// </summary>
-public sealed class WaitingAlerts(TimeProvider time)
+public sealed class WaitingAlerts(TimeProvider time, Planning.PlaybookTable playbooks)
 {
     private readonly Dictionary<string, DateTimeOffset> _since = new(StringComparer.Ordinal); // key -> when its wait began
     private readonly Dictionary<string, DateTimeOffset> _lastHandled = new(StringComparer.Ordinal); // kind -> when
@@ -20,8 +20,8 @@ public sealed class WaitingAlerts(TimeProvider time)
     /// The key of an alert's kind: its name, zone, resource (by the label its playbook names it with) and status; the
     /// opposite status ends a wait.
     /// </summary>
-    public static string Kind(ReceivedAlert alert, bool firing) =>
-        $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{(Planning.AlertRoute.Table.GetValueOrDefault(alert.Name).ResourceLabel is { } label ? alert.Labels.GetValueOrDefault(label) : null)}|{firing}";
+    public string Kind(ReceivedAlert alert, bool firing) =>
+        $"{alert.Name}|{alert.Labels.GetValueOrDefault("az")}|{(playbooks.ResourceLabelOf(alert.Name) is { } label ? alert.Labels.GetValueOrDefault(label) : null)}|{firing}";
 
     public bool IsWaiting(InboxEntry entry) => _since.ContainsKey(entry.Key);
 

@@ -25,8 +25,9 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
     /// <summary>The group key of every alert the leader read from Alertmanager's API, or made up, rather than received.</summary>
     public const string GroupKey = "reconciled";
 
-    private static readonly string[] CapacityAlerts =
-        [.. AlertRoute.Table.Where(e => e.Value.Playbook == Plan.CapacityPlaybook).Select(e => e.Key).Order(StringComparer.Ordinal)];
+    /// <summary>The alerts that name a zone only: a zone changed for one of them is restored when no peer lists any.</summary>
+    private readonly string[] _zoneAlerts;
+    private readonly PlaybookTable _playbooks;
 
     private readonly AlertInbox _inbox;
     private readonly InventoryStore _store;
@@ -41,10 +42,12 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
     private readonly Dictionary<string, DateTimeOffset> _missingSince = new(StringComparer.Ordinal); // zone -> first seen with a ledger and no alert
     private long _lastRequest = long.MinValue;
 
-    public AlertmanagerReconciler(AlertInbox inbox, InventoryStore store, LeaseElector leadership, IOptions<ReceiverOptions> options,
+    public AlertmanagerReconciler(AlertInbox inbox, InventoryStore store, LeaseElector leadership, PlaybookTable playbooks, IOptions<ReceiverOptions> options,
         IOptions<InventoryOptions> inventory, IMetricFactory metrics, TimeProvider time, ILogger<AlertmanagerReconciler> logger)
     {
         (_inbox, _store, _leadership, _options, _clusterName, _time, _logger) = (inbox, store, leadership, options.Value, inventory.Value.ClusterName, time, logger);
+        _playbooks = playbooks;
+        _zoneAlerts = [.. playbooks.ZoneAlerts.Order(StringComparer.Ordinal)];
         _reconciles = metrics.CreateCounter("drsentinel_alertmanager_reconciles_total",
             "Reads of the active alerts from Alertmanager by the leader, by outcome: ok (every peer answered), partial, failed.",
             new CounterConfiguration { LabelNames = ["outcome"] });
@@ -187,7 +190,7 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
         var snapshot = _store.Current;
         var changed = snapshot.ScalingGroups.Select(g => g.Tags.GetValueOrDefault(LedgerKeys.EvacuatedZone)).OfType<string>()
             .Concat(snapshot.Nodes.CordonedFor).ToHashSet(StringComparer.Ordinal);
-        var alerted = listed.Where(a => Array.IndexOf(CapacityAlerts, a.Name) >= 0 && AlertRoute.For(a.Name, true, a.Labels, _clusterName).Actionable)
+        var alerted = listed.Where(a => Array.IndexOf(_zoneAlerts, a.Name) >= 0 && _playbooks.Route(a.Name, true, a.Labels, _clusterName).Actionable)
             .Select(a => a.Labels["az"]).ToHashSet(StringComparer.Ordinal);
         foreach (var zone in _missingSince.Keys.Where(z => !changed.Contains(z) || alerted.Contains(z)).ToList()) _missingSince.Remove(zone);
         var now = _time.GetUtcNow();
@@ -195,10 +198,10 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
         foreach (var zone in changed.Where(z => !alerted.Contains(z)).Order(StringComparer.Ordinal))
         {
             var since = _missingSince.TryGetValue(zone, out var first) ? first : _missingSince[zone] = now;
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = CapacityAlerts[0], ["az"] = zone };
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = _zoneAlerts[0], ["az"] = zone };
             if (_clusterName.Length > 0) labels["cluster"] = _clusterName;
             var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"reconciled-restore|{zone}")).AsSpan(0, 8));
-            resolutions.Add(new ReceivedAlert(CapacityAlerts[0], false, labels, since, now, fingerprint, null, GroupKey));
+            resolutions.Add(new ReceivedAlert(_zoneAlerts[0], false, labels, since, now, fingerprint, null, GroupKey));
         }
         return resolutions;
     }
@@ -206,7 +209,7 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
     /// <summary>The actionable alerts one peer lists, and whether each is suppressed (silenced or inhibited) there.</summary>
     private async Task<List<(ReceivedAlert Alert, bool Suppressed)>> ReadAsync(Uri baseUrl, CancellationToken stop)
     {
-        var names = string.Join('|', AlertRoute.Table.Keys.Order(StringComparer.Ordinal));
+        var names = string.Join('|', _playbooks.AlertNames.Order(StringComparer.Ordinal));
         var url = new Uri(baseUrl, "api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true&filter="
             + Uri.EscapeDataString($"alertname=~\"{names}\""));
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -222,7 +225,7 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
         {
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var label in item.GetProperty("labels").EnumerateObject()) labels[label.Name] = label.Value.GetString() ?? "";
-            if (!labels.TryGetValue("alertname", out var name) || !AlertRoute.Table.ContainsKey(name)) continue;
+            if (!labels.TryGetValue("alertname", out var name) || !_playbooks.Answers(name)) continue;
             var startsAt = DateTimeOffset.Parse(item.GetProperty("startsAt").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
             var state = item.TryGetProperty("status", out var status) && status.TryGetProperty("state", out var s) ? s.GetString() : "active";
             var generator = item.TryGetProperty("generatorURL", out var g) ? g.GetString() : null;

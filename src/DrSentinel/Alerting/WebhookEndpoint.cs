@@ -45,6 +45,7 @@ public static partial class WebhookEndpoint
         var metrics = services.GetRequiredService<ActionMetrics>();
         var receiverOptions = services.GetRequiredService<IOptions<ReceiverOptions>>();
         var inventoryOptions = services.GetRequiredService<IOptions<InventoryOptions>>();
+        var playbooks = services.GetRequiredService<PlaybookTable>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint).FullName!);
         var options = receiverOptions.Value;
         if (!authenticator.Accepts(context)) return Answer(metrics, logger, StatusCodes.Status401Unauthorized, "missing or wrong credential");
@@ -98,7 +99,7 @@ public static partial class WebhookEndpoint
         var actionable = new List<(ReceivedAlert Alert, AlertRoute Route)>(notification.Alerts.Length);
         foreach (var alert in notification.Alerts)
         {
-            var route = AlertRoute.For(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
+            var route = playbooks.Route(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
             if (route.Actionable) actionable.Add((alert, route));
             else Count(route, alert.Firing, route.IgnoredBecause!);
         }

@@ -100,7 +100,7 @@ public static class DrillCommand
             {
                 await output.WriteLineAsync($"\n{zone} lost:");
                 // As if each alert had fired a grace ago and AWS had not acted meanwhile.
-                var preview = ActionEndpoints.Preview(zone, snapshot, options, now);
+                var preview = ActionEndpoints.Preview(app.Services.GetRequiredService<Planning.PlaybookTable>(), zone, snapshot, options, now);
                 foreach (var plan in preview) await output.WriteLineAsync($"  {Line(plan)}");
                 plans.AddRange(preview.Select(PlanView.From));
             }

@@ -35,10 +35,13 @@ public sealed partial class IncidentLog
     private readonly Dictionary<string, DateTimeOffset> _closing = new(StringComparer.Ordinal); // every alert done, a moved primary not yet seen writable
 
     /// <summary>How long a closing incident waits for a primary it moved to be seen writable before it closes without.</summary>
+    private readonly PlaybookTable _playbooks;
+
     public static readonly TimeSpan WritableWait = TimeSpan.FromMinutes(2);
 
-    public IncidentLog(IOptions<ReceiverOptions> receiver, TimeProvider time, ILogger<IncidentLog> logger)
+    public IncidentLog(IOptions<ReceiverOptions> receiver, PlaybookTable playbooks, TimeProvider time, ILogger<IncidentLog> logger)
     {
+        _playbooks = playbooks;
         _time = time;
         _logger = logger;
         _path = Path.Combine(receiver.Value.StateDirectory, FileName);
@@ -183,7 +186,7 @@ public sealed partial class IncidentLog
         _closing.Remove(id);
     }
 
-    private static string? PlaybookOf(string? alertName) => alertName is not null && AlertRoute.Table.TryGetValue(alertName, out var route) ? route.Playbook : null;
+    private string? PlaybookOf(string? alertName) => _playbooks.PlaybookOf(alertName);
 
     /// <summary>
     /// What the inventory shows now, compared with what it showed before: a zone's signal turning (its node verdict, or

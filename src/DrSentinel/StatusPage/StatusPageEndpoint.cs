@@ -142,7 +142,7 @@ public static class StatusPageEndpoint
         html.Append("<h2>If a zone failed now</h2>\n<table id=\"preview\"><tr><th>zone</th><th>playbook</th><th>plan</th><th>steps</th></tr>\n");
         foreach (var zone in snapshot.Zones)
         {
-            foreach (var plan in ActionEndpoints.Preview(zone.Zone, snapshot, actions, now))
+            foreach (var plan in ActionEndpoints.Preview(services.GetRequiredService<PlaybookTable>(), zone.Zone, snapshot, actions, now))
                 html.Append(CultureInfo.InvariantCulture,
                     $"<tr><td>{E(zone.Zone)}</td><td>{E(plan.Playbook)}{(plan.Resource is null ? "" : $" {E(plan.Resource)}")}</td><td>{plan.Verdict.ToString().ToLowerInvariant()}: {E(plan.Reason)}</td><td>{string.Join("<br>", plan.Steps.Select(s => E(s.Describe())))}</td></tr>\n");
         }

@@ -1,3 +1,4 @@
+using DrSentinel.Planning;
 using DrSentinel.Actions;
 using DrSentinel.Alerting;
 using Microsoft.Extensions.Time.Testing;
@@ -17,7 +18,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void NotWaiting_NeverSuperseded()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         var firing = Entry();
         waits.Finish(Entry(firing: false));
 
@@ -28,7 +29,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void ResolutionHandledAfterTheWaitBegan_EndsTheWait()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         var firing = Entry();
         waits.Wait(firing);
         _time.Advance(TimeSpan.FromSeconds(30));
@@ -42,7 +43,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void ResolutionHandledBeforeTheWaitBegan_DoesNotEndIt()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         waits.Finish(Entry(firing: false));
         _time.Advance(TimeSpan.FromMinutes(5));
         var firingAgain = Entry(fingerprint: "f1", startedMinutesAgo: 0);
@@ -55,7 +56,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void ResolutionOfAnotherZone_DoesNotEndTheWait()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         var firing = Entry(az: "eu-central-1a");
         waits.Wait(firing);
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -68,7 +69,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void NewerAlertOfTheSameKindWaits_TheOlderIsOver_TheNewerIsNot()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         var older = Entry(fingerprint: "f1", startedMinutesAgo: 10);
         var newer = Entry(fingerprint: "f1", startedMinutesAgo: 1);
         waits.Wait(older);
@@ -83,7 +84,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void WaitBeganOnce_ItsStartStaysWhenItWaitsAgain()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         var firing = Entry();
         waits.Wait(firing);
         _time.Advance(TimeSpan.FromMinutes(1));
@@ -98,7 +99,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void SameReason_SaidOnceThenOnlyWhenItChanges()
     {
-        var waits = new WaitingAlerts(_time);
+        var waits = new WaitingAlerts(_time, Playbooks.Default);
         var firing = Entry(name: "DrSentinelRdsPrimaryInImpairedAz");
 
         Assert.False(waits.SameReason(firing, "grace-period", rechecking: false));

@@ -23,7 +23,7 @@ public sealed class IncidentLogTests : IDisposable
 
     public void Dispose() => Directory.Delete(_state, recursive: true);
 
-    private IncidentLog Open() => new(Options.Create(new ReceiverOptions { StateDirectory = _state }), _time, NullLogger<IncidentLog>.Instance);
+    private IncidentLog Open() => new(Options.Create(new ReceiverOptions { StateDirectory = _state }), Playbooks.Default, _time, NullLogger<IncidentLog>.Instance);
 
     private static ReceivedAlert Alert(string name, string fingerprint, bool firing, DateTimeOffset startsAt, string? database = null)
     {
@@ -34,7 +34,7 @@ public sealed class IncidentLogTests : IDisposable
 
     private InboxEntry Delivered(ReceivedAlert alert) => new(alert, _time.GetUtcNow(), null);
 
-    private static AlertRoute RouteOf(ReceivedAlert alert) => AlertRoute.For(alert.Name, alert.Firing, alert.Labels, "pyairtable");
+    private static AlertRoute RouteOf(ReceivedAlert alert) => Playbooks.Default.Route(alert.Name, alert.Firing, alert.Labels, "pyairtable");
 
     /// <summary>The zone's probes failing (gray), the RDS primary in it or failed over to eu-central-1b.</summary>
     private static InventorySnapshot Snapshot(bool zoneAnswers, string primaryZone) => new()

@@ -256,10 +256,10 @@ public sealed class FailoverPlannerTests
     {
         var labels = new Dictionary<string, string> { ["alertname"] = alert, ["az"] = "eu-central-1a", [label] = "x" };
 
-        var route = AlertRoute.For(alert, true, labels, "pyairtable");
+        var route = Playbooks.Default.Route(alert, true, labels, "pyairtable");
 
         Assert.Equal((playbook, PlanIntent.Failover, "x"), (route.Playbook, route.Intent!.Value, route.Resource));
-        Assert.Equal("no-resource-label", AlertRoute.For(alert, true, new Dictionary<string, string> { ["az"] = "eu-central-1a" }, "pyairtable").IgnoredBecause);
+        Assert.Equal("no-resource-label", Playbooks.Default.Route(alert, true, new Dictionary<string, string> { ["az"] = "eu-central-1a" }, "pyairtable").IgnoredBecause);
     }
 
     [Fact]

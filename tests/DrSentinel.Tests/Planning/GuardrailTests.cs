@@ -88,7 +88,7 @@ public sealed class GuardrailTests
     {
         var labels = new Dictionary<string, string> { ["alertname"] = name, ["cluster"] = cluster, ["az"] = az };
 
-        var route = AlertRoute.For(name, firing, labels, "pyairtable");
+        var route = Playbooks.Default.Route(name, firing, labels, "pyairtable");
 
         Assert.Equal(intent, route.Intent);
         Assert.Equal(ignored, route.IgnoredBecause);
