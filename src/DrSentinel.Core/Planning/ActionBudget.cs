@@ -25,6 +25,9 @@ public sealed record ActionRecord(DateTimeOffset At, PlanIntent Intent, string R
 /// </summary>
 public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
 {
+    /// <summary>The action of an ElastiCache TestFailover, which AWS counts against a daily quota: its records are kept a day.</summary>
+    public const string TestFailoverAction = "elasticache-test-failover";
+
     /// <summary>
     /// Why <paramref name="plan"/> may not run, or null. <paramref name="stepsInFlight"/>: the steps of plans being carried
     /// out elsewhere now, counted against the cap as if done (conservative: a step done meanwhile counts twice until they end).
@@ -50,10 +53,10 @@ public sealed record ActionBudget(TimeSpan Cooldown, int MaxPerHour)
     public ImmutableArray<ActionRecord> Trim(IEnumerable<ActionRecord> history, DateTimeOffset now)
     {
         var keep = TimeSpan.FromTicks(Math.Max(Cooldown.Ticks, TimeSpan.FromHours(1).Ticks));
-        return [.. history.Where(r => r.At > now - (r.Action == FailoverCacheGroup.TestFailoverAction ? TimeSpan.FromDays(1) : keep))];
+        return [.. history.Where(r => r.At > now - (r.Action == TestFailoverAction ? TimeSpan.FromDays(1) : keep))];
     }
 
     /// <summary>The TestFailover calls made in the rolling 24 hours before <paramref name="now"/>, as AWS counts its quota.</summary>
     public static int TestFailoversLast24Hours(IEnumerable<ActionRecord> history, DateTimeOffset now) =>
-        history.Count(r => r.Action == FailoverCacheGroup.TestFailoverAction && r.At > now - TimeSpan.FromDays(1));
+        history.Count(r => r.Action == TestFailoverAction && r.At > now - TimeSpan.FromDays(1));
 }

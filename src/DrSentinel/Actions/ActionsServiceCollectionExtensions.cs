@@ -15,7 +15,7 @@ public static class ActionsServiceCollectionExtensions
         services.AddOptions<ActionOptions>().Bind(configuration.GetSection(ActionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ActionOptions>, ActionOptionsValidator>();
         services.AddSingleton<ActionMetrics>();
-        services.TryAddSingleton(Planning.Playbooks.Default);
+        services.TryAddSingleton(Playbooks.BuiltInPlaybooks.Table);
         var receiver = configuration.GetSection(ReceiverOptions.Section).Get<ReceiverOptions>() ?? new ReceiverOptions();
         if (!receiver.Enabled) return services;
         // Safe by construction, not by a log line: an unauthenticated webhook can evacuate zones; only loopback may reach it.
@@ -27,7 +27,7 @@ public static class ActionsServiceCollectionExtensions
         services.AddSingleton<ActionHistory>();
         services.AddSingleton<KillSwitch>();
         services.AddSingleton<ActionEvents>();
-        services.AddSingleton<FailoverFollower>();
+        services.AddSingleton<Databases.FailoverFollower>();
         services.AddSingleton<StepRetries>();
         // The executor retries each step itself, reading again first: its clients send each call once.
         services.AddSingleton(sp =>
@@ -52,8 +52,8 @@ public static class ActionsServiceCollectionExtensions
         services.AddSingleton<PlanRunner>();
         services.AddSingleton<ActionEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<ActionEngine>());
-        services.AddHostedService<CapacityFollower>();
-        if (configuration.GetSection(ActionOptions.Section).Get<ActionOptions>()?.ShiftTrafficAway == true) services.AddHostedService<ZonalShiftKeeper>();
+        services.AddHostedService<Capacity.CapacityFollower>();
+        if (configuration.GetSection(ActionOptions.Section).Get<ActionOptions>()?.ShiftTrafficAway == true) services.AddHostedService<Capacity.ZonalShiftKeeper>();
         services.AddSingleton<AlertmanagerReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertmanagerReconciler>());
         return services;

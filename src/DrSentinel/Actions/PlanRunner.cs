@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DrSentinel.Metrics;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Actions;
@@ -94,8 +95,8 @@ public sealed partial class PlanRunner(
                         { Subject = plan.Resource ?? plan.Zone, FollowUp = plan.FollowsUp }, stop).ConfigureAwait(false);
                     metrics.TestFailoversRemaining(Math.Max(0, policy.TestFailoverQuota - ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now)));
                     LogActed(logger, described, result.Detail);
-                    if (step is not (CordonNodes or UncordonNodes))
-                        await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
+                    if (step.Kind is { } kind)
+                        await events.ResourceAsync(kind, step.Resource, Reason(plan.Intent), $"DrSentinel: {described} ({plan.Zone})", warning: false, stop).ConfigureAwait(false);
                     break;
                 case StepOutcome.AlreadyDone:
                     LogAlreadyDone(logger, described, result.Detail);
@@ -105,13 +106,14 @@ public sealed partial class PlanRunner(
                     return StepOutcome.Stale;
                 case StepOutcome.Refused:
                     LogRefusedByAws(logger, described, result.Detail);
-                    await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Refused", $"DrSentinel could not {described}: {result.Detail}", warning: true, stop).ConfigureAwait(false);
+                    if (step.Kind is { } refusedKind)
+                        await events.ResourceAsync(refusedKind, step.Resource, Reason(plan.Intent) + "Refused", $"DrSentinel could not {described}: {result.Detail}", warning: true, stop).ConfigureAwait(false);
                     break;
                 default:
                     activity?.SetStatus(ActivityStatusCode.Error, result.Detail);
                     LogStepFailed(logger, result.Error, described, result.Detail);
-                    if (step is not (CordonNodes or UncordonNodes))
-                        await events.ResourceAsync(step.Kind, step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
+                    if (step.Kind is { } failedKind)
+                        await events.ResourceAsync(failedKind, step.Resource, Reason(plan.Intent) + "Failed", $"DrSentinel could not {described}: {result.Detail}; a human must finish", warning: true, stop).ConfigureAwait(false);
                     LogLeftUndone(logger, plan.Intent.Label(), plan.Zone, LeftUndone(plan, index));
                     return StepOutcome.Failed;
             }

@@ -1,6 +1,7 @@
 using DrSentinel.Inventory;
 using DrSentinel.Inventory.Probes;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 
 namespace DrSentinel.Metrics;
 

@@ -64,7 +64,7 @@ public sealed class ReadinessMonitor(
         var now = time.GetUtcNow();
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
-        var checks = ResourceReadiness.Assess(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources)
+        var checks = services.GetRequiredService<PlaybookTable>().Readiness(new ReadinessRequest(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources))
             .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
         return _last = new ReadinessReport(now, checks);

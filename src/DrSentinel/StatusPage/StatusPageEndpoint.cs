@@ -7,6 +7,7 @@ using DrSentinel.Incidents;
 using DrSentinel.Inventory;
 using DrSentinel.Leadership;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.StatusPage;

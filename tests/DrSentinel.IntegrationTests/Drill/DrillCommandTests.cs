@@ -2,6 +2,7 @@ using DrSentinel.Alerting;
 using DrSentinel.Incidents;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -36,10 +37,10 @@ public sealed class DrillCommandTests : IDisposable
     [Fact]
     public async Task IncidentsShow_PrintsTheReport_FromTheStateDirectory_AndNamesAnUnknownId()
     {
-        var log = new IncidentLog(Options.Create(new ReceiverOptions { StateDirectory = _state }), Playbooks.Default, TimeProvider.System, NullLogger<IncidentLog>.Instance);
+        var log = new IncidentLog(Options.Create(new ReceiverOptions { StateDirectory = _state }), BuiltInPlaybooks.Table, TimeProvider.System, NullLogger<IncidentLog>.Instance);
         var alert = new ReceivedAlert("DrSentinelAzUnavailable", true, new Dictionary<string, string>(StringComparer.Ordinal) { ["az"] = "eu-central-1b" },
             DateTimeOffset.UtcNow.AddMinutes(-3), null, "00aa11bb22cc33dd", null, "{}");
-        log.AlertTaken(new InboxEntry(alert, DateTimeOffset.UtcNow, null), Playbooks.Default.Route(alert.Name, true, alert.Labels, "pyairtable"));
+        log.AlertTaken(new InboxEntry(alert, DateTimeOffset.UtcNow, null), BuiltInPlaybooks.Table.Route(alert.Name, true, alert.Labels, "pyairtable"));
         var incident = Assert.Single(log.All());
 
         var list = await RunAsync("incidents", "list", $"--Receiver:StateDirectory={_state}");

@@ -7,6 +7,8 @@ using DrSentinel.Inventory;
 using DrSentinel.Leadership;
 using DrSentinel.Metrics;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks;
+using DrSentinel.Readiness;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -69,6 +71,8 @@ public sealed class ActionEngineTests : IAsyncLifetime
         }
 
         public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) => [];
+
+        public IEnumerable<ReadinessCheck> Readiness(ReadinessRequest request) => [];
     }
 
     private sealed record TestStep(string Name) : PlanStep(Name)
@@ -298,7 +302,7 @@ public sealed class ActionEngineTests : IAsyncLifetime
     [Fact]
     public void Table_RefusesTwoPlaybooksAnsweringOneAlert()
     {
-        var error = Assert.Throws<ArgumentException>(() => new PlaybookTable([new TestPlaybook(), Playbooks.Default["az-capacity"], new TestPlaybook()]));
+        var error = Assert.Throws<ArgumentException>(() => new PlaybookTable([new TestPlaybook(), BuiltInPlaybooks.Table["az-capacity"], new TestPlaybook()]));
         Assert.Contains("test-playbook", error.Message, StringComparison.Ordinal);
     }
 

@@ -1,6 +1,7 @@
 using DrSentinel.Actions;
 using DrSentinel.Aws;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

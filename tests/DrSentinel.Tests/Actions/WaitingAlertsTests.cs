@@ -1,6 +1,7 @@
-using DrSentinel.Planning;
 using DrSentinel.Actions;
 using DrSentinel.Alerting;
+using DrSentinel.Planning;
+using DrSentinel.Playbooks;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DrSentinel.Tests.Actions;
@@ -18,7 +19,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void NotWaiting_NeverSuperseded()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         var firing = Entry();
         waits.Finish(Entry(firing: false));
 
@@ -29,7 +30,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void ResolutionHandledAfterTheWaitBegan_EndsTheWait()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         var firing = Entry();
         waits.Wait(firing);
         _time.Advance(TimeSpan.FromSeconds(30));
@@ -43,7 +44,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void ResolutionHandledBeforeTheWaitBegan_DoesNotEndIt()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         waits.Finish(Entry(firing: false));
         _time.Advance(TimeSpan.FromMinutes(5));
         var firingAgain = Entry(fingerprint: "f1", startedMinutesAgo: 0);
@@ -56,7 +57,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void ResolutionOfAnotherZone_DoesNotEndTheWait()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         var firing = Entry(az: "eu-central-1a");
         waits.Wait(firing);
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -69,7 +70,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void NewerAlertOfTheSameKindWaits_TheOlderIsOver_TheNewerIsNot()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         var older = Entry(fingerprint: "f1", startedMinutesAgo: 10);
         var newer = Entry(fingerprint: "f1", startedMinutesAgo: 1);
         waits.Wait(older);
@@ -84,7 +85,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void WaitBeganOnce_ItsStartStaysWhenItWaitsAgain()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         var firing = Entry();
         waits.Wait(firing);
         _time.Advance(TimeSpan.FromMinutes(1));
@@ -99,7 +100,7 @@ public sealed class WaitingAlertsTests
     [Fact]
     public void SameReason_SaidOnceThenOnlyWhenItChanges()
     {
-        var waits = new WaitingAlerts(_time, Playbooks.Default);
+        var waits = new WaitingAlerts(_time, BuiltInPlaybooks.Table);
         var firing = Entry(name: "DrSentinelRdsPrimaryInImpairedAz");
 
         Assert.False(waits.SameReason(firing, "grace-period", rechecking: false));

@@ -3,6 +3,9 @@ using DrSentinel.Alerting;
 using DrSentinel.Incidents;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks;
+using DrSentinel.Playbooks.Capacity;
+using DrSentinel.Playbooks.RdsFailover;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -23,7 +26,7 @@ public sealed class IncidentLogTests : IDisposable
 
     public void Dispose() => Directory.Delete(_state, recursive: true);
 
-    private IncidentLog Open() => new(Options.Create(new ReceiverOptions { StateDirectory = _state }), Playbooks.Default, _time, NullLogger<IncidentLog>.Instance);
+    private IncidentLog Open() => new(Options.Create(new ReceiverOptions { StateDirectory = _state }), BuiltInPlaybooks.Table, _time, NullLogger<IncidentLog>.Instance);
 
     private static ReceivedAlert Alert(string name, string fingerprint, bool firing, DateTimeOffset startsAt, string? database = null)
     {
@@ -34,7 +37,7 @@ public sealed class IncidentLogTests : IDisposable
 
     private InboxEntry Delivered(ReceivedAlert alert) => new(alert, _time.GetUtcNow(), null);
 
-    private static AlertRoute RouteOf(ReceivedAlert alert) => Playbooks.Default.Route(alert.Name, alert.Firing, alert.Labels, "pyairtable");
+    private static AlertRoute RouteOf(ReceivedAlert alert) => BuiltInPlaybooks.Table.Route(alert.Name, alert.Firing, alert.Labels, "pyairtable");
 
     /// <summary>The zone's probes failing (gray), the RDS primary in it or failed over to eu-central-1b.</summary>
     private static InventorySnapshot Snapshot(bool zoneAnswers, string primaryZone) => new()
@@ -68,7 +71,7 @@ public sealed class IncidentLogTests : IDisposable
         log.Observe(Snapshot(zoneAnswers: false, primaryZone: Zone));
         var cordon = new CordonNodes(Zone, ["ip-10-0-1-10", "ip-10-0-1-11"]);
         var raise = new UpdateGroup("workers", new GroupSettings(3, 3, ["subnet-a", "subnet-b", "subnet-c"], []), new GroupSettings(3, 5, ["subnet-b", "subnet-c"], []));
-        var evacuation = new Plan(Plan.CapacityPlaybook, PlanIntent.Evacuate, Zone, PlanVerdict.Act, "the zone is unreachable: every probe into it fails", [cordon, raise], [], 2, 0);
+        var evacuation = new Plan(CapacityPlaybook.PlaybookName, PlanIntent.Evacuate, Zone, PlanVerdict.Act, "the zone is unreachable: every probe into it fails", [cordon, raise], [], 2, 0);
         log.Decided(evacuation, Zone);
         At(1, 13);
         log.Acted(evacuation, cordon, "success", "2 node(s) cordoned");
@@ -77,7 +80,7 @@ public sealed class IncidentLogTests : IDisposable
         var primary = Alert("DrSentinelRdsPrimaryInImpairedAz", "1a2b3c4d5e6f7081", firing: true, start.AddSeconds(30), "orders");
         log.AlertTaken(Delivered(primary), RouteOf(primary));
         log.AlertTaken(Delivered(primary), RouteOf(primary)); // another Alertmanager peer's copy
-        var failover = new Plan(Plan.RdsFailoverPlaybook, PlanIntent.Failover, Zone, PlanVerdict.Act, "AWS has not failed orders over after the grace",
+        var failover = new Plan(RdsFailoverPlaybook.PlaybookName, PlanIntent.Failover, Zone, PlanVerdict.Act, "AWS has not failed orders over after the grace",
             [new FailoverDbInstance("orders", "arn:aws:rds:eu-central-1:123456789012:db:orders", Zone, "eu-central-1b", primary.Episode)], [], 0, 0) { Resource = "orders" };
         log.Decided(failover, $"orders out of {Zone}");
         log.Acted(failover, failover.Steps[0], "success", "RebootDBInstance ForceFailover sent");
@@ -91,7 +94,7 @@ public sealed class IncidentLogTests : IDisposable
             log.AlertTaken(Delivered(resolved), RouteOf(resolved));
             if (resolved.Name == "DrSentinelAzUnreachable")
             {
-                var restore = new Plan(Plan.CapacityPlaybook, PlanIntent.Restore, Zone, PlanVerdict.Act, "the zone looks healthy again",
+                var restore = new Plan(CapacityPlaybook.PlaybookName, PlanIntent.Restore, Zone, PlanVerdict.Act, "the zone looks healthy again",
                     [new UncordonNodes(Zone, ["ip-10-0-1-10", "ip-10-0-1-11"], [])], [], 0, 0);
                 log.Decided(restore, Zone);
                 log.Acted(restore, restore.Steps[0], "success", "2 node(s) uncordoned");
@@ -140,7 +143,7 @@ public sealed class IncidentLogTests : IDisposable
         var primary = Alert("DrSentinelRdsPrimaryInImpairedAz", "1a2b3c4d5e6f7081", firing: true, start, "orders");
         log.AlertTaken(Delivered(primary), RouteOf(primary));
         log.Observe(Snapshot(zoneAnswers: false, primaryZone: Zone));
-        var failover = new Plan(Plan.RdsFailoverPlaybook, PlanIntent.Failover, Zone, PlanVerdict.Act, "gray",
+        var failover = new Plan(RdsFailoverPlaybook.PlaybookName, PlanIntent.Failover, Zone, PlanVerdict.Act, "gray",
             [new FailoverDbInstance("orders", "arn:aws:rds:eu-central-1:123456789012:db:orders", Zone, "eu-central-1b", primary.Episode)], [], 0, 0) { Resource = "orders" };
         log.Acted(failover, failover.Steps[0], "success", "sent");
         var resolved = primary with { Firing = false };

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks;
+using DrSentinel.Playbooks.Capacity;
 using static DrSentinel.Tests.Planning.Region;
 
 namespace DrSentinel.Tests.Planning;
@@ -11,7 +13,7 @@ public sealed class GuardrailTests
     private static readonly PlanStep Step = new UpdateGroup("ng-b", new GroupSettings(0, 3, [], []), new GroupSettings(0, 5, [], []));
 
     private static Plan Evacuation(string zone, params PlanStep[] steps) =>
-        new(Plan.CapacityPlaybook, PlanIntent.Evacuate, zone, PlanVerdict.Act, "r", [.. steps], [], 3, 0);
+        new(CapacityPlaybook.PlaybookName, PlanIntent.Evacuate, zone, PlanVerdict.Act, "r", [.. steps], [], 3, 0);
 
     private static Plan Restore(string zone, params PlanStep[] steps) => Evacuation(zone, steps) with { Intent = PlanIntent.Restore };
 
@@ -88,7 +90,7 @@ public sealed class GuardrailTests
     {
         var labels = new Dictionary<string, string> { ["alertname"] = name, ["cluster"] = cluster, ["az"] = az };
 
-        var route = Playbooks.Default.Route(name, firing, labels, "pyairtable");
+        var route = BuiltInPlaybooks.Table.Route(name, firing, labels, "pyairtable");
 
         Assert.Equal(intent, route.Intent);
         Assert.Equal(ignored, route.IgnoredBecause);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 
 namespace DrSentinel.Tests.Planning;
 

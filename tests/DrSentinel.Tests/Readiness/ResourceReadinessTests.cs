@@ -1,6 +1,10 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks;
+using DrSentinel.Playbooks.CacheFailover;
+using DrSentinel.Playbooks.Capacity;
+using DrSentinel.Playbooks.RdsFailover;
 using DrSentinel.Readiness;
 using static DrSentinel.Tests.Planning.Region;
 
@@ -36,9 +40,9 @@ public sealed class ResourceReadinessTests
     {
         var snapshot = Region();
 
-        var checks = ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []);
+        var checks = BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, []));
 
-        Assert.Equal([ResourceReadiness.RdsMultiAz, ResourceReadiness.ElastiCacheFailover, ResourceReadiness.TestFailoverQuota, ResourceReadiness.NodeGroupHeadroom],
+        Assert.Equal([CapacityPlaybook.HeadroomCheck, RdsFailoverPlaybook.MultiAzCheck, CacheFailoverPlaybook.FailoverCheck, CacheFailoverPlaybook.TestFailoverQuotaCheck],
             checks.Select(c => c.Check));
         Assert.All(checks, c => Assert.Equal(ReadinessVerdict.Ready, c.Verdict));
     }
@@ -46,7 +50,7 @@ public sealed class ResourceReadinessTests
     [Fact]
     public void NothingAllowed_NoCheckApplies()
     {
-        Assert.Empty(ResourceReadiness.Assess(Region(), new ActionPolicy(), 0, []));
+        Assert.Empty(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(Region(), new ActionPolicy(), 0, [])));
     }
 
     [Fact]
@@ -54,9 +58,9 @@ public sealed class ResourceReadinessTests
     {
         var snapshot = Region() with { DbInstances = [Primary("orders", multiAz: false), Primary("billing")] };
 
-        var checks = ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []);
+        var checks = BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, []));
 
-        var rds = Check(checks, ResourceReadiness.RdsMultiAz);
+        var rds = Check(checks, RdsFailoverPlaybook.MultiAzCheck);
         Assert.Equal(ReadinessVerdict.NotReady, rds.Verdict);
         Assert.Contains("orders is not Multi-AZ", rds.Reason, StringComparison.Ordinal);
         Assert.All(checks.Where(c => c != rds), c => Assert.Equal(ReadinessVerdict.Ready, c.Verdict));
@@ -67,7 +71,7 @@ public sealed class ResourceReadinessTests
     {
         var snapshot = Region() with { ReplicationGroups = [Redis("cache", automatic: false, multiAz: false, zones: ["eu-central-1a"])] };
 
-        var cache = Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []), ResourceReadiness.ElastiCacheFailover);
+        var cache = Check(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, [])), CacheFailoverPlaybook.FailoverCheck);
 
         Assert.Equal(ReadinessVerdict.NotReady, cache.Verdict);
         Assert.Contains("automatic failover off", cache.Reason, StringComparison.Ordinal);
@@ -79,8 +83,8 @@ public sealed class ResourceReadinessTests
     {
         var snapshot = Region();
 
-        Assert.Equal(ReadinessVerdict.NotReady, Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 15, []), ResourceReadiness.TestFailoverQuota).Verdict);
-        Assert.Equal(ReadinessVerdict.Ready, Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 14, []), ResourceReadiness.TestFailoverQuota).Verdict);
+        Assert.Equal(ReadinessVerdict.NotReady, Check(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 15, [])), CacheFailoverPlaybook.TestFailoverQuotaCheck).Verdict);
+        Assert.Equal(ReadinessVerdict.Ready, Check(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 14, [])), CacheFailoverPlaybook.TestFailoverQuotaCheck).Verdict);
     }
 
     [Fact]
@@ -88,7 +92,7 @@ public sealed class ResourceReadinessTests
     {
         var snapshot = Read(PerZone(desired: 3, max: 3), "aws_autoscaling");
 
-        var headroom = Check(ResourceReadiness.Assess(snapshot, AllowAll(snapshot), 0, []), ResourceReadiness.NodeGroupHeadroom);
+        var headroom = Check(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, AllowAll(snapshot), 0, [])), CapacityPlaybook.HeadroomCheck);
 
         Assert.Equal(ReadinessVerdict.NotReady, headroom.Verdict);
         Assert.Contains("losing eu-central-1a would leave 3 of 3 instance(s) without room", headroom.Reason, StringComparison.Ordinal);
@@ -99,7 +103,7 @@ public sealed class ResourceReadinessTests
     {
         var snapshot = Region() with { Sources = ImmutableDictionary<string, SourceStatus>.Empty.Add("aws_rds", new SourceStatus(false, null, TimeSpan.Zero, "HttpRequestException")) };
 
-        var rds = Check(ResourceReadiness.Assess(snapshot, Allowing(snapshot), 0, []), ResourceReadiness.RdsMultiAz);
+        var rds = Check(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, [])), RdsFailoverPlaybook.MultiAzCheck);
 
         Assert.Equal(ReadinessVerdict.CouldNotCheck, rds.Verdict);
         Assert.Contains("HttpRequestException", rds.Reason, StringComparison.Ordinal);

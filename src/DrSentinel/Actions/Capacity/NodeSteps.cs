@@ -1,6 +1,7 @@
 using System.Net;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;

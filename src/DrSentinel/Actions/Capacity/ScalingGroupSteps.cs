@@ -1,6 +1,7 @@
 using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Inventory.Aws;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using static DrSentinel.Actions.StepResult;
 
 namespace DrSentinel.Actions.Capacity;

@@ -2,6 +2,7 @@ using DrSentinel.Aws;
 using DrSentinel.Aws.ZonalShift;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using static DrSentinel.Actions.StepResult;
 
 namespace DrSentinel.Actions.Capacity;

@@ -1,6 +1,7 @@
 using DrSentinel.Aws;
 using DrSentinel.Aws.ElastiCache;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.CacheFailover;
 using static DrSentinel.Actions.StepResult;
 
 namespace DrSentinel.Actions.Databases;
@@ -45,7 +46,7 @@ public sealed partial class CacheSteps(IElastiCacheReader elastiCacheReader, IEl
             {
                 await elastiCache.TestFailoverAsync(step.ReplicationGroup, step.NodeGroupId, cancel).ConfigureAwait(false);
                 follower.FollowCache(step);
-                return Changed("ElastiCache took TestFailover") with { ActionTaken = FailoverCacheGroup.TestFailoverAction };
+                return Changed("ElastiCache took TestFailover") with { ActionTaken = ActionBudget.TestFailoverAction };
             }
             catch (AwsServiceException e) when (TestFailoverRefusals.Contains(e.Code) && step.FallbackPrimary is not null)
             {

@@ -1,5 +1,6 @@
 using DrSentinel.Aws.Rds;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.RdsFailover;
 using static DrSentinel.Actions.StepResult;
 
 namespace DrSentinel.Actions.Databases;

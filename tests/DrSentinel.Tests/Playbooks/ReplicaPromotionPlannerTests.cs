@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.RdsFailover;
 using static DrSentinel.Tests.Planning.Region;
 
-namespace DrSentinel.Tests.Planning;
+namespace DrSentinel.Tests.Playbooks;
 
 /// <summary>The seed's scenario 3: the primary and its standby lost; a read replica in a healthy zone may be promoted.</summary>
 public sealed class ReplicaPromotionPlannerTests
@@ -52,8 +53,8 @@ public sealed class ReplicaPromotionPlannerTests
         Snapshot(null, replica, replayAge, streaming, replicaUp, "eu-central-1a", "eu-central-1b");
 
     private static Plan PlanAt(InventorySnapshot snapshot, DateTimeOffset now, ActionPolicy? policy = null, bool firing = true) =>
-        FailoverPlanner.PlanRdsFailover(new PlanRequest(
-            new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, "eu-central-1a", Plan.RdsFailoverPlaybook, null) { Resource = Db },
+        RdsFailoverPlanner.PlanRdsFailover(new PlanRequest(
+            new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, "eu-central-1a", RdsFailoverPlaybook.PlaybookName, null) { Resource = Db },
             Episode, Start, snapshot, policy ?? Policy, now));
 
     [Fact]
@@ -61,7 +62,7 @@ public sealed class ReplicaPromotionPlannerTests
     {
         var plan = PlanAt(BothZonesLost(replayAge: 150), AfterGrace);
 
-        Assert.Equal((PlanVerdict.Act, Plan.ReplicaPromotionPlaybook), (plan.Verdict, plan.Playbook));
+        Assert.Equal((PlanVerdict.Act, ReplicaPromotionPlanner.PlaybookName), (plan.Verdict, plan.Playbook));
         var step = Assert.IsType<PromoteReadReplica>(Assert.Single(plan.Steps));
         Assert.Equal((Replica, Db, "eu-central-1a", "eu-central-1c", Episode), (step.Replica, step.Source, step.FromZone, step.ReplicaZone, step.Episode));
         Assert.Equal(TimeSpan.FromSeconds(150), step.LossBound);
@@ -82,7 +83,7 @@ public sealed class ReplicaPromotionPlannerTests
     {
         var plan = PlanAt(BothZonesLost(), AfterGrace, Policy with { PromotableReplicas = [] });
 
-        Assert.Equal((PlanVerdict.Refused, RefusalCodes.BothZonesImpaired, Plan.RdsFailoverPlaybook), (plan.Verdict, plan.ReasonCode, plan.Playbook));
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.BothZonesImpaired, RdsFailoverPlaybook.PlaybookName), (plan.Verdict, plan.ReasonCode, plan.Playbook));
         Assert.Contains("Actions:PromotableReplicas", plan.Reason, StringComparison.Ordinal);
     }
 
@@ -99,7 +100,7 @@ public sealed class ReplicaPromotionPlannerTests
     {
         var plan = PlanAt(BothZonesLost(ReplicaIn("eu-central-1b"), replicaUp: false), AfterGrace);
 
-        Assert.Equal((PlanVerdict.Refused, RefusalCodes.BothZonesImpaired, Plan.ReplicaPromotionPlaybook), (plan.Verdict, plan.ReasonCode, plan.Playbook));
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.BothZonesImpaired, ReplicaPromotionPlanner.PlaybookName), (plan.Verdict, plan.ReasonCode, plan.Playbook));
         Assert.Empty(plan.Steps);
     }
 
@@ -174,7 +175,7 @@ public sealed class ReplicaPromotionPlannerTests
 
         var plan = PlanAt(BothZonesLost(ReplicaIn(status: status, source: source, tags: tags)), AfterGrace.AddMinutes(2));
 
-        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver, Plan.ReplicaPromotionPlaybook), (plan.Verdict, plan.ReasonCode, plan.Playbook));
+        Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver, ReplicaPromotionPlanner.PlaybookName), (plan.Verdict, plan.ReasonCode, plan.Playbook));
     }
 
     [Fact]

@@ -1,9 +1,12 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks;
+using DrSentinel.Playbooks.CacheFailover;
+using DrSentinel.Playbooks.RdsFailover;
 using static DrSentinel.Tests.Planning.Region;
 
-namespace DrSentinel.Tests.Planning;
+namespace DrSentinel.Tests.Playbooks;
 
 public sealed class FailoverPlannerTests
 {
@@ -44,16 +47,16 @@ public sealed class FailoverPlannerTests
     }
 
     private static PlanRequest Rds(InventorySnapshot snapshot, DateTimeOffset now, bool firing = true, string zone = "eu-central-1a", ActionPolicy? policy = null) =>
-        new(new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, zone, Plan.RdsFailoverPlaybook, null) { Resource = Db },
+        new(new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, zone, RdsFailoverPlaybook.PlaybookName, null) { Resource = Db },
             Episode, Start, snapshot, policy ?? Policy, now);
 
     private static PlanRequest Redis(InventorySnapshot snapshot, DateTimeOffset now, int testFailovers = 0, string zone = "eu-central-1a") =>
-        new(new AlertRoute(PlanIntent.Failover, zone, Plan.CacheFailoverPlaybook, null) { Resource = Cache }, Episode, Start, snapshot, Policy, now, testFailovers);
+        new(new AlertRoute(PlanIntent.Failover, zone, CacheFailoverPlaybook.PlaybookName, null) { Resource = Cache }, Episode, Start, snapshot, Policy, now, testFailovers);
 
     [Fact]
     public void PlanRdsFailover_GrayFailureAfterTheGracePeriod_ForcesTheFailoverToTheStandby()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal(PlanVerdict.Act, plan.Verdict);
         var step = Assert.IsType<FailoverDbInstance>(Assert.Single(plan.Steps));
@@ -63,7 +66,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_WithinTheGracePeriod_WaitsUntilItEnds()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(30)));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(30)));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
         Assert.Equal(TimeSpan.FromSeconds(60), plan.RecheckAfter);
@@ -72,7 +75,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_AwsAlreadyMovedThePrimary_NothingToDoAndSaysItWasAws()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(Instance(zone: "eu-central-1b", standby: "eu-central-1a"), impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(Instance(zone: "eu-central-1b", standby: "eu-central-1a"), impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
         Assert.Contains("AWS", plan.Reason, StringComparison.Ordinal);
@@ -81,7 +84,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_AwsFailingItOverNow_WaitsAsBusy()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(Instance(status: "rebooting"), impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(Instance(status: "rebooting"), impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.ResourceBusy, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
     }
@@ -89,7 +92,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_ZoneHealedDuringTheGracePeriod_NothingIsFailedOver()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(), AfterGrace));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.ZoneHealthy), (plan.Verdict, plan.ReasonCode));
         Assert.Empty(plan.Steps);
@@ -98,7 +101,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_StandbysZoneImpairedToo_HaltsForAHuman()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: ["eu-central-1a", "eu-central-1b"]), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: ["eu-central-1a", "eu-central-1b"]), AfterGrace));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.BothZonesImpaired, false), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
     }
@@ -108,7 +111,7 @@ public sealed class FailoverPlannerTests
     {
         var single = Instance() with { MultiAz = false, SecondaryZone = null };
 
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(single, impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(single, impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal(RefusalCodes.NotMultiAz, plan.ReasonCode);
     }
@@ -116,7 +119,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_NotInTheAllowList_Refused()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), AfterGrace, policy: new ActionPolicy()));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), AfterGrace, policy: new ActionPolicy()));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.AllowList), (plan.Verdict, plan.ReasonCode));
     }
@@ -126,7 +129,7 @@ public sealed class FailoverPlannerTests
     {
         var snapshot = Snapshot(impaired: "eu-central-1a") with { DbInstances = [] };
 
-        Assert.Equal(RefusalCodes.UnknownResource, FailoverPlanner.PlanRdsFailover(Rds(snapshot, AfterGrace)).ReasonCode);
+        Assert.Equal(RefusalCodes.UnknownResource, RdsFailoverPlanner.PlanRdsFailover(Rds(snapshot, AfterGrace)).ReasonCode);
     }
 
     [Fact]
@@ -135,7 +138,7 @@ public sealed class FailoverPlannerTests
         var ledger = new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format();
         var moved = Instance(zone: "eu-central-1b", standby: "eu-central-1a", tags: ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, ledger));
 
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(moved, impaired: "eu-central-1a"), AfterGrace.AddMinutes(3)));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(moved, impaired: "eu-central-1a"), AfterGrace.AddMinutes(3)));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver), (plan.Verdict, plan.ReasonCode));
     }
@@ -147,7 +150,7 @@ public sealed class FailoverPlannerTests
         var ledger = new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format();
         var tagged = Instance(tags: ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, ledger));
 
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(tagged, impaired: "eu-central-1a"), AfterGrace.AddSeconds(5)));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(tagged, impaired: "eu-central-1a"), AfterGrace.AddSeconds(5)));
 
         Assert.Equal(PlanVerdict.Act, plan.Verdict);
     }
@@ -158,7 +161,7 @@ public sealed class FailoverPlannerTests
         var ledger = new FailoverLedger("eu-central-1b", "other@2026-11-25T02:50:00.0000000Z", Start.AddMinutes(-5)).Format();
         var back = Instance(tags: ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, ledger));
 
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(back, impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(back, impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.Cooldown), (plan.Verdict, plan.ReasonCode));
     }
@@ -168,7 +171,7 @@ public sealed class FailoverPlannerTests
     {
         var moved = Instance(zone: "eu-central-1b", standby: "eu-central-1a");
 
-        var plan = FailoverPlanner.PlanRdsFailover(Rds(Snapshot(moved), AfterGrace, firing: false));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(moved), AfterGrace, firing: false));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.NoFailBack), (plan.Verdict, plan.ReasonCode));
         Assert.Contains("human", plan.Reason, StringComparison.Ordinal);
@@ -177,17 +180,17 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanCacheFailover_GrayFailureAfterTheGracePeriod_TestFailoverWithAFallbackInAHealthyZone()
     {
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), AfterGrace));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal(PlanVerdict.Act, plan.Verdict);
         var step = Assert.IsType<FailoverCacheGroup>(Assert.Single(plan.Steps));
-        Assert.Equal(("0001", "pyairtable-redis-002", false, FailoverCacheGroup.TestFailoverAction), (step.NodeGroupId, step.FallbackPrimary, step.QuotaSpent, step.Action));
+        Assert.Equal(("0001", "pyairtable-redis-002", false, ActionBudget.TestFailoverAction), (step.NodeGroupId, step.FallbackPrimary, step.QuotaSpent, step.Action));
     }
 
     [Fact]
     public void PlanCacheFailover_QuotaSpent_PromotesTheReplicaInstead()
     {
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), AfterGrace, testFailovers: 15));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), AfterGrace, testFailovers: 15));
 
         var step = Assert.IsType<FailoverCacheGroup>(Assert.Single(plan.Steps));
         Assert.True(step.QuotaSpent);
@@ -198,7 +201,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanCacheFailover_QuotaSpentOnAClusterModeGroup_RefusedForAHuman()
     {
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(clusterEnabled: true), impaired: "eu-central-1a"), AfterGrace, testFailovers: 15));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(clusterEnabled: true), impaired: "eu-central-1a"), AfterGrace, testFailovers: 15));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.QuotaSpent), (plan.Verdict, plan.ReasonCode));
     }
@@ -206,7 +209,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanCacheFailover_AutomaticFailoverAlreadyMovedIt_NothingToDo()
     {
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b"), impaired: "eu-central-1a"), AfterGrace));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b"), impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
     }
@@ -217,7 +220,7 @@ public sealed class FailoverPlannerTests
         // A new leader after the old one's TestFailover: the ledger tag, not the zone, tells whose move it was.
         var ledger = ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format());
 
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b", tags: ledger), impaired: "eu-central-1a"), AfterGrace.AddMinutes(1)));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(primaryZone: "eu-central-1b", tags: ledger), impaired: "eu-central-1a"), AfterGrace.AddMinutes(1)));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver), (plan.Verdict, plan.ReasonCode));
         Assert.Contains("DrSentinel failed pyairtable-redis over out of eu-central-1a", plan.Reason, StringComparison.Ordinal);
@@ -226,7 +229,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanCacheFailover_WithinTheGracePeriod_Waits()
     {
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(10)));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(10)));
 
         Assert.Equal((RefusalCodes.GracePeriod, true), (plan.ReasonCode, plan.WaitsForZone));
     }
@@ -236,7 +239,7 @@ public sealed class FailoverPlannerTests
     {
         var twoZones = Group() with { Members = [.. Group().Members.Where(m => m.Zone != "eu-central-1c")] };
 
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: twoZones, impaired: ["eu-central-1a", "eu-central-1b"]), AfterGrace));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: twoZones, impaired: ["eu-central-1a", "eu-central-1b"]), AfterGrace));
 
         Assert.Equal(RefusalCodes.BothZonesImpaired, plan.ReasonCode);
     }
@@ -244,22 +247,22 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanCacheFailover_GroupBusy_Waits()
     {
-        var plan = FailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(status: "modifying"), impaired: "eu-central-1a"), AfterGrace));
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(cache: Group(status: "modifying"), impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((RefusalCodes.ResourceBusy, true), (plan.ReasonCode, plan.WaitsForZone));
     }
 
     [Theory]
-    [InlineData("DrSentinelRdsPrimaryInImpairedAz", "db_instance", Plan.RdsFailoverPlaybook)]
-    [InlineData("DrSentinelRedisPrimaryInImpairedAz", "replication_group", Plan.CacheFailoverPlaybook)]
+    [InlineData("DrSentinelRdsPrimaryInImpairedAz", "db_instance", RdsFailoverPlaybook.PlaybookName)]
+    [InlineData("DrSentinelRedisPrimaryInImpairedAz", "replication_group", CacheFailoverPlaybook.PlaybookName)]
     public void AlertRoute_DatabaseAlerts_RouteToTheirPlaybookWithTheResource(string alert, string label, string playbook)
     {
         var labels = new Dictionary<string, string> { ["alertname"] = alert, ["az"] = "eu-central-1a", [label] = "x" };
 
-        var route = Playbooks.Default.Route(alert, true, labels, "pyairtable");
+        var route = BuiltInPlaybooks.Table.Route(alert, true, labels, "pyairtable");
 
         Assert.Equal((playbook, PlanIntent.Failover, "x"), (route.Playbook, route.Intent!.Value, route.Resource));
-        Assert.Equal("no-resource-label", Playbooks.Default.Route(alert, true, new Dictionary<string, string> { ["az"] = "eu-central-1a" }, "pyairtable").IgnoredBecause);
+        Assert.Equal("no-resource-label", BuiltInPlaybooks.Table.Route(alert, true, new Dictionary<string, string> { ["az"] = "eu-central-1a" }, "pyairtable").IgnoredBecause);
     }
 
     [Fact]
@@ -276,8 +279,8 @@ public sealed class FailoverPlannerTests
     {
         ActionRecord[] history =
         [
-            new(Start.AddHours(-25), PlanIntent.Failover, Cache, FailoverCacheGroup.TestFailoverAction, "e0"),
-            new(Start.AddHours(-23), PlanIntent.Failover, Cache, FailoverCacheGroup.TestFailoverAction, "e1"),
+            new(Start.AddHours(-25), PlanIntent.Failover, Cache, ActionBudget.TestFailoverAction, "e0"),
+            new(Start.AddHours(-23), PlanIntent.Failover, Cache, ActionBudget.TestFailoverAction, "e1"),
             new(Start.AddMinutes(-30), PlanIntent.Failover, Cache, "elasticache-promote-replica", "e2"),
         ];
 
@@ -297,13 +300,13 @@ public sealed class FailoverPlannerTests
     }
 
     private static PlanRequest ClusterRequest(InventorySnapshot snapshot, DateTimeOffset now) =>
-        new(new AlertRoute(PlanIntent.Failover, "eu-central-1a", Plan.RdsFailoverPlaybook, null) { Resource = "orders-1" }, Episode, Start, snapshot,
+        new(new AlertRoute(PlanIntent.Failover, "eu-central-1a", RdsFailoverPlaybook.PlaybookName, null) { Resource = "orders-1" }, Episode, Start, snapshot,
             new ActionPolicy { AllowedDatabases = ["orders"] }, now);
 
     [Fact]
     public void PlanRdsFailover_ClusterWriterInAnImpairedZone_FailsOverToAReaderInAHealthyZone()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(impaired: "eu-central-1a"), AfterGrace));
 
         var step = Assert.IsType<FailoverDbCluster>(Assert.Single(plan.Steps));
         Assert.Equal(("orders", "orders-1", "orders-2"), (step.Cluster, step.Writer, step.Target));
@@ -312,7 +315,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_ClusterReadersOnlyInImpairedZones_HaltsForAHuman()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(impaired: ["eu-central-1a", "eu-central-1b", "eu-central-1c"]), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(impaired: ["eu-central-1a", "eu-central-1b", "eu-central-1c"]), AfterGrace));
 
         Assert.Equal(PlanVerdict.Refused, plan.Verdict);
         Assert.Empty(plan.Steps);
@@ -323,7 +326,7 @@ public sealed class FailoverPlannerTests
     {
         var ledger = ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.FailedOver, new FailoverLedger("eu-central-1a", Episode, AfterGrace).Format());
 
-        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(writerZone: "eu-central-1b", tags: ledger, impaired: "eu-central-1a"), AfterGrace.AddMinutes(1)));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(writerZone: "eu-central-1b", tags: ledger, impaired: "eu-central-1a"), AfterGrace.AddMinutes(1)));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.AlreadyFailedOver), (plan.Verdict, plan.ReasonCode));
     }
@@ -331,7 +334,7 @@ public sealed class FailoverPlannerTests
     [Fact]
     public void PlanRdsFailover_ClusterWriterMovedByAws_NothingToDo()
     {
-        var plan = FailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(writerZone: "eu-central-1c", impaired: "eu-central-1a"), AfterGrace));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(ClusterRequest(ClusterSnapshot(writerZone: "eu-central-1c", impaired: "eu-central-1a"), AfterGrace));
 
         Assert.Equal((PlanVerdict.NoOp, RefusalCodes.DoneByAws), (plan.Verdict, plan.ReasonCode));
     }

@@ -1,6 +1,7 @@
 using DrSentinel.Inventory;
+using DrSentinel.Planning;
 
-namespace DrSentinel.Planning;
+namespace DrSentinel.Playbooks.RdsFailover;
 
 /// <summary>
 /// The last resort for an RDS primary whose Multi-AZ partner is lost with it (or that has none): promote a read replica in
@@ -12,6 +13,9 @@ namespace DrSentinel.Planning;
 /// </summary>
 public static class ReplicaPromotionPlanner
 {
+    /// <summary>Its plans' playbook: the RDS failover playbook's lane makes them, under a name of their own.</summary>
+    public const string PlaybookName = "rds-replica-promotion";
+
     /// <summary>A replica DrSentinel promoted out of <paramref name="source"/>'s zone for this incident or zone; null when none.</summary>
     public static Plan? AlreadyPromoted(PlanRequest request, string source, string zone)
     {
@@ -19,7 +23,7 @@ public static class ReplicaPromotionPlanner
         {
             if (db.Tags.GetValueOrDefault(LedgerKeys.PromotedFrom) != source || FailoverLedger.From(db.Tags) is not { } ledger) continue;
             if (ledger.Episode != request.Episode && ledger.FromZone != zone) continue;
-            return Plan.Nothing(Plan.ReplicaPromotionPlaybook, request.Route.Intent!.Value, zone, RefusalCodes.AlreadyFailedOver,
+            return Plan.Nothing(ReplicaPromotionPlanner.PlaybookName, request.Route.Intent!.Value, zone, RefusalCodes.AlreadyFailedOver,
                 $"DrSentinel promoted read replica {db.Id} at {ledger.At:HH:mm:ss} because {source} was lost in {ledger.FromZone}" +
                 (db.SourceInstanceId is null ? $"; {db.Id} is a standalone primary in {db.Zone} ({db.Status})" : $"; the promotion is under way ({db.Status})"))
                 with { Resource = source };
@@ -33,7 +37,7 @@ public static class ReplicaPromotionPlanner
     /// </summary>
     public static Plan PlanPromotion(PlanRequest request, DbInstanceState source, Plan noPartner)
     {
-        const string playbook = Plan.ReplicaPromotionPlaybook;
+        const string playbook = ReplicaPromotionPlanner.PlaybookName;
         var (policy, snapshot, zone) = (request.Policy, request.Snapshot, request.Route.Zone!);
         Plan Refuse(string code, string reason) => Plan.Refuse(playbook, PlanIntent.Failover, zone, code, reason) with { Resource = source.Id };
 
@@ -59,7 +63,7 @@ public static class ReplicaPromotionPlanner
         if (probe.WalReceiverStreaming is true)
             return Refuse(RefusalCodes.ReplicaStreaming,
                 $"{replica.Id} still streams from {source.Id}: the source is alive and promoting would split the database; waiting for its stream to end") with { WaitsForZone = true };
-        if (FailoverPlanner.Grace(request) is { } remaining)
+        if (FailoverHolds.Grace(request) is { } remaining)
             return Refuse(RefusalCodes.GracePeriod,
                 $"giving {zone} its chance to come back before promoting {replica.Id} ends replication for good: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
                 with { WaitsForZone = true, RecheckAfter = remaining };

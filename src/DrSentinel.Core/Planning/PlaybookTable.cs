@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
+using DrSentinel.Readiness;
 
 namespace DrSentinel.Planning;
 
@@ -32,7 +33,16 @@ public interface IPlaybook
 
     /// <summary>The alerts this playbook would answer, as routes, were <paramref name="zone"/> lost now (one per resource).</summary>
     IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot);
+
+    /// <summary>
+    /// What this playbook needs of the resources it may act on to work when a zone is lost, judged from the inventory
+    /// and the policy (read-only): one check per need, none where nothing is allowed to it.
+    /// </summary>
+    IEnumerable<ReadinessCheck> Readiness(ReadinessRequest request);
 }
+
+/// <summary>What a playbook's readiness checks may look at: the snapshot, the policy, the TestFailover calls of the last day, the zonal-shift resources configured.</summary>
+public sealed record ReadinessRequest(InventorySnapshot Snapshot, ActionPolicy Policy, int TestFailoversLast24Hours, IReadOnlyCollection<string> ZonalShiftResources);
 
 /// <summary>
 /// The playbooks, one row each: the engine, the routing, the waiting alerts, the incident log and the preview reach them
@@ -92,6 +102,9 @@ public sealed class PlaybookTable
         return new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, zone, row.Playbook.Name, null) { Resource = resource };
     }
 
+    /// <summary>Every playbook's readiness checks, in the table's order.</summary>
+    public ImmutableArray<ReadinessCheck> Readiness(ReadinessRequest request) => [.. All.SelectMany(p => p.Readiness(request))];
+
     public Plan PlanFor(PlanRequest request) => _byName[request.Route.Playbook].Plan(request);
 
     /// <summary>
@@ -108,60 +121,5 @@ public sealed class PlaybookTable
             .. All.SelectMany(p => p.RoutesIfLost(zone, lost))
                 .Select(route => PlanFor(new PlanRequest(route, $"preview@{zone}", firedAt, lost, policy, now, testFailoversLast24Hours))),
         ];
-    }
-}
-
-/// <summary>DrSentinel's own playbooks.</summary>
-public static class Playbooks
-{
-    public static readonly PlaybookTable Default = new([new CapacityPlaybook(), new RdsFailoverPlaybook(), new CacheFailoverPlaybook()]);
-
-    private sealed class CapacityPlaybook : IPlaybook
-    {
-        public string Name => Planning.Plan.CapacityPlaybook;
-
-        public ImmutableDictionary<string, string?> Alerts { get; } =
-            ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelAzUnavailable", (string?)null), KeyValuePair.Create("DrSentinelAzUnreachable", (string?)null)]);
-
-        // Its zonal shifts are its too: a restore planned from a refresh-old view would not see the shift it started.
-        public ImmutableArray<string> Reads { get; } = ["aws_autoscaling", "aws_zonal_shift"];
-
-        public Plan Plan(PlanRequest r) => r.Route.Intent == PlanIntent.Evacuate
-            ? EvacuationPlanner.PlanEvacuation(r.Route.Zone!, r.Snapshot, r.Policy, r.AlertStartsAt)
-            : EvacuationPlanner.PlanRestore(r.Route.Zone!, r.Snapshot, r.Policy);
-
-        public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) => [new AlertRoute(PlanIntent.Evacuate, zone, Name, null)];
-    }
-
-    private sealed class RdsFailoverPlaybook : IPlaybook
-    {
-        public string Name => Planning.Plan.RdsFailoverPlaybook;
-
-        public ImmutableDictionary<string, string?> Alerts { get; } =
-            ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRdsPrimaryInImpairedAz", (string?)"db_instance")]);
-
-        public ImmutableArray<string> Reads { get; } = ["aws_rds"];
-
-        public Plan Plan(PlanRequest r) => FailoverPlanner.PlanRdsFailover(r);
-
-        public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) =>
-            snapshot.DbInstances.Where(d => d.Role == DbRole.Primary && d.Zone == zone).OrderBy(d => d.Id, StringComparer.Ordinal)
-                .Select(d => new AlertRoute(PlanIntent.Failover, zone, Name, null) { Resource = d.Id });
-    }
-
-    private sealed class CacheFailoverPlaybook : IPlaybook
-    {
-        public string Name => Planning.Plan.CacheFailoverPlaybook;
-
-        public ImmutableDictionary<string, string?> Alerts { get; } =
-            ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRedisPrimaryInImpairedAz", (string?)"replication_group")]);
-
-        public ImmutableArray<string> Reads { get; } = ["aws_elasticache"];
-
-        public Plan Plan(PlanRequest r) => FailoverPlanner.PlanCacheFailover(r);
-
-        public IEnumerable<AlertRoute> RoutesIfLost(string zone, InventorySnapshot snapshot) =>
-            snapshot.ReplicationGroups.Where(g => g.Members.Any(m => m.Role == "primary" && m.Zone == zone)).OrderBy(g => g.Id, StringComparer.Ordinal)
-                .Select(g => new AlertRoute(PlanIntent.Failover, zone, Name, null) { Resource = g.Id });
     }
 }

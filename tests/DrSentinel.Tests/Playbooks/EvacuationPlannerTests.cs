@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using static DrSentinel.Tests.Planning.Region;
 
-namespace DrSentinel.Tests.Planning;
+namespace DrSentinel.Tests.Playbooks;
 
 public sealed class EvacuationPlannerTests
 {

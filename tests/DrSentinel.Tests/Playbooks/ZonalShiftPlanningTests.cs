@@ -1,8 +1,9 @@
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using static DrSentinel.Tests.Planning.Region;
 
-namespace DrSentinel.Tests.Planning;
+namespace DrSentinel.Tests.Playbooks;
 
 /// <summary>The evacuation moving traffic with ARC zonal shift: started first, never twice, only ours undone, extended while impaired.</summary>
 public sealed class ZonalShiftPlanningTests

@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
+using DrSentinel.Planning;
 
-namespace DrSentinel.Planning;
+namespace DrSentinel.Playbooks.Capacity;
 
 /// <summary>
 /// How DrSentinel uses ARC zonal shift: what it writes on a shift (its mark and the incident), how long a shift lasts,

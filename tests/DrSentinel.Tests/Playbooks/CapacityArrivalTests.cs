@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Time.Testing;
 using static DrSentinel.Tests.Planning.Region;
 
-namespace DrSentinel.Tests.Planning;
+namespace DrSentinel.Tests.Playbooks;
 
 /// <summary>An evacuation's capacity followed to the end: which groups are short, when that is overdue, where it moves.</summary>
 public sealed class CapacityArrivalTests
@@ -198,7 +199,7 @@ public sealed class CapacityArrivalTests
         var budget = new ActionBudget(TimeSpan.FromMinutes(15), MaxPerHour: 4);
         ActionRecord[] history = [new(now.AddMinutes(-5), PlanIntent.Evacuate, "ng-b", "update-group", "the-alert") { Subject = A }];
         var step = new UpdateGroup("ng-c", new GroupSettings(0, 4, [], []), new GroupSettings(0, 6, [], []));
-        var plan = new Plan(Plan.CapacityPlaybook, PlanIntent.Evacuate, A, PlanVerdict.Act, "r", [step, step], [], 2, 0);
+        var plan = new Plan(CapacityPlaybook.PlaybookName, PlanIntent.Evacuate, A, PlanVerdict.Act, "r", [step, step], [], 2, 0);
 
         Assert.Equal(RefusalCodes.Cooldown, budget.Refusal(plan, "capacity-move", history, now)?.Code);
         Assert.Null(budget.Refusal(plan with { FollowsUp = true }, "capacity-move", history, now));
@@ -213,7 +214,7 @@ public sealed class CapacityArrivalTests
         var budget = new ActionBudget(TimeSpan.FromMinutes(15), MaxPerHour: 30);
         ActionRecord[] history = [new(now.AddMinutes(-1), PlanIntent.Evacuate, "pyairtable", "zonal-shift-extend", "zonal-shift-upkeep") { Subject = A, FollowUp = true }];
         var step = new UpdateGroup("ng-c", new GroupSettings(0, 4, [], []), new GroupSettings(0, 6, [], []));
-        var evacuation = new Plan(Plan.CapacityPlaybook, PlanIntent.Evacuate, A, PlanVerdict.Act, "r", [step], [], 2, 0);
+        var evacuation = new Plan(CapacityPlaybook.PlaybookName, PlanIntent.Evacuate, A, PlanVerdict.Act, "r", [step], [], 2, 0);
 
         Assert.Null(budget.Refusal(evacuation, "a-new-alert", history, now));
     }

@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
+using DrSentinel.Planning;
 
-namespace DrSentinel.Planning;
+namespace DrSentinel.Playbooks.Capacity;
 
 /// <summary>
 /// The node-capacity playbook as a pure function of (zone, snapshot, policy). Evacuate: cordon the zone's nodes, keep
@@ -15,17 +16,17 @@ public static class EvacuationPlanner
     public static Plan PlanEvacuation(string zone, InventorySnapshot snapshot, ActionPolicy policy, DateTimeOffset? incidentStart = null)
     {
         const PlanIntent intent = PlanIntent.Evacuate;
-        if (!KnownZones(snapshot).Contains(zone)) return Plan.Refuse(intent, zone, RefusalCodes.UnknownZone, $"zone {zone} is unknown to this cluster: nothing is targeted");
+        if (!KnownZones(snapshot).Contains(zone)) return Refuse(intent, zone, RefusalCodes.UnknownZone, $"zone {zone} is unknown to this cluster: nothing is targeted");
         if (policy.AllowedNodeGroups.IsEmpty)
-            return Plan.Refuse(intent, zone, RefusalCodes.AllowList, "no node group is allowed (Actions:AllowedNodeGroups is empty): nothing is targeted");
+            return Refuse(intent, zone, RefusalCodes.AllowList, "no node group is allowed (Actions:AllowedNodeGroups is empty): nothing is targeted");
         var impairment = ZoneImpairment.Assess(snapshot, zone);
-        if (!impairment.Impaired) return Plan.Refuse(intent, zone, RefusalCodes.ZoneHealthy, $"the zone does not look impaired now ({impairment.Explanation}); the alert may be stale") with { WaitsForZone = true };
+        if (!impairment.Impaired) return Refuse(intent, zone, RefusalCodes.ZoneHealthy, $"the zone does not look impaired now ({impairment.Explanation}); the alert may be stale") with { WaitsForZone = true };
         var unready = ZoneImpairment.UnreadyShare(snapshot);
         if (unready > policy.HaltAboveUnreadyShare)
-            return Plan.Refuse(intent, zone, RefusalCodes.Halt, $"{unready:P0} of the cluster's nodes are not Ready (halt above {policy.HaltAboveUnreadyShare:P0}): more than one zone is in trouble, a human decides");
+            return Refuse(intent, zone, RefusalCodes.Halt, $"{unready:P0} of the cluster's nodes are not Ready (halt above {policy.HaltAboveUnreadyShare:P0}): more than one zone is in trouble, a human decides");
         var others = EvacuatedZones(snapshot).Where(z => z != zone).ToList();
         if (others.Count > 0 && !policy.AllowSecondZone)
-            return Plan.Refuse(intent, zone, RefusalCodes.SecondZone, $"{string.Join(", ", others)} is already evacuated and a second zone is not allowed (Actions:AllowSecondZone)");
+            return Refuse(intent, zone, RefusalCodes.SecondZone, $"{string.Join(", ", others)} is already evacuated and a second zone is not allowed (Actions:AllowSecondZone)");
 
         var findings = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<PlanStep>();
@@ -152,7 +153,7 @@ public static class EvacuationPlanner
         var reason = verdict == PlanVerdict.Act
             ? $"{impairment.Explanation}; make up {lost - shortfall} of {lost} instance(s) in the healthy zones"
             : $"{impairment.Explanation}; nothing left to change";
-        return new Plan(Plan.CapacityPlaybook, intent, zone, verdict, reason, steps.ToImmutable(), findings.ToImmutable(), lost, shortfall);
+        return new Plan(CapacityPlaybook.PlaybookName, intent, zone, verdict, reason, steps.ToImmutable(), findings.ToImmutable(), lost, shortfall);
     }
 
     public static Plan PlanRestore(string zone, InventorySnapshot snapshot, ActionPolicy policy)
@@ -164,9 +165,9 @@ public static class EvacuationPlanner
         var shifts = snapshot.ZonalShiftResources.Select(r => (Resource: r, Shift: r.AwayFrom(zone))).Where(x => x.Shift is { Ours: true })
             .OrderBy(x => x.Resource.Name, StringComparer.Ordinal).ToList();
         if (groups.Count == 0 && nodes.Count == 0 && shifts.Count == 0)
-            return new Plan(Plan.CapacityPlaybook, intent, zone, PlanVerdict.NoOp, $"DrSentinel changed nothing for {zone}", [], [], 0, 0);
+            return new Plan(CapacityPlaybook.PlaybookName, intent, zone, PlanVerdict.NoOp, $"DrSentinel changed nothing for {zone}", [], [], 0, 0);
         if (impairment.Impaired || impairment.FailingProbes > 0)
-            return Plan.Refuse(intent, zone, RefusalCodes.ZoneImpaired, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored until every probe into it answers") with { WaitsForZone = true };
+            return Refuse(intent, zone, RefusalCodes.ZoneImpaired, $"the zone still looks impaired ({impairment.Explanation}); nothing is restored until every probe into it answers") with { WaitsForZone = true };
 
         var findings = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<PlanStep>();
@@ -207,11 +208,14 @@ public static class EvacuationPlanner
             steps.Add(new ClearGroupLedger(group.Name));
         }
         var verdict = steps.Count > 0 ? PlanVerdict.Act : PlanVerdict.NoOp;
-        return new Plan(Plan.CapacityPlaybook, intent, zone, verdict, $"{impairment.Explanation}; undo what DrSentinel changed for {zone}",
+        return new Plan(CapacityPlaybook.PlaybookName, intent, zone, verdict, $"{impairment.Explanation}; undo what DrSentinel changed for {zone}",
             steps.ToImmutable(), findings.ToImmutable(), 0, 0);
     }
 
     /// <summary>The zones DrSentinel has evacuated, by the ledger on groups and nodes and its own zonal shifts.</summary>
+    private static Plan Refuse(PlanIntent intent, string zone, string code, string reason, ImmutableArray<string> findings = default) =>
+        Plan.Refuse(CapacityPlaybook.PlaybookName, intent, zone, code, reason, findings);
+
     public static ImmutableSortedSet<string> EvacuatedZones(InventorySnapshot snapshot) =>
         snapshot.Nodes.CordonedFor.Union(snapshot.ScalingGroups.Select(g => Ledger(g)?.Zone).OfType<string>())
             .Union(snapshot.ZonalShiftResources.SelectMany(r => r.Shifts.Where(s => s is { Ours: true, Applied: true }).Select(s => s.AwayFrom)));

@@ -4,9 +4,10 @@ using DrSentinel.Aws;
 using DrSentinel.Aws.AutoScaling;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Options;
 
-namespace DrSentinel.Actions;
+namespace DrSentinel.Actions.Capacity;
 
 /// <summary>
 /// Follows each evacuation's capacity to the end: a group DrSentinel raised whose instances are not in service within

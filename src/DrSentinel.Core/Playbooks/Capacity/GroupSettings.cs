@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using DrSentinel.Planning;
 
-namespace DrSentinel.Planning;
+namespace DrSentinel.Playbooks.Capacity;
 
 /// <summary>
 /// The settings of an Auto Scaling group an evacuation changes: MinSize, DesiredCapacity, its subnets and its suspended

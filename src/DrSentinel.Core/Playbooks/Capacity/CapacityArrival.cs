@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using DrSentinel.Inventory;
+using DrSentinel.Planning;
 
-namespace DrSentinel.Planning;
+namespace DrSentinel.Playbooks.Capacity;
 
 /// <summary>
 /// Capacity an evacuation asked for that has not arrived: a group DrSentinel changed for <see cref="Zone"/> (its ledger)
@@ -126,9 +127,9 @@ public static class CapacityArrival
         }
         var missing = shortHere.Sum(s => s.Missing);
         if (steps.Count == 0)
-            return new Plan(Plan.CapacityPlaybook, intent, zone, PlanVerdict.NoOp, $"{missing} instance(s) did not arrive and there is nowhere to move them",
+            return new Plan(CapacityPlaybook.PlaybookName, intent, zone, PlanVerdict.NoOp, $"{missing} instance(s) did not arrive and there is nowhere to move them",
                 [], findings.ToImmutable(), missing, missing) { FollowsUp = true };
-        return new Plan(Plan.CapacityPlaybook, intent, zone, PlanVerdict.Act,
+        return new Plan(CapacityPlaybook.PlaybookName, intent, zone, PlanVerdict.Act,
             $"{missing} instance(s) did not arrive in {string.Join(", ", shortHere.SelectMany(s => s.GroupZones).Distinct().Order(StringComparer.Ordinal))}; move {moved} to {string.Join(", ", added.Keys.Order(StringComparer.Ordinal))}",
             steps.ToImmutable(), findings.ToImmutable(), missing, missing - moved) { FollowsUp = true };
     }

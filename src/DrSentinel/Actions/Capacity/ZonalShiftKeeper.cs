@@ -1,8 +1,9 @@
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Options;
 
-namespace DrSentinel.Actions;
+namespace DrSentinel.Actions.Capacity;
 
 /// <summary>
 /// Keeps DrSentinel's zonal shifts in place while their zone is impaired: a shift expires by itself (so a DrSentinel that
@@ -25,7 +26,7 @@ public sealed class ZonalShiftKeeper(
             var now = time.GetUtcNow();
             foreach (var zone in ZonalShifts.DueForExtension(store.Current, o.Policy(), now).GroupBy(s => s.Zone, StringComparer.Ordinal))
             {
-                var plan = new Plan(Plan.CapacityPlaybook, PlanIntent.Evacuate, zone.Key, PlanVerdict.Act,
+                var plan = new Plan(CapacityPlaybook.PlaybookName, PlanIntent.Evacuate, zone.Key, PlanVerdict.Act,
                     $"{zone.Key} still looks impaired: DrSentinel's shift(s) away from it are extended before they end", [.. zone], [], 0, 0) { FollowsUp = true };
                 try
                 {

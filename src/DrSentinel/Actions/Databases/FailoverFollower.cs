@@ -3,8 +3,10 @@ using DrSentinel.Aws.ElastiCache;
 using DrSentinel.Aws.Rds;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
+using DrSentinel.Playbooks.CacheFailover;
+using DrSentinel.Playbooks.RdsFailover;
 
-namespace DrSentinel.Actions;
+namespace DrSentinel.Actions.Databases;
 
 /// <summary>
 /// Follows a failover DrSentinel started to its end, off the engine's path: the resource available again with its
@@ -163,7 +165,7 @@ public sealed partial class FailoverFollower(
         if (warning) LogNotDone(logger, message);
         else LogDone(logger, message);
         Activity.Current = null;
-        await events.ResourceAsync(step.Kind, step.Resource, warning ? "DatabaseFailoverNotDone" : "DatabaseFailoverDone", $"DrSentinel: {message}", warning, stop)
+        await events.ResourceAsync(step.Kind ?? "DBInstance", step.Resource, warning ? "DatabaseFailoverNotDone" : "DatabaseFailoverDone", $"DrSentinel: {message}", warning, stop)
             .ConfigureAwait(false);
     }
 
