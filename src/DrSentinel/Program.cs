@@ -1,12 +1,12 @@
 using DrSentinel;
 using DrSentinel.Actions;
 using DrSentinel.Alerting;
-using DrSentinel.Aws;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Kubernetes;
 using DrSentinel.Drill;
 using DrSentinel.Health;
 using DrSentinel.Incidents;
 using DrSentinel.Inventory;
-using DrSentinel.Kubernetes;
 using DrSentinel.Leadership;
 using DrSentinel.Metrics;
 using DrSentinel.Readiness;

@@ -32,9 +32,9 @@ public static class ActionsServiceCollectionExtensions
         // The executor retries each step itself, reading again first: its clients send each call once.
         services.AddSingleton(sp =>
         {
-            var once = sp.GetRequiredService<Aws.AwsQueryClient>().SingleAttempt();
-            var (autoScaling, rds, elastiCache) = (new Aws.AutoScaling.AutoScalingClient(once), new Aws.Rds.RdsClient(once), new Aws.ElastiCache.ElastiCacheClient(once));
-            var zonalShift = new Aws.ZonalShift.ZonalShiftClient(once, sp.GetRequiredService<Aws.ZonalShift.ZoneIdMap>());
+            var once = sp.GetRequiredService<Clients.Aws.AwsQueryClient>().SingleAttempt();
+            var (autoScaling, rds, elastiCache) = (new Clients.Aws.AutoScaling.AutoScalingClient(once), new Clients.Aws.Rds.RdsClient(once), new Clients.Aws.ElastiCache.ElastiCacheClient(once));
+            var zonalShift = new Clients.Aws.ZonalShift.ZonalShiftClient(once, sp.GetRequiredService<Clients.Aws.ZonalShift.ZoneIdMap>());
             // Each playbook's step handlers; each client twice, in the constructor's order: what a handler reads with, then what it changes with.
             IStepHandler[] handlers =
             [

@@ -20,7 +20,7 @@ public sealed partial class PlanMaker(PlaybookTable playbooks, InventoryStore st
         {
             return await PlanAsync(route, alert, policy, refresh, stop).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
+        catch (Exception e) when (e is Clients.Aws.AwsServiceException || StepExecutor.Transient(e, stop))
         {
             LogPlanFailed(logger, e, route.Playbook, route.Resource ?? route.Zone!);
             return null;
@@ -33,7 +33,7 @@ public sealed partial class PlanMaker(PlaybookTable playbooks, InventoryStore st
         {
             await ReadAsync(route, stop).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Aws.AwsServiceException || StepExecutor.Transient(e, stop))
+        catch (Exception e) when (e is Clients.Aws.AwsServiceException || StepExecutor.Transient(e, stop))
         {
             LogGroupsNotReadAgain(logger, e); // the next plan that would act reads them itself
         }

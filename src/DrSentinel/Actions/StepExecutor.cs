@@ -1,5 +1,5 @@
 using System.Net;
-using DrSentinel.Aws;
+using DrSentinel.Clients.Aws;
 using DrSentinel.Planning;
 using k8s.Autorest;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-using DrSentinel.Aws;
+using DrSentinel.Clients.Aws;
 using DrSentinel.Inventory.Probes;
 using Microsoft.Extensions.Options;
 

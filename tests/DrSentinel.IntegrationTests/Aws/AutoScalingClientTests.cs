@@ -1,5 +1,5 @@
-using DrSentinel.Aws;
-using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.AutoScaling;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox.Region;
 

@@ -26,7 +26,7 @@ public sealed class Ec2ClientTests
         await using var sandbox = await Sandboxes.StartAsync();
         using var aws = new AwsClients(sandbox);
 
-        var refused = await Assert.ThrowsAsync<DrSentinel.Aws.AwsServiceException>(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-missing"], CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DrSentinel.Clients.Aws.AwsServiceException>(() => aws.Ec2.DescribeSubnetZonesAsync(["subnet-missing"], CancellationToken.None));
 
         Assert.Equal("InvalidSubnetID.NotFound", refused.Code);
     }

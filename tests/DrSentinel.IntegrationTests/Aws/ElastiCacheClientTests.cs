@@ -1,5 +1,5 @@
-using DrSentinel.Aws;
-using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.ElastiCache;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox.Region;
 

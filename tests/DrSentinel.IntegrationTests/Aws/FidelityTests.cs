@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using DrSentinel.Aws;
-using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.ElastiCache;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox.Region;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using DrSentinel.Aws;
+using DrSentinel.Clients.Aws;
 using DrSentinel.IntegrationTests.Infrastructure;
 
 namespace DrSentinel.IntegrationTests.Aws;
@@ -31,7 +31,7 @@ public sealed partial class IamPolicyTests
     public void EveryOperationTheClientsSend_IsInTheListOfAwsCalls()
     {
         var sent = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src", "DrSentinel", "Aws"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src", "DrSentinel", "Clients", "Aws"), "*.cs", SearchOption.AllDirectories))
         {
             var code = File.ReadAllText(file);
             var operations = OperationSent().Matches(code).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value).ToList();

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using DrSentinel.Aws;
-using DrSentinel.Aws.AutoScaling;
-using DrSentinel.Aws.Ec2;
-using DrSentinel.Aws.ElastiCache;
-using DrSentinel.Aws.Rds;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.AutoScaling;
+using DrSentinel.Clients.Aws.Ec2;
+using DrSentinel.Clients.Aws.ElastiCache;
+using DrSentinel.Clients.Aws.Rds;
 using DrSentinel.Metrics;
 using DrSentinel.Sandbox;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,9 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
-using DrSentinel.Aws;
-using DrSentinel.Aws.AutoScaling;
-using DrSentinel.Aws.ElastiCache;
-using DrSentinel.Aws.Rds;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.AutoScaling;
+using DrSentinel.Clients.Aws.ElastiCache;
+using DrSentinel.Clients.Aws.Rds;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
 

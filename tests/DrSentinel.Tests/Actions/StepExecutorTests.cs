@@ -1,5 +1,5 @@
 using DrSentinel.Actions;
-using DrSentinel.Aws;
+using DrSentinel.Clients.Aws;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.Capacity;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
 using System.Xml.Linq;
-using DrSentinel.Aws;
+using DrSentinel.Clients.Aws;
 
 namespace DrSentinel.Tests.Aws;
 

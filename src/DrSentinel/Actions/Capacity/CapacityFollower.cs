@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using DrSentinel.Aws;
-using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.AutoScaling;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.Capacity;

@@ -1,4 +1,4 @@
-using DrSentinel.Aws.AutoScaling;
+using DrSentinel.Clients.Aws.AutoScaling;
 using DrSentinel.Inventory.Aws;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.Capacity;

@@ -1,5 +1,5 @@
-using DrSentinel.Aws;
-using DrSentinel.Aws.ZonalShift;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.ZonalShift;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.Capacity;

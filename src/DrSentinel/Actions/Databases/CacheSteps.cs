@@ -1,5 +1,5 @@
-using DrSentinel.Aws;
-using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.ElastiCache;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.CacheFailover;
 using static DrSentinel.Actions.StepResult;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using DrSentinel.Aws.ElastiCache;
-using DrSentinel.Aws.Rds;
+using DrSentinel.Clients.Aws.ElastiCache;
+using DrSentinel.Clients.Aws.Rds;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.CacheFailover;
@@ -145,7 +145,7 @@ public sealed partial class FailoverFollower(
                 {
                     if (await condition().ConfigureAwait(false)) return true;
                 }
-                catch (Exception e) when (StepExecutor.Transient(e, stop) || e is Aws.AwsServiceException)
+                catch (Exception e) when (StepExecutor.Transient(e, stop) || e is Clients.Aws.AwsServiceException)
                 {
                     LogReadFailed(logger, e);
                 }

@@ -1,4 +1,4 @@
-using DrSentinel.Aws.Rds;
+using DrSentinel.Clients.Aws.Rds;
 using DrSentinel.Planning;
 using DrSentinel.Playbooks.RdsFailover;
 using static DrSentinel.Actions.StepResult;

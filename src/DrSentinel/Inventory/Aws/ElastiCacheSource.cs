@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using DrSentinel.Aws;
-using DrSentinel.Aws.ElastiCache;
+using DrSentinel.Clients.Aws;
+using DrSentinel.Clients.Aws.ElastiCache;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Inventory.Aws;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using DrSentinel.Aws.Rds;
+using DrSentinel.Clients.Aws.Rds;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Inventory.Aws;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using DrSentinel.Aws.AutoScaling;
-using DrSentinel.Aws.Ec2;
+using DrSentinel.Clients.Aws.AutoScaling;
+using DrSentinel.Clients.Aws.Ec2;
 using DrSentinel.Planning;
 using Microsoft.Extensions.Options;
 

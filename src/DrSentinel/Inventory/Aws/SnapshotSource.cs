@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using DrSentinel.Aws.ElastiCache;
-using DrSentinel.Aws.Rds;
+using DrSentinel.Clients.Aws.ElastiCache;
+using DrSentinel.Clients.Aws.Rds;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Inventory.Aws;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using DrSentinel.Aws.ZonalShift;
+using DrSentinel.Clients.Aws.ZonalShift;
 using Microsoft.Extensions.Options;
 
 namespace DrSentinel.Inventory.Aws;

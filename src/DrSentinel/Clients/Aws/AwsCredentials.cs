@@ -1,7 +1,7 @@
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 internal static class AwsCredentials
 {

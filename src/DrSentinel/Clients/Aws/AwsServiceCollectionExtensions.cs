@@ -1,11 +1,11 @@
-using DrSentinel.Aws.AutoScaling;
-using DrSentinel.Aws.Ec2;
-using DrSentinel.Aws.ElastiCache;
-using DrSentinel.Aws.Rds;
-using DrSentinel.Aws.ZonalShift;
+using DrSentinel.Clients.Aws.AutoScaling;
+using DrSentinel.Clients.Aws.Ec2;
+using DrSentinel.Clients.Aws.ElastiCache;
+using DrSentinel.Clients.Aws.Rds;
+using DrSentinel.Clients.Aws.ZonalShift;
 using Microsoft.Extensions.Options;
 
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 public static partial class AwsServiceCollectionExtensions
 {

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 /// <summary>What an AWS call acts on, as IAM sees it: a Describe or List call takes no resource ("*").</summary>
 public enum AwsTarget

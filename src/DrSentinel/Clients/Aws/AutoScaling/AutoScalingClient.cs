@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 
-namespace DrSentinel.Aws.AutoScaling;
+namespace DrSentinel.Clients.Aws.AutoScaling;
 
 public sealed record ScalingInstance(string InstanceId, string? InstanceType, string AvailabilityZone, string LifecycleState, string HealthStatus);
 

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 
-namespace DrSentinel.Aws.Rds;
+namespace DrSentinel.Clients.Aws.Rds;
 
 public sealed record DbInstanceDescription(
     string Id, string Engine, string Status, string? AvailabilityZone, string? SecondaryAvailabilityZone, bool MultiAz,

@@ -7,7 +7,7 @@ using Amazon.SecurityToken;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 /// <summary>What the Query protocol needs to know about one service.</summary>
 public sealed record QueryApi(string SigningName, string Version);

@@ -1,4 +1,4 @@
-namespace DrSentinel.Aws.Ec2;
+namespace DrSentinel.Clients.Aws.Ec2;
 
 /// <summary>Amazon EC2: the subnet-to-zone map that Auto Scaling's VPCZoneIdentifier needs, and the zone-name-to-ID map ARC needs.</summary>
 public interface IEc2Client

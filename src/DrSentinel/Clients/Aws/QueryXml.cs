@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 /// <summary>Reads AWS Query protocol answers: elements are looked up by local name, whatever the service's namespace.</summary>
 internal static class QueryXml

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 
-namespace DrSentinel.Aws.ElastiCache;
+namespace DrSentinel.Clients.Aws.ElastiCache;
 
 public sealed record CacheNodeGroupMember(string CacheClusterId, string? AvailabilityZone, string? CurrentRole, string? ReadEndpointAddress, int? ReadEndpointPort);
 

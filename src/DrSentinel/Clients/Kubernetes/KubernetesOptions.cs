@@ -1,4 +1,4 @@
-namespace DrSentinel.Kubernetes;
+namespace DrSentinel.Clients.Kubernetes;
 
 /// <summary>How DrSentinel reaches the Kubernetes API. Bound from the "Kubernetes" configuration section.</summary>
 public sealed class KubernetesOptions

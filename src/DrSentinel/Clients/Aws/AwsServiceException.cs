@@ -1,4 +1,4 @@
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 /// <summary>An AWS API call that AWS answered with an error document (or that never got an answer).</summary>
 public sealed class AwsServiceException(string service, string operation, string code, string message, int? httpStatus, string? requestId, Exception? inner = null)

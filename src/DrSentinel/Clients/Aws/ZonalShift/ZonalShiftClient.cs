@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 
-namespace DrSentinel.Aws.ZonalShift;
+namespace DrSentinel.Clients.Aws.ZonalShift;
 
 /// <summary>One zonal shift of a resource: away from the zone named <see cref="AwayFrom"/> (ARC gives its ID) until <see cref="ExpiryTime"/>; <see cref="Status"/> is ACTIVE, EXPIRED or CANCELED (APPLIED inside a resource).</summary>
 public sealed record ZonalShiftDescription(string Id, string ResourceIdentifier, string AwayFrom, string Comment, DateTimeOffset StartTime, DateTimeOffset ExpiryTime, string Status)

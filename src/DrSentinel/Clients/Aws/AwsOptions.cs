@@ -1,4 +1,4 @@
-namespace DrSentinel.Aws;
+namespace DrSentinel.Clients.Aws;
 
 /// <summary>How DrSentinel reaches AWS. Bound from the "Aws" configuration section.</summary>
 public sealed class AwsOptions

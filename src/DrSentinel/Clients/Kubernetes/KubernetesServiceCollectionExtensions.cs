@@ -1,7 +1,7 @@
 using k8s;
 using Microsoft.Extensions.Options;
 
-namespace DrSentinel.Kubernetes;
+namespace DrSentinel.Clients.Kubernetes;
 
 public static class KubernetesServiceCollectionExtensions
 {

@@ -1,6 +1,6 @@
-using DrSentinel.Aws.Ec2;
+using DrSentinel.Clients.Aws.Ec2;
 
-namespace DrSentinel.Aws.ZonalShift;
+namespace DrSentinel.Clients.Aws.ZonalShift;
 
 /// <summary>
 /// The account's availability-zone names and IDs (EC2 DescribeAvailabilityZones), read on first use and kept: ARC zonal
