@@ -23,6 +23,7 @@ public static class ActionsServiceCollectionExtensions
             throw new StartupConfigurationException(
                 $"Receiver:AllowUnauthenticated is true, but DrSentinel would listen on {string.Join(", ", open)}: an unauthenticated webhook may only listen on loopback; set Receiver:BearerTokenFile (or basic auth) instead");
         services.AddSingleton<WebhookAuthenticator>();
+        services.AddSingleton<Heartbeat>();
         services.AddSingleton<AlertInbox>();
         services.AddSingleton<ActionHistory>();
         services.AddSingleton<KillSwitch>();

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using DrSentinel.Inventory;
-using DrSentinel.Planning;
 using DrSentinel.Metrics;
+using DrSentinel.Planning;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -99,6 +99,14 @@ public static partial class WebhookEndpoint
         var actionable = new List<(ReceivedAlert Alert, AlertRoute Route)>(notification.Alerts.Length);
         foreach (var alert in notification.Alerts)
         {
+            if (alert.Name == Heartbeat.AlertName)
+            {
+                // Proof of the path, never an action: counted as such, and only this cluster's.
+                var ours = !alert.Labels.TryGetValue("cluster", out var cluster) || cluster.Length == 0 || cluster == inventoryOptions.Value.ClusterName;
+                if (ours && alert.Firing) services.GetRequiredService<Heartbeat>().Received();
+                Count(AlertRoute.Ignore("heartbeat"), alert.Firing, ours ? "heartbeat" : "other-cluster");
+                continue;
+            }
             var route = playbooks.Route(alert.Name, alert.Firing, alert.Labels, inventoryOptions.Value.ClusterName);
             if (route.Actionable) actionable.Add((alert, route));
             else Count(route, alert.Firing, route.IgnoredBecause!);

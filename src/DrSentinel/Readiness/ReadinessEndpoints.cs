@@ -32,7 +32,10 @@ public static class ReadinessEndpoints
     public static IServiceCollection AddReadiness(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ReadinessOptions>().Bind(configuration.GetSection(ReadinessOptions.Section)).ValidateOnStart()
-            .Validate(o => o.Every >= TimeSpan.FromSeconds(10) && o.Every <= TimeSpan.FromDays(1), "Readiness:Every must be between 10 s and 1 day");
+            .Validate(o => o.Every >= TimeSpan.FromSeconds(10) && o.Every <= TimeSpan.FromDays(1), "Readiness:Every must be between 10 s and 1 day")
+            .Validate(o => o.PrometheusUrl is null || (o.PrometheusUrl.IsAbsoluteUri && o.PrometheusUrl.Scheme is "http" or "https"), "Readiness:PrometheusUrl must be an absolute http(s) URL")
+            .Validate(o => o.WebhookUrl is null || (o.WebhookUrl.IsAbsoluteUri && o.WebhookUrl.Scheme is "http" or "https"), "Readiness:WebhookUrl must be an absolute http(s) URL")
+            .Validate(o => o.HeartbeatWithin is null || o.HeartbeatWithin > TimeSpan.Zero, "Readiness:HeartbeatWithin must be positive");
         services.AddSingleton<ReadinessMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<ReadinessMonitor>());
         return services;
@@ -45,7 +48,7 @@ public static class ReadinessEndpoints
         app.MapGet("/readiness", async context =>
         {
             if (receiver && !await OperatorAuthentication.AuthenticatedAsync(context)) return;
-            var report = context.RequestServices.GetRequiredService<ReadinessMonitor>().Run();
+            var report = await context.RequestServices.GetRequiredService<ReadinessMonitor>().RunAsync(context.RequestAborted);
             await Results.Json(ReadinessView.From(report), ReadinessJsonContext.Default.ReadinessView).ExecuteAsync(context);
         });
         return app;
@@ -88,7 +91,7 @@ public static class DoctorCommand
         {
             var store = app.Services.GetRequiredService<InventoryStore>();
             var complete = await PreviewCommand.WaitForInventoryAsync(store, app.Services.GetServices<IInventorySource>().ToList(), app.Services.GetRequiredService<TimeProvider>());
-            var report = app.Services.GetRequiredService<ReadinessMonitor>().Run();
+            var report = await app.Services.GetRequiredService<ReadinessMonitor>().RunAsync(CancellationToken.None);
             await output.WriteAsync(ReadinessEndpoints.Markdown(report));
             return report.Verdict switch
             {

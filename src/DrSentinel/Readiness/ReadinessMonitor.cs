@@ -14,6 +14,15 @@ public sealed class ReadinessOptions
 
     /// <summary>How often the checks run (and once at start, after the inventory's first refresh).</summary>
     public TimeSpan Every { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The Prometheus that evaluates DrSentinel's rules: they must be loaded there, and it has every replica's heartbeat.</summary>
+    public Uri? PrometheusUrl { get; set; }
+
+    /// <summary>The URL Alertmanager calls DrSentinel's webhook by; unset, any webhook URL with Receiver:Path counts as this DrSentinel's.</summary>
+    public Uri? WebhookUrl { get; set; }
+
+    /// <summary>The heartbeat is late after this long; unset, twice the repeat interval of its route (10 min when that cannot be read).</summary>
+    public TimeSpan? HeartbeatWithin { get; set; }
 }
 
 /// <summary>One run of every check, and when it ran.</summary>
@@ -40,6 +49,7 @@ public sealed class ReadinessMonitor(
     private readonly HashSet<string> _series = [];
     // The engine's own where the receiver runs; else one that reads the same places (doctor, an exporter-only replica).
     private readonly Lazy<KillSwitch> _killSwitch = new(() => services.GetService<KillSwitch>() ?? ActivatorUtilities.CreateInstance<KillSwitch>(services));
+    private readonly AlertPathReadiness _alertPath = ActivatorUtilities.CreateInstance<AlertPathReadiness>(services);
     private volatile ReadinessReport? _last;
 
     /// <summary>The last run; null before the first.</summary>
@@ -53,21 +63,28 @@ public sealed class ReadinessMonitor(
         using var timer = new PeriodicTimer(options.Value.Every, time);
         do
         {
-            Export(Run());
+            Export(await RunAsync(stoppingToken).ConfigureAwait(false));
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    /// <summary>Runs every check now.</summary>
-    public ReadinessReport Run()
+    public override void Dispose()
     {
+        _alertPath.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>Runs every check now.</summary>
+    public async Task<ReadinessReport> RunAsync(CancellationToken cancel)
+    {
+        var alertPath = await _alertPath.AssessAsync(cancel).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
         var checks = services.GetRequiredService<PlaybookTable>().Readiness(new ReadinessRequest(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources))
             .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
-        return _last = new ReadinessReport(now, checks);
+        return _last = new ReadinessReport(now, checks.AddRange(alertPath));
     }
 
     private void Export(ReadinessReport report)

@@ -11,9 +11,9 @@ namespace DrSentinel.IntegrationTests.Chart;
 /// </summary>
 public sealed partial class ChartTests
 {
-    /// <summary>The alerts DrSentinel acts on (docs/actions.md); no other alert belongs on its route.</summary>
+    /// <summary>The alerts DrSentinel acts on (docs/actions.md) and its heartbeat; no other alert belongs on its route.</summary>
     private static readonly string[] Actionable =
-        ["DrSentinelAzUnavailable", "DrSentinelAzUnreachable", "DrSentinelRdsPrimaryInImpairedAz", "DrSentinelRedisPrimaryInImpairedAz"];
+        ["DrSentinelAzUnavailable", "DrSentinelAzUnreachable", "DrSentinelRdsPrimaryInImpairedAz", "DrSentinelRedisPrimaryInImpairedAz", "DrSentinelHeartbeat"];
 
     private static async Task<ProcessResult> AmtoolAsync(params string[] arguments) => await ExternalProcess.RunAsync("amtool", arguments, Deadline);
 

@@ -24,7 +24,8 @@ public sealed class AlertmanagerServer : IAsyncDisposable
     public Uri Address { get; }
 
     /// <param name="port">A port reserved for it (<see cref="FreePort.Next"/>), when its address must be known before it starts.</param>
-    public static async Task<AlertmanagerServer> StartAsync(Uri drsentinel, string tokenFile, int? port = null)
+    /// <param name="edit">A change to the configuration, for a test that breaks the route.</param>
+    public static async Task<AlertmanagerServer> StartAsync(Uri drsentinel, string tokenFile, int? port = null, Func<string, string>? edit = null)
     {
         var directory = Directory.CreateTempSubdirectory("drsentinel-alertmanager-").FullName;
         var secrets = Path.Combine(directory, "secrets");
@@ -38,6 +39,7 @@ public sealed class AlertmanagerServer : IAsyncDisposable
             .Replace("https://tickets.example.com/alertmanager", "http://127.0.0.1:9/tickets", StringComparison.Ordinal)
             .Replace("      group_interval: 1m\n      repeat_interval: 5m", "      group_interval: 1s\n      repeat_interval: 5m", StringComparison.Ordinal);
         Assert.Contains("group_interval: 1s", config, StringComparison.Ordinal);
+        if (edit is not null) config = edit(config);
         var path = Path.Combine(directory, "alertmanager.yml");
         await File.WriteAllTextAsync(path, config);
         port ??= FreePort.Next();

@@ -23,8 +23,11 @@ public sealed class PrometheusServer : IAsyncDisposable
     public static Task<PrometheusServer> StartAsync(Uri target, string? ruleFiles, Uri? alertmanager, string cluster) =>
         StartAsync([target], ruleFiles, alertmanager, cluster);
 
-    /// <summary>Scraping every one of <paramref name="targets"/> (the replicas of one DrSentinel) in the same job.</summary>
-    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<Uri> targets, string? ruleFiles, Uri? alertmanager, string cluster)
+    /// <summary>
+    /// Scraping every one of <paramref name="targets"/> (the replicas of one DrSentinel) in the same job; on
+    /// <paramref name="port"/> when its address must be known before it starts.
+    /// </summary>
+    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<Uri> targets, string? ruleFiles, Uri? alertmanager, string cluster, int? port = null)
     {
         var directory = Directory.CreateTempSubdirectory("drsentinel-prometheus-").FullName;
         var config = Path.Combine(directory, "prometheus.yml");
@@ -42,7 +45,7 @@ public sealed class PrometheusServer : IAsyncDisposable
                       cluster: {cluster}
                       region: eu-central-1
             """);
-        var port = FreePort.Next();
+        port ??= FreePort.Next();
         var process = ExternalProcess.Start("prometheus", [
             $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(directory, "data")}",
             $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",

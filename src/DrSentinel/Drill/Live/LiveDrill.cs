@@ -78,7 +78,7 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
             await Say($"no capacity: EC2 launches nothing in {zone} (InsufficientInstanceCapacity)");
         }
 
-        var readiness = services.GetRequiredService<Readiness.ReadinessMonitor>().Run();
+        var readiness = await services.GetRequiredService<Readiness.ReadinessMonitor>().RunAsync(cancel);
         await Say($"readiness before the loss: {Readiness.ReadinessView.Word(readiness.Verdict)}");
         var before = Changeable();
         var capacityBefore = SchedulableReadyNodes([]);
