@@ -69,12 +69,23 @@ public sealed class SandboxServer : IAsyncDisposable
         var (dataPlane, status) = await StartDataPlaneAsync(options, region, loggerFactory);
         var credentials = new CredentialStore();
         credentials.Add(new IssuedCredential(options.AccessKeyId, options.SecretAccessKey));
-        // Clients sign with the wall clock, whatever the region's speed.
-        var verifier = new SigV4Verifier(credentials, TimeProvider.System);
+        // Clients sign with the wall clock, whatever the region's speed; AWS's own may be set off it.
+        var awsClock = new AwsClock();
+        var verifier = new SigV4Verifier(credentials, awsClock);
+        app.Use(async (context, next) =>
+        {
+            // Every answer carries AWS's time, as AWS's do: a client reads its own clock's skew from it.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers.Date = awsClock.GetUtcNow().ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
         app.MapAwsQuery(region, verifier, credentials);
         app.MapArcZonalShift(region, verifier);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
-        app.MapSandboxControl(region, dataPlane);
+        app.MapSandboxControl(region, dataPlane, awsClock);
         try
         {
             await app.StartAsync(cancel);

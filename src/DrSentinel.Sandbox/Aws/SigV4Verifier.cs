@@ -13,7 +13,11 @@ public sealed record SignedIdentity(string AccessKeyId, string Service, string R
 /// </summary>
 public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider clock)
 {
-    private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(15);
+    /// <summary>
+    /// "In most cases, a request must reach AWS within five minutes of the time stamp in the request" (IAM user guide,
+    /// signing requests). Fifteen minutes is S3's RequestTimeTooSkewed, not these services'.
+    /// </summary>
+    private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(5);
 
     /// <summary>Returns the signer's identity, or throws <see cref="Region.AwsFaultException"/> with AWS's error code.</summary>
     public SignedIdentity Verify(HttpRequest request, byte[] body, string unknownKeyCode, string badSignatureCode)
@@ -47,9 +51,16 @@ public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider cloc
         if (!DateTimeOffset.TryParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal, out var signedAt) || !amzDate.StartsWith(date, StringComparison.Ordinal))
             throw new Region.AwsFaultException("IncompleteSignature", "X-Amz-Date is missing or does not match the credential scope date.", 403);
-        var skew = (clock.GetUtcNow() - signedAt).Duration();
-        if (skew > AllowedSkew)
-            throw new Region.AwsFaultException("RequestExpired", $"Request has expired: signed at {amzDate}, more than 15 minutes from the server's time.", 403);
+        var now = clock.GetUtcNow();
+        if ((now - signedAt).Duration() > AllowedSkew)
+        {
+            // EC2 says RequestExpired; the Query and JSON services refuse the signature, in the words botocore users see.
+            if (badSignatureCode == "AuthFailure") throw new Region.AwsFaultException("RequestExpired", "Request has expired.", 400);
+            static string Stamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            throw new Region.AwsFaultException(badSignatureCode, signedAt < now
+                ? $"Signature expired: {amzDate} is now earlier than {Stamp(now - AllowedSkew)} ({Stamp(now)} - 5 min.)"
+                : $"Signature not yet current: {amzDate} is still later than {Stamp(now + AllowedSkew)} ({Stamp(now)} + 5 min.)", 403);
+        }
 
         var canonicalRequest = CanonicalRequest(request, body, signedHeaders);
         var stringToSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{date}/{region}/{service}/aws4_request\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest)))}";

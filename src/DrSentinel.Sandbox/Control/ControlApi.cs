@@ -12,7 +12,7 @@ public static class ControlApi
 {
     public sealed record FaultRequest(string Service, string Operation, string? ErrorCode, double Probability = 1, int LatencyMs = 0, int? Count = null, string? Client = null);
 
-    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region, RegionDataPlane? plane)
+    public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder app, SandboxRegion region, RegionDataPlane? plane, Aws.AwsClock awsClock)
     {
         var control = app.MapGroup("/sandbox");
         control.MapGet("/state", () => Results.Json(region.Read(RegionStateView.From)));
@@ -115,6 +115,12 @@ public static class ControlApi
         {
             region.Write(r => r.Faults.Clear());
             return Results.NoContent();
+        });
+        // AWS's clock set off the wall clock by this many seconds (0 mends it): requests signed more than 5 minutes off it are refused.
+        control.MapPost("/aws/clock-skew", (double seconds) =>
+        {
+            awsClock.Skew = TimeSpan.FromSeconds(seconds);
+            return Results.Json(new { skewSeconds = awsClock.Skew.TotalSeconds });
         });
         control.MapPost("/kubernetes/drop-watches", () => Results.Json(new { dropped = region.Read(r => r.Cluster.DropWatches()) }));
         control.MapPost("/kubernetes/compact", () =>

@@ -82,7 +82,8 @@ public sealed class ReadinessMonitor(
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
         var checks = services.GetRequiredService<PlaybookTable>().Readiness(new ReadinessRequest(store.Current, actions.Value.Policy(), used, inventory.Value.ZonalShiftResources))
-            .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value));
+            .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value))
+            .Add(SelfReadiness.ClockSkew(services.GetRequiredService<ApiCallRecorder>().AwsClockSkew));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
         return _last = new ReadinessReport(now, checks.AddRange(alertPath));
     }
@@ -121,6 +122,23 @@ public static class SelfReadiness
                 byConfiguration ? "set Actions:KillSwitch=false" : "POST /actions/kill-switch?engaged=false with the operators' token, once it is safe", [mode])
             : new(KillSwitchCheck, ReadinessVerdict.Ready, $"released; {mode}", "", [mode]);
         return [kill, Writable(receiver.StateDirectory)];
+    }
+
+    public const string ClockSkewCheck = "clock-skew";
+
+    /// <summary>AWS refuses a SigV4 request signed more than 5 minutes off its clock; this one is not ready a minute before.</summary>
+    public static readonly TimeSpan ClockSkewLimit = TimeSpan.FromMinutes(4);
+
+    /// <summary>This host's clock against AWS's, from the Date of AWS's last answer.</summary>
+    public static ReadinessCheck ClockSkew(TimeSpan? skew)
+    {
+        if (skew is not { } off)
+            return new(ClockSkewCheck, ReadinessVerdict.CouldNotCheck, "no answer from AWS yet", "see drsentinel_source_up and the log: DrSentinel cannot reach AWS", []);
+        var said = $"AWS's clock is {off.TotalSeconds:+0;-0;0} s from this host's";
+        return off.Duration() < ClockSkewLimit
+            ? new(ClockSkewCheck, ReadinessVerdict.Ready, said, "", [said])
+            : new(ClockSkewCheck, ReadinessVerdict.NotReady, $"{said}: AWS refuses requests signed more than 5 minutes off (RequestExpired, \"Signature expired\")",
+                "synchronise this host's clock (chrony or the node's NTP; on EC2 the Amazon Time Sync Service at 169.254.169.123)", [said]);
     }
 
     public const string LeaderCheck = "leader";

@@ -13,6 +13,23 @@ public sealed class ApiCallRecorder(IMetricFactory factory, TimeProvider time)
         "Time taken by API calls DrSentinel made to AWS and Kubernetes, by system, service and operation.",
         new HistogramConfiguration { LabelNames = ["system", "service", "operation"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 12) });
 
+    private readonly Gauge _awsClockSkew = factory.CreateGauge("drsentinel_aws_clock_skew_seconds",
+        "AWS's clock (the Date of its last answer) minus this host's, in seconds: AWS refuses requests signed more than 5 minutes off.");
+
+    private long _awsClockSkewTicks = long.MinValue; // none seen yet
+
+    /// <summary>AWS's clock minus this host's, from the Date of AWS's last answer (1 s resolution); null before the first.</summary>
+    public TimeSpan? AwsClockSkew => Interlocked.Read(ref _awsClockSkewTicks) is var ticks && ticks != long.MinValue ? TimeSpan.FromTicks(ticks) : null;
+
+    /// <summary>An AWS answer arrived (any status: a refusal for skew has a Date too) dated <paramref name="serverDate"/>.</summary>
+    public void AwsAnswered(DateTimeOffset? serverDate)
+    {
+        if (serverDate is not { } date) return;
+        var skew = date - time.GetUtcNow();
+        Interlocked.Exchange(ref _awsClockSkewTicks, skew.Ticks);
+        _awsClockSkew.Set(Math.Round(skew.TotalSeconds));
+    }
+
     /// <summary>Runs one Kubernetes API call and records it: success, throttled (429), or error.</summary>
     public async Task<T> KubernetesAsync<T>(string operation, Func<Task<T>> call)
     {

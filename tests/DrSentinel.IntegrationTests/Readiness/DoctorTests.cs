@@ -106,4 +106,25 @@ public sealed class DoctorTests : IAsyncLifetime
         Assert.Equal("not-ready", kill.GetProperty("verdict").GetString());
         Assert.Contains("Actions:KillSwitch", kill.GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ClockSkewCheck_AwsClockTenMinutesOff_IsNotReady_AndReadyAgainOnceMended()
+    {
+        await using var host = await DrSentinelHost.StartAsync(_sandbox, "--Readiness:Every=00:00:10", "--Inventory:AwsRefreshInterval=00:00:02",
+            $"--Receiver:StateDirectory={Webhooks.NewStateDirectory()}");
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "clock-skew")) == 1, TimeSpan.FromSeconds(60), "the clock-skew check ready");
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+
+        (await control.PostAsync("sandbox/aws/clock-skew?seconds=600", null)).EnsureSuccessStatusCode();
+
+        var skewed = await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "clock-skew")) == 0, TimeSpan.FromSeconds(60), "the clock-skew check not ready");
+        Assert.InRange(skewed.Value("drsentinel_aws_clock_skew_seconds") ?? 0, 595, 605);
+        Assert.True(skewed.Named("drsentinel_api_calls_total").Where(s => s["system"] == "aws" && s["outcome"] == "error").Sum(s => s.Value) > 0,
+            "AWS refused the requests signed 10 minutes off its clock");
+        Assert.All(skewed.Where(s => s.Name == "drsentinel_readiness" && s.Labels["check"] != "clock-skew"), s => Assert.Equal(1, s.Value));
+
+        (await control.PostAsync("sandbox/aws/clock-skew?seconds=0", null)).EnsureSuccessStatusCode();
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "clock-skew")) == 1, TimeSpan.FromSeconds(60), "the clock-skew check ready again");
+    }
 }

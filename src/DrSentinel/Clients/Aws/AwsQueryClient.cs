@@ -187,6 +187,7 @@ public sealed partial class AwsQueryClient(
         try
         {
             response = await http.SendAsync(message, timeout.Token);
+            recorder.AwsAnswered(response.Headers.Date);
             return (response, await response.Content.ReadAsByteArrayAsync(timeout.Token));
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
