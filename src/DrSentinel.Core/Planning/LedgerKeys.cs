@@ -9,6 +9,15 @@ public static class LedgerKeys
     public const string Prefix = "drsentinel.io/";
 
     /// <summary>Group tag: the zone this group was changed for.</summary>
+    /// <summary>
+    /// The operator's opt-in, never written by DrSentinel: docs/iam-policy.json lets DrSentinel change only resources
+    /// tagged drsentinel.io/allowed=true, so every resource on an allow-list must carry it.
+    /// </summary>
+    public const string Allowed = Prefix + "allowed";
+
+    /// <summary>Whether a resource's tags opt it into DrSentinel's IAM policy.</summary>
+    public static bool OptedIn(IReadOnlyDictionary<string, string> tags) => tags.TryGetValue(Allowed, out var value) && value == "true";
+
     public const string EvacuatedZone = Prefix + "evacuated-zone";
 
     /// <summary>Group tag: the values before DrSentinel changed them (<see cref="GroupSettings"/>).</summary>

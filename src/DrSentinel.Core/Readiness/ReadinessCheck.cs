@@ -14,6 +14,16 @@ public sealed record ReadinessCheck(string Check, ReadinessVerdict Verdict, stri
             ? new(check, ReadinessVerdict.Ready, ready, "", [.. evidence])
             : new(check, ReadinessVerdict.NotReady, string.Join("; ", problems), remedy, [.. evidence]);
 
+    /// <summary>
+    /// The allow-list and the IAM policy agree: each allowed resource carries drsentinel.io/allowed=true, without which
+    /// docs/iam-policy.json refuses DrSentinel's calls on it. <paramref name="untagged"/>: the allowed ones that do not.
+    /// </summary>
+    public static ReadinessCheck AllowTag(string check, string what, IReadOnlyCollection<string> allowed, IReadOnlyCollection<string> untagged) =>
+        From(check, [.. untagged.Select(r => $"{r} lacks the tag drsentinel.io/allowed=true: the IAM policy refuses DrSentinel's calls on it")],
+            [$"{allowed.Count - untagged.Count} of {allowed.Count} allowed {what} tagged drsentinel.io/allowed=true"],
+            $"every allowed {what} carries drsentinel.io/allowed=true, as the IAM policy requires",
+            $"tag it drsentinel.io/allowed=true (a human's tag: DrSentinel never writes it), or take it off the allow-list");
+
     /// <summary>Could not check, when the inventory source that reads the resources has not answered; null when it has.</summary>
     public static ReadinessCheck? Unread(InventorySnapshot snapshot, string source, string check) =>
         snapshot.Sources.TryGetValue(source, out var status) && status.LastSuccess is not null ? null

@@ -16,6 +16,7 @@ public sealed partial class SandboxRegion
                 AutomaticFailover = spec.AutomaticFailover, MultiAz = spec.MultiAz,
             };
             group.Members.AddRange(spec.Members.Select(m => new CacheMember(m.CacheClusterId, m.AvailabilityZone, m.Primary)));
+            foreach (var (key, value) in spec.Tags) group.Tags[key] = value;
             ReplicationGroups[spec.Id] = group;
         }
     }

@@ -20,6 +20,8 @@ public sealed partial class SandboxRegion
                 MultiAz = spec.MultiAz,
                 ReplicaSourceId = spec.ReplicaSourceId,
             };
+        foreach (var spec in Topology.DbInstances)
+            foreach (var (key, value) in spec.Tags) DbInstances[spec.Id].Tags[key] = value;
         foreach (var db in DbInstances.Values.Where(d => d.ReplicaSourceId is not null))
             DbInstances[db.ReplicaSourceId!].ReplicaIds.Add(db.Id);
         foreach (var spec in Topology.DbClusters)
@@ -40,6 +42,12 @@ public sealed partial class SandboxRegion
                     AvailabilityZone = member.AvailabilityZone,
                     ClusterId = spec.Id,
                 };
+            }
+            foreach (var (key, value) in spec.Tags)
+            {
+                // Tagged, the cluster and its members: FailoverDBCluster is judged on both (docs/iam-policy.json).
+                cluster.Tags[key] = value;
+                foreach (var member in spec.Members) DbInstances[member.InstanceId].Tags[key] = value;
             }
             DbClusters[spec.Id] = cluster;
         }

@@ -41,6 +41,7 @@ public sealed partial class SandboxRegion
                 group.Tags[$"kubernetes.io/cluster/{cluster}"] = ("owned", true);
                 group.Tags["k8s.io/cluster-autoscaler/enabled"] = ("true", true);
                 group.Tags[$"k8s.io/cluster-autoscaler/{cluster}"] = ("owned", true);
+                foreach (var (key, value) in spec.Tags) group.Tags[key] = (value, false);
                 ScalingGroups[name] = group;
                 for (var i = 0; i < group.DesiredCapacity; i++)
                     StartInstance(group, ZoneForLaunch(group)!, booted: true);

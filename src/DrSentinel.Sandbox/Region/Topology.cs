@@ -125,6 +125,8 @@ public sealed record NodeGroupSpec
     /// <summary>One Auto Scaling group per subnet's zone (cluster-autoscaler's recommended layout) instead of one spanning them.</summary>
     public bool AutoScalingGroupPerAz { get; init; }
     public IReadOnlyList<TaintSpec> Taints { get; init; } = [];
+    /// <summary>The resource's own tags (the operator's: drsentinel.io/allowed=true opts it into DrSentinel's IAM policy).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 public sealed record DbInstanceSpec
@@ -138,6 +140,8 @@ public sealed record DbInstanceSpec
     public bool MultiAz { get; init; }
     public int Port { get; init; } = 5432;
     public string? ReplicaSourceId { get; init; }
+    /// <summary>The resource's own tags (the operator's: drsentinel.io/allowed=true opts it into DrSentinel's IAM policy).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 public sealed record DbClusterMemberSpec(string InstanceId, string AvailabilityZone, bool Writer);
@@ -147,6 +151,8 @@ public sealed record DbClusterSpec
     public required string Id { get; init; }
     public string Engine { get; init; } = "postgres";
     public IReadOnlyList<DbClusterMemberSpec> Members { get; init; } = [];
+    /// <summary>The resource's own tags (the operator's: drsentinel.io/allowed=true opts it into DrSentinel's IAM policy).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 public sealed record CacheMemberSpec(string CacheClusterId, string AvailabilityZone, bool Primary = false);
@@ -159,4 +165,6 @@ public sealed record ReplicationGroupSpec
     public bool AutomaticFailover { get; init; } = true;
     public bool MultiAz { get; init; } = true;
     public IReadOnlyList<CacheMemberSpec> Members { get; init; } = [];
+    /// <summary>The resource's own tags (the operator's: drsentinel.io/allowed=true opts it into DrSentinel's IAM policy).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }

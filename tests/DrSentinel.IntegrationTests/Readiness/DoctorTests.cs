@@ -40,7 +40,8 @@ public sealed class DoctorTests : IAsyncLifetime
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.StartsWith("# DrSentinel readiness for a zone loss: ready", result.Output, StringComparison.Ordinal);
-        foreach (var check in new[] { "rds-multi-az", "elasticache-failover", "elasticache-test-failover-quota", "node-group-headroom", "kill-switch", "state-directory" })
+        foreach (var check in new[] { "rds-multi-az", "rds-allow-tag", "elasticache-failover", "elasticache-allow-tag", "elasticache-test-failover-quota", "node-group-headroom",
+                     "node-group-allow-tag", "kill-switch", "state-directory", "clock-skew" })
             Assert.Contains($"| {check} | ready |", result.Output, StringComparison.Ordinal);
         Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
     }
@@ -58,6 +59,22 @@ public sealed class DoctorTests : IAsyncLifetime
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("| rds-multi-az | not-ready | pyairtable-primary is not Multi-AZ", result.Output, StringComparison.Ordinal);
+        Assert.Single(result.Output.Split('\n'), line => line.Contains("| not-ready |", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DoctorVerb_AnAllowedNodeGroupWithoutTheIamTag_ExitsOne_NamingThatCheckAlone()
+    {
+        var topology = Topology.Default() with
+        {
+            NodeGroups = [.. Topology.Default().NodeGroups.Select(g => g.Name == "critical" ? g with { Tags = new Dictionary<string, string>() } : g)],
+        };
+        _singleAz = await Sandboxes.StartAsync(topology: topology);
+
+        var result = await DrSentinelHost.RunVerbAsync(_singleAz, "doctor", [.. Allowed, $"--Receiver:StateDirectory={Webhooks.NewStateDirectory()}"]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Matches(@"\| node-group-allow-tag \| not-ready \| eks-critical-\S+ \(node group critical\) lacks the tag drsentinel.io/allowed=true", result.Output);
         Assert.Single(result.Output.Split('\n'), line => line.Contains("| not-ready |", StringComparison.Ordinal));
     }
 

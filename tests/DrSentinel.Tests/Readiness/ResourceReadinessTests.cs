@@ -24,12 +24,19 @@ public sealed class ResourceReadinessTests
     private static ReplicationGroupState Redis(string id, bool automatic = true, bool multiAz = true, params string[] zones) =>
         new(id, "available", automatic, multiAz, false, [.. zones.Select((z, i) => new CacheMemberState($"{id}-00{i + 1}", "0001", z, i == 0 ? "primary" : "replica", null, null))]);
 
-    private static InventorySnapshot Region() =>
-        Read(PerZone(desired: 3, max: 6) with
+    private static readonly ImmutableDictionary<string, string> OptedIn = ImmutableDictionary<string, string>.Empty.Add(LedgerKeys.Allowed, "true");
+
+    /// <summary>Every resource tagged drsentinel.io/allowed=true, as the IAM policy needs of what DrSentinel may change.</summary>
+    private static InventorySnapshot Region()
+    {
+        var region = PerZone(desired: 3, max: 6);
+        return Read(region with
         {
-            DbInstances = [Primary("orders"), Primary("billing")],
-            ReplicationGroups = [Redis("cache", zones: ["eu-central-1a", "eu-central-1b"])],
+            ScalingGroups = [.. region.ScalingGroups.Select(g => g with { Tags = g.Tags.SetItems(OptedIn) })],
+            DbInstances = [Primary("orders") with { Tags = OptedIn }, Primary("billing") with { Tags = OptedIn }],
+            ReplicationGroups = [Redis("cache", zones: ["eu-central-1a", "eu-central-1b"]) with { Tags = OptedIn }],
         }, "aws_rds", "aws_elasticache", "aws_autoscaling");
+    }
 
     private static ActionPolicy Allowing(InventorySnapshot s) => AllowAll(s) with { AllowedDatabases = ["orders", "cache"] };
 
@@ -42,7 +49,8 @@ public sealed class ResourceReadinessTests
 
         var checks = BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, []));
 
-        Assert.Equal([CapacityPlaybook.HeadroomCheck, RdsFailoverPlaybook.MultiAzCheck, CacheFailoverPlaybook.FailoverCheck, CacheFailoverPlaybook.TestFailoverQuotaCheck],
+        Assert.Equal([CapacityPlaybook.HeadroomCheck, CapacityPlaybook.AllowTagCheck, RdsFailoverPlaybook.MultiAzCheck, RdsFailoverPlaybook.AllowTagCheck,
+                CacheFailoverPlaybook.FailoverCheck, CacheFailoverPlaybook.AllowTagCheck, CacheFailoverPlaybook.TestFailoverQuotaCheck],
             checks.Select(c => c.Check));
         Assert.All(checks, c => Assert.Equal(ReadinessVerdict.Ready, c.Verdict));
     }
@@ -56,7 +64,7 @@ public sealed class ResourceReadinessTests
     [Fact]
     public void AnAllowedInstanceThatIsNotMultiAz_TurnsOnlyItsCheckNotReady_NamingIt()
     {
-        var snapshot = Region() with { DbInstances = [Primary("orders", multiAz: false), Primary("billing")] };
+        var snapshot = Region() with { DbInstances = [Primary("orders", multiAz: false) with { Tags = OptedIn }, Primary("billing") with { Tags = OptedIn }] };
 
         var checks = BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, []));
 
@@ -107,5 +115,49 @@ public sealed class ResourceReadinessTests
 
         Assert.Equal(ReadinessVerdict.CouldNotCheck, rds.Verdict);
         Assert.Contains("HttpRequestException", rds.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>orders (primary 1a, standby 1b) with a read replica in <paramref name="zone"/>, <paramref name="behind"/> behind; both probed.</summary>
+    private static InventorySnapshot WithReplica(string zone, double behind) => Region() with
+    {
+        DbInstances = [Primary("orders"), new("orders-replica", "postgres", "available", zone, null, false, "orders", null, null, null, null)],
+        PostgresProbes =
+        [
+            new PostgresProbeResult("orders", "eu-central-1a", true, false, 2000, null, null, [], TimeSpan.Zero),
+            new PostgresProbeResult("orders-replica", zone, true, true, 1000, behind, true, [], TimeSpan.Zero),
+        ],
+    };
+
+    private static ReadinessCheck Promotable(InventorySnapshot snapshot) =>
+        Check(BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, new ActionPolicy
+        {
+            PromotableReplicas = ["orders-replica"], ReplicaPromotionRpo = TimeSpan.FromMinutes(15),
+        }, 0, [])), RdsFailoverPlaybook.PromotableReplicasCheck);
+
+    [Fact]
+    public void PromotableReplica_InAZoneOfItsOwnWithinTheRpo_IsReady_BeyondItOrBesideItsSource_IsNot()
+    {
+        Assert.Equal(ReadinessVerdict.Ready, Promotable(WithReplica("eu-central-1c", behind: 30)).Verdict);
+
+        var late = Promotable(WithReplica("eu-central-1c", behind: 1800));
+        var beside = Promotable(WithReplica("eu-central-1b", behind: 30));
+
+        Assert.Equal((ReadinessVerdict.NotReady, ReadinessVerdict.NotReady), (late.Verdict, beside.Verdict));
+        Assert.Contains("1800 s behind orders, beyond the RPO of 900 s", late.Reason, StringComparison.Ordinal);
+        Assert.Contains("orders-replica is in eu-central-1b, a zone its source orders is in", beside.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnAllowedGroupWithoutTheIamTag_OnlyItsAllowTagCheck_IsNotReady_NamingIt()
+    {
+        var tagged = Region();
+        var snapshot = tagged with { ScalingGroups = [.. tagged.ScalingGroups.Select((g, i) => i == 0 ? g with { Tags = g.Tags.Remove(LedgerKeys.Allowed) } : g)] };
+
+        var checks = BuiltInPlaybooks.Table.Readiness(new ReadinessRequest(snapshot, Allowing(snapshot), 0, []));
+
+        var untagged = Assert.Single(checks, c => c.Verdict != ReadinessVerdict.Ready);
+        Assert.Equal(CapacityPlaybook.AllowTagCheck, untagged.Check);
+        Assert.Contains($"{snapshot.ScalingGroups[0].Name} (node group {snapshot.ScalingGroups[0].NodeGroup}) lacks the tag drsentinel.io/allowed=true", untagged.Reason,
+            StringComparison.Ordinal);
     }
 }

@@ -14,6 +14,7 @@ public sealed class CacheFailoverPlaybook : IPlaybook
 
     public const string FailoverCheck = "elasticache-failover";
     public const string TestFailoverQuotaCheck = "elasticache-test-failover-quota";
+    public const string AllowTagCheck = "elasticache-allow-tag";
 
     public ImmutableDictionary<string, string?> Alerts { get; } =
         ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRedisPrimaryInImpairedAz", (string?)"replication_group")]);
@@ -36,6 +37,8 @@ public sealed class CacheFailoverPlaybook : IPlaybook
         var groups = snapshot.ReplicationGroups.Where(g => policy.AllowedDatabases.Contains(g.Id)).ToList();
         if (groups.Count == 0) yield break;
         yield return ReadinessCheck.Unread(snapshot, "aws_elasticache", FailoverCheck) ?? Cache(groups);
+        yield return ReadinessCheck.Unread(snapshot, "aws_elasticache", AllowTagCheck) ?? ReadinessCheck.AllowTag(AllowTagCheck, "replication group(s)",
+            [.. groups.Select(g => g.Id)], [.. groups.Where(g => !LedgerKeys.OptedIn(g.Tags)).Select(g => g.Id)]);
         var (used, left) = (request.TestFailoversLast24Hours, Math.Max(0, policy.TestFailoverQuota - request.TestFailoversLast24Hours));
         yield return ReadinessCheck.From(TestFailoverQuotaCheck,
             left >= groups.Count ? [] : [$"{left} TestFailover call(s) left in the rolling day for {groups.Count} replication group(s)"],

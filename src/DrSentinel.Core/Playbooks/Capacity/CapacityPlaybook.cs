@@ -17,6 +17,7 @@ public sealed class CapacityPlaybook : IPlaybook
 
     public const string HeadroomCheck = "node-group-headroom";
     public const string ZonalShiftCheck = "zonal-shift-resources";
+    public const string AllowTagCheck = "node-group-allow-tag";
 
     public ImmutableDictionary<string, string?> Alerts { get; } =
         ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelAzUnavailable", (string?)null), KeyValuePair.Create("DrSentinelAzUnreachable", (string?)null)]);
@@ -38,7 +39,12 @@ public sealed class CapacityPlaybook : IPlaybook
     {
         var (snapshot, policy) = (request.Snapshot, request.Policy);
         if (!policy.AllowedNodeGroups.IsEmpty)
+        {
             yield return ReadinessCheck.Unread(snapshot, "aws_autoscaling", HeadroomCheck) ?? Headroom(snapshot, policy);
+            var allowed = snapshot.ScalingGroups.Where(g => policy.Allows(EvacuationPlanner.Ref(g))).ToList();
+            yield return ReadinessCheck.Unread(snapshot, "aws_autoscaling", AllowTagCheck) ?? ReadinessCheck.AllowTag(AllowTagCheck, "Auto Scaling group(s)",
+                [.. allowed.Select(g => g.Name)], [.. allowed.Where(g => !LedgerKeys.OptedIn(g.Tags)).Select(g => $"{g.Name} (node group {g.NodeGroup})")]);
+        }
         if (policy.ShiftTrafficAway && request.ZonalShiftResources.Count > 0)
             yield return ReadinessCheck.Unread(snapshot, "aws_zonal_shift", ZonalShiftCheck) ?? Shifts(snapshot, request.ZonalShiftResources);
     }

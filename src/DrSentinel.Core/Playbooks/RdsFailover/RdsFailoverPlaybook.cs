@@ -16,6 +16,8 @@ public sealed class RdsFailoverPlaybook : IPlaybook
     public string Name => PlaybookName;
 
     public const string MultiAzCheck = "rds-multi-az";
+    public const string PromotableReplicasCheck = "rds-promotable-replicas";
+    public const string AllowTagCheck = "rds-allow-tag";
 
     public ImmutableDictionary<string, string?> Alerts { get; } =
         ImmutableDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("DrSentinelRdsPrimaryInImpairedAz", (string?)"db_instance")]);
@@ -41,6 +43,50 @@ public sealed class RdsFailoverPlaybook : IPlaybook
         var caches = snapshot.ReplicationGroups.Any(g => policy.AllowedDatabases.Contains(g.Id));
         if (rds.Count > 0 || (unknown.Count > 0 && !caches))
             yield return ReadinessCheck.Unread(snapshot, "aws_rds", MultiAzCheck) ?? Rds(snapshot, rds, unknown);
+        if (!policy.PromotableReplicas.IsEmpty)
+            yield return ReadinessCheck.Unread(snapshot, "aws_rds", PromotableReplicasCheck) ?? Promotable(snapshot, policy);
+        var acted = snapshot.DbInstances.Where(d => policy.AllowedDatabases.Contains(d.Id) || policy.PromotableReplicas.Contains(d.Id))
+            .OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+        if (acted.Count > 0)
+            yield return ReadinessCheck.Unread(snapshot, "aws_rds", AllowTagCheck) ?? ReadinessCheck.AllowTag(AllowTagCheck, "DB instance(s)",
+                [.. acted.Select(d => d.Id)], [.. acted.Where(d => !LedgerKeys.OptedIn(d.Tags)).Select(d => d.Id)]);
+    }
+
+    /// <summary>
+    /// Each replica in Actions:PromotableReplicas could be promoted if its source and the source's standby were lost: a
+    /// read replica, in a zone of its own, probed, and no further behind than the RPO (the promotion's own refusals).
+    /// </summary>
+    private static ReadinessCheck Promotable(InventorySnapshot snapshot, ActionPolicy policy)
+    {
+        var problems = new List<string>();
+        var evidence = new List<string>();
+        var lags = ReplicaLag.Assess(snapshot).ToDictionary(l => l.DbInstance, StringComparer.Ordinal);
+        foreach (var id in policy.PromotableReplicas.Order(StringComparer.Ordinal))
+        {
+            if (snapshot.DbInstances.FirstOrDefault(d => d.Id == id) is not { } replica)
+            {
+                problems.Add($"{id} (Actions:PromotableReplicas) is not in the inventory");
+                continue;
+            }
+            if (replica.SourceInstanceId is not { } sourceId)
+            {
+                problems.Add($"{id} is not a read replica: nothing to promote");
+                continue;
+            }
+            var source = snapshot.DbInstances.FirstOrDefault(d => d.Id == sourceId);
+            var lag = lags.GetValueOrDefault(id);
+            evidence.Add($"{id}: read replica of {sourceId} ({source?.Zone ?? "?"}, standby {source?.SecondaryZone ?? "none"}) in {replica.Zone}; "
+                         + (lag?.Seconds is { } s ? $"{s:F0} s behind" : "lag unknown"));
+            if (replica.Zone is not null && (replica.Zone == source?.Zone || replica.Zone == source?.SecondaryZone))
+                problems.Add($"{id} is in {replica.Zone}, a zone its source {sourceId} is in: it would be lost with it");
+            if (lag?.Seconds is not { } seconds)
+                problems.Add($"{id}'s lag is unknown (its probe, or its source's, does not answer: Probes:Postgres): a promotion would be refused (lag-unknown)");
+            else if (TimeSpan.FromSeconds(seconds) > policy.ReplicaPromotionRpo)
+                problems.Add($"{id} is {seconds:F0} s behind {sourceId}, beyond the RPO of {policy.ReplicaPromotionRpo.TotalSeconds:F0} s (Actions:ReplicaPromotionRpo): a promotion would be refused");
+        }
+        return ReadinessCheck.From(PromotableReplicasCheck, problems, evidence,
+            "every promotable read replica is in a zone of its own and within the RPO",
+            "see to the replica's replication (and its probe), move it to another zone, or correct Actions:PromotableReplicas");
     }
 
     private static ReadinessCheck Rds(InventorySnapshot snapshot, List<DbInstanceState> allowed, List<string> unknown)
