@@ -84,7 +84,9 @@ public sealed class SandboxServer : IAsyncDisposable
         });
         app.MapAwsQuery(region, verifier, credentials);
         app.MapArcZonalShift(region, verifier);
+        app.UseSandboxRbac(region);
         app.MapKubernetes(region, options.WatchBookmarkInterval);
+        app.MapAccessReviews(region);
         app.MapSandboxControl(region, dataPlane, awsClock);
         try
         {

@@ -122,6 +122,17 @@ public static class ControlApi
             awsClock.Skew = TimeSpan.FromSeconds(seconds);
             return Results.Json(new { skewSeconds = awsClock.Skew.TotalSeconds });
         });
+        // RBAC takes a verb on a resource away from DrSentinel's service account (in one namespace, or all); DELETE gives all back.
+        control.MapPost("/kubernetes/rbac/deny", (string verb, string resource, string? @namespace) =>
+        {
+            region.Write(r => r.Rbac.Deny(verb, resource, string.IsNullOrEmpty(@namespace) ? null : @namespace));
+            return Results.Json(new { denied = region.Read(r => r.Rbac.Describe().ToArray()) });
+        });
+        control.MapDelete("/kubernetes/rbac/deny", () =>
+        {
+            region.Write(r => r.Rbac.AllowAll());
+            return Results.NoContent();
+        });
         control.MapPost("/kubernetes/drop-watches", () => Results.Json(new { dropped = region.Read(r => r.Cluster.DropWatches()) }));
         control.MapPost("/kubernetes/compact", () =>
         {

@@ -48,6 +48,9 @@ public sealed partial class SandboxRegion
     internal Dictionary<string, long> ApiCalls { get; } = new(StringComparer.Ordinal);
     public ClusterStore Cluster { get; }
 
+    /// <summary>What the cluster's RBAC takes away from DrSentinel's service account (nothing, unless a test says).</summary>
+    public Kubernetes.SandboxRbac Rbac { get; } = new();
+
     /// <summary>Runs <paramref name="action"/> under the region lock after applying everything that has fallen due.</summary>
     public T Read<T>(Func<SandboxRegion, T> action)
     {

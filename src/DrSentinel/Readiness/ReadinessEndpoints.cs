@@ -82,7 +82,7 @@ public static class DoctorCommand
 {
     public const string Verb = "doctor";
 
-    public static string[] HostArguments(string[] args) => [.. args.Skip(1), "--Receiver:Enabled=false", "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"];
+    public static string[] HostArguments(string[] args) => [.. args.Skip(1), "--Receiver:Enabled=false", "--Readiness:ForDoctor=true", "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"];
 
     public static async Task<int> RunAsync(WebApplication app, TextWriter output)
     {

@@ -21,6 +21,9 @@ public sealed class ReadinessOptions
     /// <summary>The URL Alertmanager calls DrSentinel's webhook by; unset, any webhook URL with Receiver:Path counts as this DrSentinel's.</summary>
     public Uri? WebhookUrl { get; set; }
 
+    /// <summary>Set by `doctor`, which runs without the receiver: the checks are those of a DrSentinel that acts.</summary>
+    public bool ForDoctor { get; set; }
+
     /// <summary>The heartbeat is late after this long; unset, twice the repeat interval of its route (10 min when that cannot be read).</summary>
     public TimeSpan? HeartbeatWithin { get; set; }
 }
@@ -50,6 +53,7 @@ public sealed class ReadinessMonitor(
     // The engine's own where the receiver runs; else one that reads the same places (doctor, an exporter-only replica).
     private readonly Lazy<KillSwitch> _killSwitch = new(() => services.GetService<KillSwitch>() ?? ActivatorUtilities.CreateInstance<KillSwitch>(services));
     private readonly AlertPathReadiness _alertPath = ActivatorUtilities.CreateInstance<AlertPathReadiness>(services);
+    private readonly KubernetesPermissions _kubernetes = ActivatorUtilities.CreateInstance<KubernetesPermissions>(services);
     private volatile ReadinessReport? _last;
 
     /// <summary>The last run; null before the first.</summary>
@@ -78,6 +82,7 @@ public sealed class ReadinessMonitor(
     public async Task<ReadinessReport> RunAsync(CancellationToken cancel)
     {
         var alertPath = await _alertPath.AssessAsync(cancel).ConfigureAwait(false);
+        var kubernetes = await _kubernetes.AssessAsync(cancel).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
@@ -85,7 +90,7 @@ public sealed class ReadinessMonitor(
             .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value))
             .Add(SelfReadiness.ClockSkew(services.GetRequiredService<ApiCallRecorder>().AwsClockSkew));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
-        return _last = new ReadinessReport(now, checks.AddRange(alertPath));
+        return _last = new ReadinessReport(now, checks.Add(kubernetes).AddRange(alertPath));
     }
 
     private void Export(ReadinessReport report)

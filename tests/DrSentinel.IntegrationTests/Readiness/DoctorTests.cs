@@ -41,7 +41,7 @@ public sealed class DoctorTests : IAsyncLifetime
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.StartsWith("# DrSentinel readiness for a zone loss: ready", result.Output, StringComparison.Ordinal);
         foreach (var check in new[] { "rds-multi-az", "rds-allow-tag", "elasticache-failover", "elasticache-allow-tag", "elasticache-test-failover-quota", "node-group-headroom",
-                     "node-group-allow-tag", "kill-switch", "state-directory", "clock-skew" })
+                     "node-group-allow-tag", "kill-switch", "state-directory", "clock-skew", "kubernetes-permissions" })
             Assert.Contains($"| {check} | ready |", result.Output, StringComparison.Ordinal);
         Assert.Equal(before, Webhooks.ChangeableState(_sandbox));
     }
@@ -143,5 +143,28 @@ public sealed class DoctorTests : IAsyncLifetime
         (await control.PostAsync("sandbox/aws/clock-skew?seconds=0", null)).EnsureSuccessStatusCode();
 
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "clock-skew")) == 1, TimeSpan.FromSeconds(60), "the clock-skew check ready again");
+    }
+
+    [Fact]
+    public async Task KubernetesPermissions_RbacWithoutPatchNodes_IsNotReadyNamingIt_InDoctorAndOnARunningDrSentinel_AndReadyOnceMended()
+    {
+        await using var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: true, "primary"),
+            "--Readiness:Every=00:00:10"]);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "kubernetes-permissions")) == 1, TimeSpan.FromSeconds(60), "the permissions ready");
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+
+        (await control.PostAsync("sandbox/kubernetes/rbac/deny?verb=patch&resource=nodes", null)).EnsureSuccessStatusCode();
+
+        var denied = await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "kubernetes-permissions")) == 0, TimeSpan.FromSeconds(60), "the permissions not ready");
+        Assert.All(denied.Where(s => s.Name == "drsentinel_readiness" && s.Labels["check"] is not ("kubernetes-permissions" or "prometheus-rules" or "alertmanager-routes" or "heartbeat")),
+            s => Assert.Equal(1, s.Value));
+        var doctor = await DrSentinelHost.RunVerbAsync(_sandbox, "doctor", [.. Allowed, $"--Receiver:StateDirectory={Webhooks.NewStateDirectory()}"]);
+        Assert.True(doctor.ExitCode == 1, doctor.ToString());
+        Assert.Contains("| kubernetes-permissions | not-ready | may not patch nodes (cordoning a lost zone's nodes) |", doctor.Output, StringComparison.Ordinal);
+        Assert.Single(doctor.Output.Split('\n'), line => line.Contains("| not-ready |", StringComparison.Ordinal));
+
+        (await control.DeleteAsync("sandbox/kubernetes/rbac/deny")).EnsureSuccessStatusCode();
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "kubernetes-permissions")) == 1, TimeSpan.FromSeconds(60), "the permissions ready again");
     }
 }
