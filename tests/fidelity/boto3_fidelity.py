@@ -38,6 +38,8 @@ AUTOSCALER_TAG = 'k8s.io/cluster-autoscaler/enabled'
 DRILL_TAG = 'drsentinel/fidelity-check'
 # A playbook keeps its ledger in a tag on the resource it acts on.
 LEDGER_TAG = 'drsentinel/ledger'
+# The operator's opt-in the default topology gives the resources DrSentinel may change (docs/iam-policy.json's condition).
+OPTED_IN = {'drsentinel.io/allowed': 'true'}
 # AWS allows TestFailover on at most 15 node groups in any rolling 24 hours.
 TEST_FAILOVERS_PER_DAY = 15
 # RDS keeps events for 14 days; asking for all of them keeps the check independent of the sandbox's speed.
@@ -183,13 +185,13 @@ def rds_tags(region):
     region.rds.add_tags_to_resource(ResourceName=arn, Tags=[{'Key': LEDGER_TAG, 'Value': 'step-1'}, {'Key': DRILL_TAG, 'Value': 'boto3'}])
     region.rds.add_tags_to_resource(ResourceName=arn, Tags=[{'Key': LEDGER_TAG, 'Value': 'step-2'}])
     listed = tag_dict(region.rds.list_tags_for_resource(ResourceName=arn)['TagList'])
-    expect(listed == {LEDGER_TAG: 'step-2', DRILL_TAG: 'boto3'}, f'ListTagsForResource says {listed}')
+    expect(listed == {**OPTED_IN, LEDGER_TAG: 'step-2', DRILL_TAG: 'boto3'}, f'ListTagsForResource says {listed}')
     described = db_instances(region)
     expect(tag_dict(described[PRIMARY_DB].get('TagList', [])) == listed, f'DescribeDBInstances TagList is {described[PRIMARY_DB].get("TagList")}')
-    expect(described[REPLICA_DB].get('TagList') == [], f'the untagged replica has TagList {described[REPLICA_DB].get("TagList")!r}')
+    expect(tag_dict(described[REPLICA_DB].get('TagList', [])) == OPTED_IN, f'the replica, only opted in, has TagList {described[REPLICA_DB].get("TagList")!r}')
     region.rds.remove_tags_from_resource(ResourceName=arn, TagKeys=[DRILL_TAG, 'drsentinel/never-set'])
     left = tag_dict(region.rds.list_tags_for_resource(ResourceName=arn)['TagList'])
-    expect(left == {LEDGER_TAG: 'step-2'}, f'after RemoveTagsFromResource the tags are {left}')
+    expect(left == {**OPTED_IN, LEDGER_TAG: 'step-2'}, f'after RemoveTagsFromResource the tags are {left}')
     region.facts['primary arn'] = arn
 
 
@@ -248,7 +250,7 @@ def rds_failover_swaps_zones(region):
 
 def rds_ledger_tag_survives_failover(region):
     tags = tag_dict(region.rds.list_tags_for_resource(ResourceName=region.need('primary arn'))['TagList'])
-    expect(tags == {LEDGER_TAG: 'step-2'}, f'after the failover the tags are {tags}')
+    expect(tags == {**OPTED_IN, LEDGER_TAG: 'step-2'}, f'after the failover the tags are {tags}')
 
 
 def rds_promote_read_replica(region):
@@ -402,11 +404,11 @@ def elasticache_tags(region):
     expect(arn == f'arn:aws:elasticache:{REGION}:{ACCOUNT_ID}:replicationgroup:{REDIS_GROUP}', f'ARN is {arn}')
     added = region.elasticache.add_tags_to_resource(
         ResourceName=arn, Tags=[{'Key': LEDGER_TAG, 'Value': 'step-1'}, {'Key': DRILL_TAG, 'Value': 'boto3'}])['TagList']
-    expect(tag_dict(added) == {LEDGER_TAG: 'step-1', DRILL_TAG: 'boto3'}, f'AddTagsToResource answers {added}')
+    expect(tag_dict(added) == {**OPTED_IN, LEDGER_TAG: 'step-1', DRILL_TAG: 'boto3'}, f'AddTagsToResource answers {added}')
     listed = tag_dict(region.elasticache.list_tags_for_resource(ResourceName=arn)['TagList'])
     expect(listed == tag_dict(added), f'ListTagsForResource says {listed}')
     left = tag_dict(region.elasticache.remove_tags_from_resource(ResourceName=arn, TagKeys=[DRILL_TAG])['TagList'])
-    expect(left == {LEDGER_TAG: 'step-1'}, f'RemoveTagsFromResource answers {left}')
+    expect(left == {**OPTED_IN, LEDGER_TAG: 'step-1'}, f'RemoveTagsFromResource answers {left}')
     region.facts['redis arn'] = arn
 
 
@@ -421,7 +423,7 @@ def elasticache_tags_of_unknown_or_malformed_arn_refused(region):
     error = expect_error('TagNotFound', region.elasticache.remove_tags_from_resource, ResourceName=arn, TagKeys=['drsentinel/never-set'])
     expect_status(error, 404)
     tags = tag_dict(region.elasticache.list_tags_for_resource(ResourceName=arn)['TagList'])
-    expect(tags == {LEDGER_TAG: 'step-1'}, f'a refused request changed the tags: {tags}')
+    expect(tags == {**OPTED_IN, LEDGER_TAG: 'step-1'}, f'a refused request changed the tags: {tags}')
 
 
 def a_replica(group):
@@ -948,6 +950,28 @@ def sts_web_identity_keys_sign_requests(region):
     expect_error('InvalidClientTokenId', forged.describe_db_instances)
 
 
+def iam_simulate_principal_policy(region):
+    """IAM is global, signed for us-east-1: the sandbox judges docs/iam-policy.json, and boto3 parses the answer with its model."""
+    iam = boto3.client('iam', endpoint_url=region.endpoint_url, region_name='us-east-1', aws_access_key_id=ACCESS_KEY_ID,
+                       aws_secret_access_key=SECRET_ACCESS_KEY, config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
+    me = region.sts.get_caller_identity()['Arn']
+    arn = f'arn:aws:rds:{REGION}:{ACCOUNT_ID}:db:{PRIMARY_DB}'
+    answer = iam.simulate_principal_policy(
+        PolicySourceArn=me, ActionNames=['rds:RebootDBInstance', 'rds:DescribeDBInstances'], ResourceArns=[arn],
+        ContextEntries=[{'ContextKeyName': 'rds:db-tag/drsentinel.io/allowed', 'ContextKeyValues': ['true'], 'ContextKeyType': 'string'}])
+    decisions = {r['EvalActionName']: r['EvalDecision'] for r in answer['EvaluationResults']}
+    expect(decisions == {'rds:RebootDBInstance': 'allowed', 'rds:DescribeDBInstances': 'allowed'} and answer['IsTruncated'] is False,
+           f'a tagged primary: {answer["EvaluationResults"]}')
+    untagged = iam.simulate_principal_policy(PolicySourceArn=me, ActionNames=['rds:RebootDBInstance'], ResourceArns=[arn])
+    expect(untagged['EvaluationResults'][0]['EvalDecision'] == 'implicitDeny', f'an untagged primary: {untagged["EvaluationResults"]}')
+    error = expect_error('NoSuchEntity', iam.simulate_principal_policy, PolicySourceArn='arn:aws:iam::999999999999:role/nobody',
+                         ActionNames=['rds:RebootDBInstance'])
+    expect_status(error, 404)
+    elsewhere = boto3.client('iam', endpoint_url=region.endpoint_url, region_name=REGION, aws_access_key_id=ACCESS_KEY_ID,
+                             aws_secret_access_key=SECRET_ACCESS_KEY, config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
+    expect_error('SignatureDoesNotMatch', elsewhere.simulate_principal_policy, PolicySourceArn=me, ActionNames=['rds:RebootDBInstance'])
+
+
 def sts_get_caller_identity(region):
     me = region.sts.get_caller_identity()
     expect(me['Account'] == '123456789012' and me['Arn'].startswith('arn:aws:iam::123456789012:'), f'caller is {me}')
@@ -1010,6 +1034,7 @@ def all_checks():
         ec2_describe_availability_zones,
         sts_web_identity_keys_sign_requests,
         sts_get_caller_identity,
+        iam_simulate_principal_policy,
         zonal_shift_list_managed_resources,
         zonal_shift_start_get_update_cancel,
         zonal_shift_aws_shifts_give_way,

@@ -79,6 +79,8 @@ public sealed record ScalingGroupState(
 
     /// <summary>The tags DrSentinel reads: its own ledger and cluster-autoscaler's discovery tags.</summary>
     public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public string? Arn { get; init; }
 }
 
 public sealed record SubnetPlacement(string SubnetId, string? Zone);

@@ -14,7 +14,7 @@ public static class AwsQueryEndpoint
 
     public static IEndpointRouteBuilder MapAwsQuery(this IEndpointRouteBuilder app, SandboxRegion region, SigV4Verifier verifier, CredentialStore credentials)
     {
-        var services = new[] { RdsApi.Service, ElastiCacheApi.Service, AutoScalingApi.Service, Ec2Api.Service, StsApi.Service(credentials) }
+        var services = new[] { RdsApi.Service, ElastiCacheApi.Service, AutoScalingApi.Service, Ec2Api.Service, StsApi.Service(credentials), IamApi.Service(credentials) }
             .ToDictionary(s => s.Version, StringComparer.Ordinal);
         app.MapPost("/", (HttpContext context) => HandleAsync(context, region, verifier, services));
         return app;
@@ -46,6 +46,8 @@ public static class AwsQueryEndpoint
                 var identity = verifier.Verify(context.Request, body, unknownKey, badSignature);
                 if (identity.Service != service.SigningName)
                     throw new AwsFaultException(badSignature, $"Credential should be scoped to correct service: '{service.SigningName}'.", 403);
+                if (service.SigningName == "iam" && identity.Region != IamApi.SigningRegion)
+                    throw new AwsFaultException(badSignature, $"Credential should be scoped to a valid region, not '{identity.Region}'. ", 403);
                 caller = identity.AccessKeyId;
             }
 

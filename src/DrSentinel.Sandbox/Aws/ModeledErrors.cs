@@ -68,6 +68,12 @@ internal static class ModeledErrors
         ("IDPCommunicationError", BadRequest),
         ("IDPRejectedClaim", new(403)));
 
+    public static readonly IReadOnlyDictionary<string, ErrorShape> Iam = CommonAnd(
+        ("NoSuchEntity", NotFound),
+        ("InvalidInput", BadRequest),
+        ("PolicyEvaluation", new(500, SenderFault: false)),
+        ("AccessDenied", new(403)));
+
     // EC2's model has no error shapes; botocore's retry rules expect its throttling as HTTP 503.
     public static readonly IReadOnlyDictionary<string, ErrorShape> Ec2 = new Dictionary<string, ErrorShape>(StringComparer.Ordinal)
     {

@@ -122,6 +122,28 @@ public static class ControlApi
             awsClock.Skew = TimeSpan.FromSeconds(seconds);
             return Results.Json(new { skewSeconds = awsClock.Skew.TotalSeconds });
         });
+        // The identity policy IAM's SimulatePrincipalPolicy judges: PUT a policy document, DELETE for docs/iam-policy.json again.
+        control.MapPut("/iam/policy", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var text = await reader.ReadToEndAsync(context.RequestAborted);
+            try
+            {
+                using var parsed = System.Text.Json.JsonDocument.Parse(text);
+                if (!parsed.RootElement.TryGetProperty("Statement", out _)) return Results.BadRequest(new { error = "a policy document has a Statement" });
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return Results.BadRequest(new { error = $"not JSON: {e.Message}" });
+            }
+            region.Write(r => r.IamPolicy = text);
+            return Results.NoContent();
+        });
+        control.MapDelete("/iam/policy", () =>
+        {
+            region.Write(r => r.IamPolicy = Aws.IamApi.DefaultPolicy(r.Topology.ClusterName));
+            return Results.NoContent();
+        });
         // RBAC takes a verb on a resource away from DrSentinel's service account (in one namespace, or all); DELETE gives all back.
         control.MapPost("/kubernetes/rbac/deny", (string verb, string resource, string? @namespace) =>
         {

@@ -16,6 +16,7 @@ public sealed partial class SandboxRegion
     public SandboxRegion(Topology topology, SimulatedClock clock, int seed = 1, int watchHistoryLimit = 10_000)
     {
         Topology = topology;
+        IamPolicy = Aws.IamApi.DefaultPolicy(topology.ClusterName);
         Clock = clock;
         _random = new Random(seed);
         Cluster = new ClusterStore(topology.Region, watchHistoryLimit);
@@ -47,6 +48,9 @@ public sealed partial class SandboxRegion
     internal List<System.Text.Json.Nodes.JsonObject> KubernetesEvents { get; } = [];
     internal Dictionary<string, long> ApiCalls { get; } = new(StringComparer.Ordinal);
     public ClusterStore Cluster { get; }
+
+    /// <summary>The identity policy of the sandbox's callers, which IAM's SimulatePrincipalPolicy judges (docs/iam-policy.json by default).</summary>
+    public string IamPolicy { get; set; } = "";
 
     /// <summary>What the cluster's RBAC takes away from DrSentinel's service account (nothing, unless a test says).</summary>
     public Kubernetes.SandboxRbac Rbac { get; } = new();

@@ -54,6 +54,7 @@ public sealed class ReadinessMonitor(
     private readonly Lazy<KillSwitch> _killSwitch = new(() => services.GetService<KillSwitch>() ?? ActivatorUtilities.CreateInstance<KillSwitch>(services));
     private readonly AlertPathReadiness _alertPath = ActivatorUtilities.CreateInstance<AlertPathReadiness>(services);
     private readonly KubernetesPermissions _kubernetes = ActivatorUtilities.CreateInstance<KubernetesPermissions>(services);
+    private readonly AwsPermissions _aws = ActivatorUtilities.CreateInstance<AwsPermissions>(services);
     private volatile ReadinessReport? _last;
 
     /// <summary>The last run; null before the first.</summary>
@@ -83,6 +84,7 @@ public sealed class ReadinessMonitor(
     {
         var alertPath = await _alertPath.AssessAsync(cancel).ConfigureAwait(false);
         var kubernetes = await _kubernetes.AssessAsync(cancel).ConfigureAwait(false);
+        var aws = await _aws.AssessAsync(cancel).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
@@ -90,7 +92,7 @@ public sealed class ReadinessMonitor(
             .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value))
             .Add(SelfReadiness.ClockSkew(services.GetRequiredService<ApiCallRecorder>().AwsClockSkew));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
-        return _last = new ReadinessReport(now, checks.Add(kubernetes).AddRange(alertPath));
+        return _last = new ReadinessReport(now, checks.Add(kubernetes).Add(aws).AddRange(alertPath));
     }
 
     private void Export(ReadinessReport report)

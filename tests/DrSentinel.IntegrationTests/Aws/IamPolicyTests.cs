@@ -20,6 +20,7 @@ public sealed partial class IamPolicyTests
     private static readonly string[] LedgerTag = ["drsentinel.io/failed-over"];
     private static readonly string[] SomeoneElsesTag = ["team"];
     private static readonly string[] AllowListTag = [Allowed];
+    private static readonly string[] TeamAndLedgerTags = ["team", "drsentinel.io/x"];
 
     [GeneratedRegex(@"QueryApi Api = new\(""([a-z0-9-]+)""|SigningName = ""([a-z0-9-]+)"";")]
     private static partial Regex ServiceOfClient();
@@ -103,6 +104,78 @@ public sealed partial class IamPolicyTests
         var wrong = questions.Zip(answers).Where(x => x.First.Expected != x.Second)
             .Select(x => $"{x.First.Call.Action} on {x.First.Call.Target} ({x.First.Case}): {x.Second}, expected {x.First.Expected}").ToList();
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+        // The sandbox's evaluator (what its IAM SimulatePrincipalPolicy answers) says the same on the same questions.
+        var sandbox = SandboxAnswers(policy, questions.Select(q => q.Question));
+        var differ = questions.Zip(answers, sandbox).Where(x => x.Second != x.Third)
+            .Select(x => $"{x.First.Call.Action} on {x.First.Call.Target} ({x.First.Case}): iam-simulate {x.Second}, the sandbox {x.Third}").ToList();
+        Assert.True(differ.Count == 0, string.Join('\n', differ));
+    }
+
+    /// <summary>
+    /// Policies beyond DrSentinel's own, for the parts of the evaluator docs/iam-policy.json does not reach (a Deny,
+    /// NotAction, NotResource, IfExists, ForAnyValue, negated operators with the key missing): both evaluators, the same
+    /// questions, the same answers.
+    /// </summary>
+    [Fact]
+    public async Task SandboxEvaluator_AnswersAsIamSimulate_OnDenyNotActionAndConditionEdges()
+    {
+        var policy = JsonNode.Parse("""
+            {"Version": "2012-10-17", "Statement": [
+              {"Sid": "All", "Effect": "Allow", "Action": "rds:*", "Resource": "*"},
+              {"Sid": "NoReboot", "Effect": "Deny", "Action": "rds:RebootDBInstance", "Resource": "arn:aws:rds:*:*:db:prod-*"},
+              {"Sid": "NotDescribe", "Effect": "Allow", "NotAction": ["elasticache:Describe*"], "Resource": "arn:aws:elasticache:*:*:replicationgroup:*",
+               "Condition": {"StringEqualsIfExists": {"aws:ResourceTag/team": "db"}}},
+              {"Sid": "AnyTag", "Effect": "Allow", "Action": "autoscaling:CreateOrUpdateTags", "Resource": "*",
+               "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": ["drsentinel.io/*"]}}},
+              {"Sid": "NotOther", "Effect": "Allow", "Action": "autoscaling:DeleteTags", "NotResource": "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/other",
+               "Condition": {"StringNotEquals": {"aws:ResourceTag/locked": "true"}}}
+            ]}
+            """)!;
+        const string Db = "arn:aws:rds:eu-central-1:123456789012:db:";
+        const string Group = "arn:aws:elasticache:eu-central-1:123456789012:replicationgroup:cache";
+        const string Asg = "arn:aws:autoscaling:eu-central-1:123456789012:autoScalingGroup:6d5f1c2a-0b1e-4f43-9a55-1b2c3d4e5f60:autoScalingGroupName/";
+        JsonObject[] questions =
+        [
+            Question("rds:RebootDBInstance", Db + "staging-1", []),
+            Question("rds:RebootDBInstance", Db + "prod-1", []),
+            Question("rds:DescribeDBInstances", Db + "prod-1", []),
+            Question("elasticache:TestFailover", Group, []),
+            Question("elasticache:TestFailover", Group, [("aws:ResourceTag/team", "db")]),
+            Question("elasticache:TestFailover", Group, [("aws:ResourceTag/team", "web")]),
+            Question("elasticache:DescribeReplicationGroups", Group, []),
+            Question("autoscaling:CreateOrUpdateTags", Asg + "a", [("aws:TagKeys", TeamAndLedgerTags)]),
+            Question("autoscaling:CreateOrUpdateTags", Asg + "a", [("aws:TagKeys", SomeoneElsesTag)]),
+            Question("autoscaling:CreateOrUpdateTags", Asg + "a", []),
+            Question("autoscaling:DeleteTags", Asg + "a", []),
+            Question("autoscaling:DeleteTags", Asg + "a", [("aws:ResourceTag/locked", "true")]),
+            Question("autoscaling:DeleteTags", Asg + "other", []),
+        ];
+        var input = new JsonObject { ["policy"] = policy.DeepClone(), ["questions"] = new JsonArray([.. questions.Select(q => (JsonNode)q.DeepClone())]) };
+
+        var result = await ExternalProcess.RunAsync(RepoPaths.IamCheck, [], Deadline, input: input.ToJsonString());
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var independent = JsonSerializer.Deserialize<JsonElement>(result.Output).EnumerateArray().Select(a => a.GetProperty("result").GetString()!).ToList();
+        Assert.Equal(["Allowed", "ExplicitlyDenied", "Allowed", "Allowed", "Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "Allowed", "ImplicitlyDenied",
+            "ImplicitlyDenied", "Allowed", "ImplicitlyDenied", "ImplicitlyDenied"], independent);
+        Assert.Equal(independent, SandboxAnswers(policy, questions));
+    }
+
+    /// <summary>The sandbox evaluator's decisions, in iam-simulate's words.</summary>
+    private static List<string> SandboxAnswers(JsonNode policy, IEnumerable<JsonObject> questions)
+    {
+        using var document = JsonDocument.Parse(policy.ToJsonString());
+        return [.. questions.Select(q =>
+        {
+            var context = q["context"]!.AsObject().ToDictionary(c => c.Key,
+                c => c.Value is JsonArray many ? (IReadOnlyList<string>)[.. many.Select(v => v!.GetValue<string>())] : [c.Value!.GetValue<string>()]);
+            return DrSentinel.Sandbox.Aws.IamPolicyEvaluator.Evaluate(document.RootElement, q["action"]!.GetValue<string>(), q["resource"]!.GetValue<string>(), context).Decision switch
+            {
+                DrSentinel.Sandbox.Aws.IamPolicyEvaluator.Allowed => "Allowed",
+                DrSentinel.Sandbox.Aws.IamPolicyEvaluator.ExplicitDeny => "ExplicitlyDenied",
+                _ => "ImplicitlyDenied",
+            };
+        })];
     }
 
     /// <summary>An example resource of the kind, and the condition keys under which AWS gives the request its tags.</summary>

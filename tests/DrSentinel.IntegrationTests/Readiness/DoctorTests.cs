@@ -138,7 +138,10 @@ public sealed class DoctorTests : IAsyncLifetime
         Assert.InRange(skewed.Value("drsentinel_aws_clock_skew_seconds") ?? 0, 595, 605);
         Assert.True(skewed.Named("drsentinel_api_calls_total").Where(s => s["system"] == "aws" && s["outcome"] == "error").Sum(s => s.Value) > 0,
             "AWS refused the requests signed 10 minutes off its clock");
-        Assert.All(skewed.Where(s => s.Name == "drsentinel_readiness" && s.Labels["check"] != "clock-skew"), s => Assert.Equal(1, s.Value));
+        // AWS refuses everything signed off its clock: other checks may not be able to check, but none is "not ready".
+        var verdicts = await ReadinessAsync(host);
+        Assert.Equal("not-ready", verdicts["clock-skew"].Verdict);
+        Assert.Single(verdicts, c => c.Value.Verdict == "not-ready");
 
         (await control.PostAsync("sandbox/aws/clock-skew?seconds=0", null)).EnsureSuccessStatusCode();
 
@@ -166,5 +169,51 @@ public sealed class DoctorTests : IAsyncLifetime
         (await control.DeleteAsync("sandbox/kubernetes/rbac/deny")).EnsureSuccessStatusCode();
 
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "kubernetes-permissions")) == 1, TimeSpan.FromSeconds(60), "the permissions ready again");
+    }
+
+    [Fact]
+    public async Task AwsPermissions_APolicyWithoutRebootDBInstance_IsNotReadyNamingIt_WithoutSimulate_CouldNotCheck_AndReadyOnceMended()
+    {
+        await using var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: true, "primary"),
+            "--Actions:AllowedDatabases:0=pyairtable-primary", "--Actions:AllowedDatabases:1=pyairtable-redis", "--Readiness:Every=00:00:10"]);
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "aws-permissions")) == 1, TimeSpan.FromSeconds(60), "the AWS permissions ready");
+        using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "docs", "iam-policy.json")))!;
+        async Task PutPolicyAsync(Func<string, bool> keep)
+        {
+            var edited = policy.DeepClone();
+            foreach (var statement in edited["Statement"]!.AsArray())
+                if (statement!["Action"] is System.Text.Json.Nodes.JsonArray actions)
+                    statement["Action"] = new System.Text.Json.Nodes.JsonArray([.. actions.Select(a => a!.GetValue<string>()).Where(keep).Select(a => (System.Text.Json.Nodes.JsonNode)a)]);
+            using var body = new StringContent(edited.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+            (await control.PutAsync("sandbox/iam/policy", body)).EnsureSuccessStatusCode();
+        }
+
+        await PutPolicyAsync(action => action != "rds:RebootDBInstance");
+
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "aws-permissions")) == 0, TimeSpan.FromSeconds(60), "the AWS permissions not ready");
+        var readiness = await ReadinessAsync(host);
+        Assert.Contains("may not rds:RebootDBInstance on DB instance pyairtable-primary (implicitDeny)", readiness["aws-permissions"].Reason, StringComparison.Ordinal);
+        Assert.Equal("not-ready", readiness["aws-permissions"].Verdict);
+        Assert.All(readiness.Where(c => c.Key is not ("aws-permissions" or "prometheus-rules" or "alertmanager-routes" or "heartbeat")),
+            c => Assert.True(c.Value.Verdict == "ready", $"{c.Key}: {c.Value.Verdict} ({c.Value.Reason})"));
+
+        await PutPolicyAsync(action => action != "iam:SimulatePrincipalPolicy");
+
+        await Poll.UntilAsync(() => ReadinessAsync(host), r => r["aws-permissions"].Verdict == "could-not-check", TimeSpan.FromSeconds(30), "could not check");
+
+        (await control.DeleteAsync("sandbox/iam/policy")).EnsureSuccessStatusCode();
+
+        await Poll.UntilAsync(() => ReadinessAsync(host), r => r["aws-permissions"].Verdict == "ready", TimeSpan.FromSeconds(30), "ready again");
+    }
+
+    private static async Task<Dictionary<string, (string Verdict, string Reason)>> ReadinessAsync(DrSentinelHost host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "readiness");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Webhooks.OperatorToken);
+        using var response = await host.Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("check").GetString()!, c => (c.GetProperty("verdict").GetString()!, c.GetProperty("reason").GetString()!));
     }
 }

@@ -59,6 +59,8 @@ public static class AwsCalls
         new("elasticache:AddTagsToResource", AwsTarget.ReplicationGroup),
         new("elasticache:RemoveTagsFromResource", AwsTarget.ReplicationGroup),
         new("arc-zonal-shift:GetManagedResource", AwsTarget.None),
+        new("iam:SimulatePrincipalPolicy", AwsTarget.None),
+        new("sts:GetCallerIdentity", AwsTarget.None),
         new("arc-zonal-shift:StartZonalShift", AwsTarget.ZonalShiftResource),
         new("arc-zonal-shift:UpdateZonalShift", AwsTarget.ZonalShiftResource),
         new("arc-zonal-shift:CancelZonalShift", AwsTarget.ZonalShiftResource),

@@ -25,5 +25,8 @@ public sealed class AwsOptions
     /// <summary>The longest one call can take: every attempt timing out, with the longest wait between attempts.</summary>
     public TimeSpan WorstCaseCallTime => Timeout * MaxAttempts + RetryMaxDelay * (MaxAttempts - 1);
 
-    public Uri EndpointFor(string service) => ServiceUrl ?? new Uri($"https://{service}.{Region}.amazonaws.com/");
+    /// <summary>IAM is global: one endpoint, signed for us-east-1; every other service is regional.</summary>
+    public Uri EndpointFor(string service) => ServiceUrl ?? (service == "iam" ? new Uri("https://iam.amazonaws.com/") : new Uri($"https://{service}.{Region}.amazonaws.com/"));
+
+    public string SigningRegionFor(string service) => service == "iam" ? "us-east-1" : Region;
 }

@@ -156,13 +156,13 @@ public sealed partial class AwsQueryClient(
             Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
             ResourcePath = path,
             Content = body,
-            AuthenticationRegion = _options.Region,
+            AuthenticationRegion = _options.SigningRegionFor(signingName),
             OverrideSigningServiceName = signingName,
         };
         foreach (var (label, value) in labels) request.AddPathResource("{" + label + "}", value);
         if (body is not null) request.Headers["Content-Type"] = contentType;
         if (resolved.UseToken) request.Headers["X-Amz-Security-Token"] = resolved.Token;
-        var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.Region, ServiceURL = endpoint.ToString() };
+        var config = new AmazonSecurityTokenServiceConfig { AuthenticationRegion = _options.SigningRegionFor(signingName), ServiceURL = endpoint.ToString() };
         // Sign with exactly the keys resolved above: handing the signer the provider would resolve again, and around a
         // refresh the token sent and the key signed with could come from two different credentials.
         new AWS4Signer().Sign(request, config, null, Pinned(resolved));

@@ -32,6 +32,8 @@ public static partial class AwsServiceCollectionExtensions
         services.AddSingleton<ZoneIdMap>();
         services.AddSingleton<ZonalShiftClient>();
         services.AddSingleton<IZonalShiftReader>(sp => sp.GetRequiredService<ZonalShiftClient>());
+        services.AddSingleton<Sts.StsClient>();
+        services.AddSingleton<Iam.IIamReader, Iam.IamClient>();
         return services;
     }
 

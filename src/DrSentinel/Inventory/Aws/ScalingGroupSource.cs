@@ -33,6 +33,7 @@ public sealed class ScalingGroupSource(IAutoScalingReader autoScaling, IEc2Clien
         {
             Subnets = Subnets(g.VpcZoneIdentifier).Select(s => new SubnetPlacement(s, _subnetZones.GetValueOrDefault(s))).ToImmutableArray(),
             Tags = g.Tags.Where(t => LedgerKeys.IsRead(t.Key)).ToImmutableDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal),
+            Arn = g.Arn,
         }).ToImmutableArray();
         return snapshot => snapshot with { ScalingGroups = states };
     }
