@@ -110,7 +110,7 @@ public sealed partial class ChartTests
             $"{string.Join(",", r.GetProperty("apiGroups").EnumerateArray().Select(g => g.GetString()))}/" +
             $"{string.Join(",", r.GetProperty("resources").EnumerateArray().Select(g => g.GetString()))}:" +
             string.Join(",", r.GetProperty("verbs").EnumerateArray().Select(g => g.GetString()))));
-        Assert.Equal("/nodes:get,list,watch,patch; /events:create", Rules(Single(docs, "ClusterRole")));
+        Assert.Equal("/nodes:get,list,watch,patch; /events:create; authorization.k8s.io/selfsubjectaccessreviews:create", Rules(Single(docs, "ClusterRole")));
         var role = Single(docs, "Role");
         Assert.Equal("coordination.k8s.io/leases:get,create,update", Rules(role));
         Assert.Equal("drsentinel", role.GetProperty("metadata").GetProperty("namespace").GetString());

@@ -20,6 +20,7 @@ public sealed class AlertPathTests : IAsyncLifetime
     private const string Heartbeat = "heartbeat";
     private readonly List<IAsyncDisposable> _servers = [];
     private SandboxServer _sandbox = null!;
+    private string? _tokenFile;
 
     public async Task InitializeAsync() => _sandbox = await Sandboxes.StartAsync();
 
@@ -44,7 +45,7 @@ public sealed class AlertPathTests : IAsyncLifetime
         var host = Own(await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun: true, "primary"),
             "--Readiness:Every=00:00:10", $"--Readiness:PrometheusUrl=http://127.0.0.1:{prometheusPort}/",
             $"--Receiver:AlertmanagerUrls:0=http://127.0.0.1:{alertmanagerPort}/", .. heartbeatWithin is null ? Array.Empty<string>() : [$"--Readiness:HeartbeatWithin={heartbeatWithin}"]]));
-        var tokenFile = Path.Combine(state, "..", "alertmanager-sends.token");
+        var tokenFile = _tokenFile = Path.Combine(state, "..", "alertmanager-sends.token");
         await File.WriteAllTextAsync(tokenFile, alertmanagerToken ?? Webhooks.Token);
         var alertmanager = Own(await AlertmanagerServer.StartAsync(host.Address, tokenFile, alertmanagerPort, editRoutes));
         Own(await PrometheusServer.StartAsync([host.Address], loadRules ? RuleFile.Path : null, alertmanager.Address, _sandbox.Region.Topology.ClusterName, prometheusPort));
@@ -126,5 +127,10 @@ public sealed class AlertPathTests : IAsyncLifetime
         Assert.Contains("no DrSentinelHeartbeat in", checks[Heartbeat].Reason, StringComparison.Ordinal);
         OthersReady(checks, Heartbeat);
         Assert.True((await host.ScrapeAsync()).Value("drsentinel_webhook_requests_total", ("code", "401")) >= 1); // Alertmanager did send it
+
+        // Mended: Alertmanager reads its credentials file on every send, and retries the refused notification.
+        await File.WriteAllTextAsync(_tokenFile!, Webhooks.Token);
+
+        await UntilAsync(host, c => c[Heartbeat].Verdict == "ready", "the heartbeat arriving once the token is right");
     }
 }

@@ -79,6 +79,22 @@ public sealed class DoctorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DoctorVerb_AnAllowedGroupWhoseMaxSizeLeavesNoRoom_ExitsOne_NamingTheHeadroomCheckAlone()
+    {
+        var topology = Topology.Default() with
+        {
+            NodeGroups = [.. Topology.Default().NodeGroups.Select(g => g with { MaxSize = g.DesiredSize })],
+        };
+        _singleAz = await Sandboxes.StartAsync(topology: topology);
+
+        var result = await DrSentinelHost.RunVerbAsync(_singleAz, "doctor", [.. Allowed, $"--Receiver:StateDirectory={Webhooks.NewStateDirectory()}"]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Matches(@"\| node-group-headroom \| not-ready \| losing eu-central-1\w would leave \d+ of \d+ instance\(s\) without room under MaxSize", result.Output);
+        Assert.Single(result.Output.Split('\n'), line => line.Contains("| not-ready |", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task LeaderCheck_ReadyWhileAReplicaRenewsTheLease_NotReadyOnceNobodyCan()
     {
         await using var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun: true, "primary"),
