@@ -1,11 +1,13 @@
 namespace DrSentinel.Planning;
 
 /// <summary>
-/// The database playbooks as pure functions: move a primary out of an impaired zone, after AWS had its chance, never
-/// back into it, never twice. The decision, in order: the resource is known and allowed; a resolved alert never fails
-/// back; a failover DrSentinel started for this incident is not repeated; a primary already out of the zone is AWS's
-/// doing; the zone must look impaired now (else the plan waits: the alert may be stale); the candidate zone must not be
-/// impaired too (ambiguous: a human decides); AWS gets its grace period; the resource must be able to fail over now.
+/// The database playbooks as pure functions: move a primary out of an impaired zone, after AWS had its chance where AWS
+/// can see the failure, never back into it, never twice. The decision, in order: the resource is known and allowed; a
+/// resolved alert never fails back; a failover DrSentinel started for this incident is not repeated; a primary already
+/// out of the zone is AWS's doing; the zone must look impaired now (else the plan waits: the alert may be stale); the
+/// candidate zone must not be impaired too (ambiguous: a human decides); a failover under way (the resource not
+/// available) is waited out; AWS gets its grace period when its control plane sees the zone down; the resource must be
+/// able to fail over now. docs/actions.md has the decision table, with AWS's documented triggers for its own failover.
 /// </summary>
 public static class FailoverHolds
 {
@@ -19,14 +21,28 @@ public static class FailoverHolds
         if (ledger is { } earlier && earlier.Episode != request.Episode && request.Now - earlier.At < policy.FailoverCooldown)
             return refuse(RefusalCodes.Cooldown,
                 $"DrSentinel failed {what} over for another alert {(request.Now - earlier.At).TotalMinutes:F1} min ago (cooldown {policy.FailoverCooldown.TotalMinutes:F0} min): a human decides");
-        return Grace(request) is { } remaining
+        return AwsGrace(request) is { } remaining
             ? refuse(RefusalCodes.GracePeriod,
-                $"giving AWS its chance to fail {what} over by itself: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
+                $"giving AWS its chance to fail {what} over by itself: {request.Route.Zone}'s nodes are down, which AWS sees too; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
                 with { WaitsForZone = true, RecheckAfter = remaining }
             : null;
     }
 
-    /// <summary>What is left of AWS's grace period, counted from the alert's start; null once it is over.</summary>
+    /// <summary>
+    /// What is left of AWS's grace period, only where AWS can see the failure: AWS fails a Multi-AZ instance or a
+    /// replication group over by itself on the loss of its zone or host, which the cluster sees too (its nodes there not
+    /// Ready: the zone unavailable). A zone only unreachable — every probe into it failing while its nodes stay Ready — is
+    /// a failure AWS's control plane does not see, and waiting for it would only add the grace to the outage: null.
+    /// </summary>
+    public static TimeSpan? AwsGrace(PlanRequest request) =>
+        Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).Unavailable ? Grace(request) : null;
+
+    /// <summary>Why acting now is not racing AWS, in the plan's words.</summary>
+    public static string WhyNow(PlanRequest request) => Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).Unavailable
+        ? "still there after the grace period"
+        : $"still there, and AWS's control plane sees {request.Route.Zone} healthy (its nodes Ready): AWS will not fail it over, so no grace is given";
+
+    /// <summary>What is left of the grace period, counted from the alert's start; null once it is over.</summary>
     public static TimeSpan? Grace(PlanRequest request)
     {
         var remaining = request.AlertStartsAt + request.Policy.FailoverGrace - request.Now;

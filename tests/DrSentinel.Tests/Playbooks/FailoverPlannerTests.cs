@@ -63,13 +63,28 @@ public sealed class FailoverPlannerTests
         Assert.Equal(("eu-central-1a", "eu-central-1b", Episode), (step.FromZone, step.ToZone, step.Episode));
     }
 
+    /// <summary>The zone's nodes not Ready as well: the failure AWS's control plane sees too (a hard loss).</summary>
+    private static InventorySnapshot NodesDown(InventorySnapshot snapshot, string zone) =>
+        MapNodes(snapshot, n => n.Zone == zone ? n with { ReadyStatus = "Unknown" } : n);
+
     [Fact]
-    public void PlanRdsFailover_WithinTheGracePeriod_WaitsUntilItEnds()
+    public void PlanRdsFailover_ZoneDownAsAwsSeesIt_WithinTheGracePeriod_WaitsUntilItEnds()
     {
-        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(30)));
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(NodesDown(Snapshot(impaired: "eu-central-1a"), "eu-central-1a"), Start.AddSeconds(30)));
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
         Assert.Equal(TimeSpan.FromSeconds(60), plan.RecheckAfter);
+        Assert.Contains("nodes are down, which AWS sees too", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_GrayFailureWithinTheGracePeriod_ActsAtOnce_AwsSeesNothingWrong()
+    {
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(1)));
+
+        Assert.Equal(PlanVerdict.Act, plan.Verdict);
+        Assert.IsType<FailoverDbInstance>(Assert.Single(plan.Steps));
+        Assert.Contains("AWS's control plane sees eu-central-1a healthy (its nodes Ready): AWS will not fail it over, so no grace is given", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -227,11 +242,20 @@ public sealed class FailoverPlannerTests
     }
 
     [Fact]
-    public void PlanCacheFailover_WithinTheGracePeriod_Waits()
+    public void PlanCacheFailover_ZoneDownAsAwsSeesIt_WithinTheGracePeriod_Waits()
+    {
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(NodesDown(Snapshot(impaired: "eu-central-1a"), "eu-central-1a"), Start.AddSeconds(10)));
+
+        Assert.Equal((RefusalCodes.GracePeriod, true), (plan.ReasonCode, plan.WaitsForZone));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_GrayFailureWithinTheGracePeriod_ActsAtOnce()
     {
         var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(10)));
 
-        Assert.Equal((RefusalCodes.GracePeriod, true), (plan.ReasonCode, plan.WaitsForZone));
+        Assert.Equal(PlanVerdict.Act, plan.Verdict);
+        Assert.IsType<FailoverCacheGroup>(Assert.Single(plan.Steps));
     }
 
     [Fact]

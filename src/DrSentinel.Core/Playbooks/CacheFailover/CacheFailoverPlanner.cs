@@ -42,9 +42,9 @@ public static class CacheFailoverPlanner
             return Refuse(RefusalCodes.BothZonesImpaired, candidates.Count == 0
                 ? $"node group {primary.NodeGroupId} of {id} has no replica outside {zone}: a human decides"
                 : $"no replica of {id} outside {zone} is in a healthy zone and answers its probe: a human decides");
-        if (Grace(request) is { } remaining)
+        if (AwsGrace(request) is { } remaining)
             return Refuse(RefusalCodes.GracePeriod,
-                $"giving ElastiCache's automatic failover its chance on {id}: {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
+                $"giving ElastiCache's automatic failover its chance on {id}: {zone}'s nodes are down, which AWS sees too; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
                 with { WaitsForZone = true, RecheckAfter = remaining };
         if (group.Status != "available")
             return Refuse(RefusalCodes.ResourceBusy, $"{id} is {group.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
@@ -58,7 +58,7 @@ public static class CacheFailoverPlanner
                 $"the TestFailover quota is spent ({request.TestFailoversLast24Hours} of {policy.TestFailoverQuota} in 24 h) and {id} is cluster-mode enabled (no PrimaryClusterId fallback): a human decides");
         var findings = quotaSpent ? [$"the TestFailover quota is spent ({request.TestFailoversLast24Hours} of {policy.TestFailoverQuota} in 24 h): promoting {fallback} instead"] : System.Collections.Immutable.ImmutableArray<string>.Empty;
         return new Plan(playbook, intent, zone, PlanVerdict.Act,
-            $"{impairment.Explanation}; the primary {primary.CacheClusterId} of {id} is still there after the grace period, {healthy[0].CacheClusterId} in {healthy[0].Zone} can take over",
+            $"{impairment.Explanation}; the primary {primary.CacheClusterId} of {id} is {WhyNow(request)}; {healthy[0].CacheClusterId} in {healthy[0].Zone} can take over",
             [new FailoverCacheGroup(id, group.Arn, primary.NodeGroupId, zone, fallback, quotaSpent, request.Episode)], findings, 0, 0) { Resource = id };
     }
 

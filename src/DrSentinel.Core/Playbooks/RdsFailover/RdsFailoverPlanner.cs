@@ -52,7 +52,7 @@ public static class RdsFailoverPlanner
         if (db.Arn is null) return Refuse(RefusalCodes.UnknownResource, $"RDS reported no ARN for {id}: its ledger tag cannot be written");
 
         return new Plan(playbook, intent, zone, PlanVerdict.Act,
-            $"{impairment.Explanation}; the primary of {id} is still there after the grace period, its standby's zone {standby} is healthy",
+            $"{impairment.Explanation}; the primary of {id} is {WhyNow(request)}; its standby's zone {standby} is healthy",
             [new FailoverDbInstance(id, db.Arn, zone, standby, request.Episode)], [], 0, 0) { Resource = id };
     }
 
@@ -94,7 +94,7 @@ public static class RdsFailoverPlanner
         if (writer.Arn is null) return Refuse(RefusalCodes.UnknownResource, $"RDS reported no ARN for {writer.Id}: its ledger tag cannot be written");
 
         return new Plan(playbook, intent, zone, PlanVerdict.Act,
-            $"{impairment.Explanation}; the writer {writer.Id} of {cluster} is still there after the grace period, reader {target.Id} in {target.Zone} can take over",
+            $"{impairment.Explanation}; the writer {writer.Id} of {cluster} is {WhyNow(request)}; reader {target.Id} in {target.Zone} can take over",
             [new FailoverDbCluster(cluster, writer.Id, writer.Arn, zone, target.Id, request.Episode)], [], 0, 0) { Resource = id };
     }
 }

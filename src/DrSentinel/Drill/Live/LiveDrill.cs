@@ -78,7 +78,8 @@ public sealed class LiveDrill(WebApplication app, SandboxServer sandbox, DrillOp
             await Say($"no capacity: EC2 launches nothing in {zone} (InsufficientInstanceCapacity)");
         }
 
-        var readiness = await services.GetRequiredService<Readiness.ReadinessMonitor>().RunAsync(cancel);
+        // The region and DrSentinel as the playbooks need them; the alert path is the drill's own here, not production's.
+        var readiness = await services.GetRequiredService<Readiness.ReadinessMonitor>().RunAsync(cancel, alertPath: false);
         await Say($"readiness before the loss: {Readiness.ReadinessView.Word(readiness.Verdict)}");
         var before = Changeable();
         var capacityBefore = SchedulableReadyNodes([]);
