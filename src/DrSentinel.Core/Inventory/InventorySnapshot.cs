@@ -26,6 +26,12 @@ public sealed record InventorySnapshot
 
     /// <summary>The zone verdict, computed by the store from this snapshot's nodes and groups whenever it swaps one in.</summary>
     public ImmutableArray<ZoneHealth> Zones { get; init; } = [];
+
+    /// <summary>
+    /// The zones judged unreachable at the last update: the memory that keeps a zone unreachable while it is cut off,
+    /// once AWS or DrSentinel moved its primaries out and fewer than two members are left there to probe.
+    /// </summary>
+    public ImmutableHashSet<string> UnreachableZones { get; init; } = ImmutableHashSet<string>.Empty;
 }
 
 /// <summary>How one source is doing: its values in the snapshot are from <see cref="LastSuccess"/>, whatever <see cref="Up"/> says.</summary>

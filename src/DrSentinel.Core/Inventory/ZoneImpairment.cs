@@ -2,12 +2,24 @@ namespace DrSentinel.Inventory;
 
 /// <summary>
 /// Whether a zone is impaired now, by the same definitions as the alert rules: unavailable by its nodes, or unreachable
-/// (at least two data-plane members probed there, every probe failing, while a probe elsewhere succeeds). The planner
-/// checks it before acting, because an alert can arrive late.
+/// (at least two data-plane members probed there, every probe failing, while a probe elsewhere succeeds — and, once
+/// unreachable, as long as every member it has left fails, however few: <see cref="InventorySnapshot.UnreachableZones"/>).
+/// The planner checks it before acting, because an alert can arrive late.
 /// </summary>
 public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreachable, string Explanation)
 {
     public bool Impaired => Unavailable || Unreachable;
+
+    /// <summary>Every probe into the zone fails (at least one) while a probe elsewhere succeeds: what a cut-off zone shows.</summary>
+    public bool CutOff { get; init; }
+
+    /// <summary>
+    /// Whether a firing alert about the zone still holds: impaired, or cut off with fewer members than it takes to start a
+    /// verdict where DrSentinel's ledger shows it acted for the zone already (<paramref name="actedFor"/>). A replica that
+    /// takes over leadership has no memory of the verdict; the ledger on the resources is that memory, so it sees what the
+    /// old leader saw. One failing member and no ledger is no zone.
+    /// </summary>
+    public bool HoldsAlert(bool actedFor) => Impaired || (CutOff && actedFor);
 
     /// <summary>
     /// Probes into the zone that fail now. A zone is put back only when none does: right after a failover out of it the
@@ -26,11 +38,13 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
         var probes = snapshot.PostgresProbes.Select(p => (p.Zone, p.Up, Name: p.DbInstance))
             .Concat(snapshot.RedisProbes.Select(p => (p.Zone, p.Up, Name: p.CacheClusterId))).ToList();
         var here = probes.Where(p => p.Zone == zone).ToList();
-        var unreachable = here.Count >= 2 && here.All(p => !p.Up) && probes.Any(p => p.Zone != zone && p.Up);
+        var cutOff = here.Count >= 1 && here.All(p => !p.Up) && probes.Any(p => p.Zone != zone && p.Up);
+        var unreachable = cutOff && (here.Count >= 2 || snapshot.UnreachableZones.Contains(zone));
         var nodes = health is null ? "no nodes known" : $"{health.ReadyNodes}/{health.Nodes} nodes Ready ({health.Status.ToString().ToLowerInvariant()})";
         var probed = here.Count == 0 ? "no probes" : $"{here.Count(p => !p.Up)}/{here.Count} probes failing";
         return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}")
         {
+            CutOff = cutOff,
             FailingMembers = [.. here.Where(p => !p.Up).Select(p => p.Name)],
         };
     }

@@ -37,6 +37,11 @@ public static class FailoverHolds
     public static TimeSpan? AwsGrace(PlanRequest request) =>
         Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).Unavailable ? Grace(request) : null;
 
+    /// <summary>Whether DrSentinel's ledger shows it moved a primary out of <paramref name="zone"/> already (any database).</summary>
+    public static bool FailedOverFrom(Inventory.InventorySnapshot snapshot, string zone) =>
+        snapshot.DbInstances.Select(d => d.Tags).Concat(snapshot.ReplicationGroups.Select(g => g.Tags))
+            .Any(tags => FailoverLedger.From(tags) is { } ledger && ledger.FromZone == zone);
+
     /// <summary>Why acting now is not racing AWS, in the plan's words.</summary>
     public static string WhyNow(PlanRequest request) => Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).Unavailable
         ? "still there after the grace period"

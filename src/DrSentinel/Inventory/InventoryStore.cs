@@ -34,8 +34,12 @@ public sealed class InventoryStore(IOptions<InventoryOptions> options)
     public InventorySnapshot Report(string source, SourceStatus status) =>
         Update(s => s with { Sources = s.Sources.SetItem(source, status) });
 
-    private InventorySnapshot WithVerdicts(InventorySnapshot snapshot) => snapshot with
+    private InventorySnapshot WithVerdicts(InventorySnapshot snapshot)
     {
-        Zones = ZoneHealth.Assess(snapshot, options.Value.ZoneDegradedBelowReadyRatio, options.Value.ZoneUnavailableBelowReadyRatio),
-    };
+        var zoned = snapshot with { Zones = ZoneHealth.Assess(snapshot, options.Value.ZoneDegradedBelowReadyRatio, options.Value.ZoneUnavailableBelowReadyRatio) };
+        // Judged with the last update's verdicts carried in: a zone unreachable stays so while every member left there fails.
+        var zones = zoned.Zones.Select(z => z.Zone).Concat(zoned.PostgresProbes.Select(p => p.Zone)).Concat(zoned.RedisProbes.Select(p => p.Zone))
+            .OfType<string>().Distinct(StringComparer.Ordinal);
+        return zoned with { UnreachableZones = [.. zones.Where(z => ZoneImpairment.Assess(zoned, z).Unreachable)] };
+    }
 }

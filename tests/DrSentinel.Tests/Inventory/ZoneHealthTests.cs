@@ -76,4 +76,34 @@ public sealed class ZoneHealthTests
         Assert.Equal(("a", ZoneStatus.Unavailable), (Assert.Single(snapshot.Zones).Zone, snapshot.Zones[0].Status));
         Assert.Same(snapshot, store.Current);
     }
+
+    private static RedisProbeResult Redis(string member, string zone, bool up) =>
+        new("pyairtable-redis", member, zone, up, null, null, null, null, TimeSpan.Zero);
+
+    /// <summary>Zone a cut off with two members, b answering; then a's primary moved to b, one member left failing in a; then it answers.</summary>
+    private static readonly RedisProbeResult[][] CutOffThenPrimaryMoved =
+    [
+        [Redis("001", "a", false), Redis("002", "a", false), Redis("003", "b", true)],
+        [Redis("001", "a", false), Redis("002", "b", true), Redis("003", "b", true)],
+        [Redis("001", "a", true), Redis("002", "b", true), Redis("003", "b", true)],
+    ];
+
+    [Fact]
+    public void Store_AZoneCutOff_StaysUnreachableWithOneMemberLeftFailing_UntilItAnswers()
+    {
+        var store = new InventoryStore(Options.Create(new DrSentinel.Inventory.InventoryOptions()));
+
+        var verdicts = CutOffThenPrimaryMoved.Select(probes => ZoneImpairment.Assess(store.Update(s => s with { RedisProbes = [.. probes] }), "a").Unreachable).ToList();
+
+        Assert.Equal([true, true, false], verdicts);
+    }
+
+    [Fact]
+    public void Assess_OneMemberFailingWithoutAVerdictBefore_IsCutOffButNotUnreachable_AndHoldsAnAlertOnlyWhereDrSentinelActedForTheZone()
+    {
+        var impairment = ZoneImpairment.Assess(InventorySnapshot.Empty with { RedisProbes = [.. CutOffThenPrimaryMoved[1]] }, "a");
+
+        Assert.Equal((false, true), (impairment.Unreachable, impairment.CutOff));
+        Assert.Equal((false, true), (impairment.HoldsAlert(actedFor: false), impairment.HoldsAlert(actedFor: true)));
+    }
 }

@@ -182,6 +182,21 @@ public sealed class EvacuationPlannerTests
         Assert.Equal(PlanVerdict.Refused, EvacuationPlanner.PlanEvacuation(A, snapshot, AllowAll(snapshot)).Verdict);
     }
 
+    /// <summary>
+    /// A replica that takes over leadership mid-incident sees one member left failing in the zone (its primaries moved
+    /// out) and no verdict of its own; the cordon its predecessor made is the memory: the evacuation goes on.
+    /// </summary>
+    [Fact]
+    public void PlanEvacuation_OneFailingProbeLeft_InAZoneDrSentinelCordonedFor_StillHolds()
+    {
+        var cordoned = MapNodes(PerZone(), n => n.Zone == A ? n with { CordonedFor = A } : n);
+        var snapshot = cordoned with { PostgresProbes = [Probe("db-1", A, up: false), Probe("db-2", B, up: true)] };
+
+        var plan = EvacuationPlanner.PlanEvacuation(A, snapshot, AllowAll(snapshot));
+
+        Assert.NotEqual(RefusalCodes.ZoneHealthy, plan.ReasonCode);
+    }
+
     [Fact]
     public void PlanEvacuation_MostOfTheClusterNotReady_Halts()
     {

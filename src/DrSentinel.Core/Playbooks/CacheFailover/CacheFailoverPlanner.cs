@@ -33,7 +33,7 @@ public static class CacheFailoverPlanner
             return Nothing(RefusalCodes.DoneByAws, $"no primary of {id} is in {zone} now ({string.Join(", ", primaries.Select(p => $"{p.CacheClusterId} in {p.Zone}"))}): AWS (or a human) moved it; DrSentinel does nothing");
 
         var impairment = ZoneImpairment.Assess(snapshot, zone);
-        if (!impairment.Impaired)
+        if (!impairment.HoldsAlert(FailedOverFrom(snapshot, zone)))
             return Refuse(RefusalCodes.ZoneHealthy, $"{zone} does not look impaired now ({impairment.Explanation}); nothing is failed over") with { WaitsForZone = true };
         var candidates = group.Members.Where(m => m.NodeGroupId == primary.NodeGroupId && m.Role != "primary" && m.Zone is not null && m.Zone != zone).ToList();
         var healthy = candidates.Where(m => !ZoneImpairment.Assess(snapshot, m.Zone!).Impaired && ReplicaAnswers(snapshot, id, m.CacheClusterId))

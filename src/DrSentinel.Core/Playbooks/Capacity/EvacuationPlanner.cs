@@ -20,7 +20,7 @@ public static class EvacuationPlanner
         if (policy.AllowedNodeGroups.IsEmpty)
             return Refuse(intent, zone, RefusalCodes.AllowList, "no node group is allowed (Actions:AllowedNodeGroups is empty): nothing is targeted");
         var impairment = ZoneImpairment.Assess(snapshot, zone);
-        if (!impairment.Impaired) return Refuse(intent, zone, RefusalCodes.ZoneHealthy, $"the zone does not look impaired now ({impairment.Explanation}); the alert may be stale") with { WaitsForZone = true };
+        if (!impairment.HoldsAlert(EvacuatedZones(snapshot).Contains(zone) || snapshot.Nodes.CordonedFor.Contains(zone))) return Refuse(intent, zone, RefusalCodes.ZoneHealthy, $"the zone does not look impaired now ({impairment.Explanation}); the alert may be stale") with { WaitsForZone = true };
         var unready = ZoneImpairment.UnreadyShare(snapshot);
         if (unready > policy.HaltAboveUnreadyShare)
             return Refuse(intent, zone, RefusalCodes.Halt, $"{unready:P0} of the cluster's nodes are not Ready (halt above {policy.HaltAboveUnreadyShare:P0}): more than one zone is in trouble, a human decides");

@@ -36,7 +36,7 @@ public static class RdsFailoverPlanner
             return Nothing(RefusalCodes.DoneByAws, $"the primary of {id} is already in {db.Zone ?? "no zone"}, out of {zone}: AWS (or a human) moved it; DrSentinel does nothing");
 
         var impairment = ZoneImpairment.Assess(snapshot, zone);
-        if (!impairment.Impaired)
+        if (!impairment.HoldsAlert(FailedOverFrom(snapshot, zone)))
             return Refuse(RefusalCodes.ZoneHealthy, $"{zone} does not look impaired now ({impairment.Explanation}); nothing is failed over") with { WaitsForZone = true };
         // No partner to fail over to: the replica promotion playbook takes over where a replica is enabled for it.
         if (!db.MultiAz || db.SecondaryZone is not { } standby)
@@ -83,7 +83,7 @@ public static class RdsFailoverPlanner
                 : Nothing(RefusalCodes.DoneByAws, $"the writer of {cluster} is already {writer.Id} in {writer.Zone}, out of {zone}: AWS (or a human) moved it; DrSentinel does nothing");
 
         var impairment = ZoneImpairment.Assess(snapshot, zone);
-        if (!impairment.Impaired)
+        if (!impairment.HoldsAlert(FailedOverFrom(snapshot, zone)))
             return Refuse(RefusalCodes.ZoneHealthy, $"{zone} does not look impaired now ({impairment.Explanation}); nothing is failed over") with { WaitsForZone = true };
         var target = members.FirstOrDefault(d => d.IsClusterWriter is false && d.Available && d.Zone is { } z && z != zone && !ZoneImpairment.Assess(snapshot, z).Impaired);
         if (target is null)
