@@ -144,6 +144,20 @@ public static class ControlApi
             region.Write(r => r.IamPolicy = Aws.IamApi.DefaultPolicy(r.Topology.ClusterName));
             return Results.NoContent();
         });
+        // AWS's own failover of a Multi-AZ instance, now: 202 when started, 409 when AWS would not start one (not available).
+        control.MapPost("/databases/{id}/aws-failover", (string id) =>
+        {
+            try
+            {
+                var started = false;
+                region.Write(r => started = r.AwsFailsOver(id));
+                return started ? Results.Accepted() : Results.Conflict(new { error = $"AWS would not start a failover of {id} now (not available, not Multi-AZ, or its standby's zone down)" });
+            }
+            catch (KeyNotFoundException e)
+            {
+                return Results.NotFound(new { error = e.Message });
+            }
+        });
         // RBAC takes a verb on a resource away from DrSentinel's service account (in one namespace, or all); DELETE gives all back.
         control.MapPost("/kubernetes/rbac/deny", (string verb, string resource, string? @namespace) =>
         {

@@ -162,6 +162,18 @@ public sealed partial class SandboxRegion
     /// What RDS does by itself when a zone loses power: Multi-AZ primaries there fail over to their standby, unless
     /// the standby's zone is down too; such an instance stays where it is.
     /// </summary>
+    /// <summary>
+    /// AWS's own failover of one Multi-AZ instance, now (as its host monitoring would start it), for a test that races it
+    /// with DrSentinel's: started only where AWS would start one — the instance available, its standby's zone powered.
+    /// </summary>
+    public bool AwsFailsOver(string instanceId)
+    {
+        if (!DbInstances.TryGetValue(instanceId, out var db)) throw new KeyNotFoundException($"no DB instance {instanceId}");
+        if (!db.MultiAz || db.Status != "available" || db.SecondaryAvailabilityZone is not { } standby || !Zones[standby].PoweredOn) return false;
+        StartInstanceFailover(db);
+        return true;
+    }
+
     private void FailOverDatabasesOutOf(string zone)
     {
         foreach (var db in DbInstances.Values.Where(d => d.MultiAz && d.AvailabilityZone == zone && d.Status == "available"

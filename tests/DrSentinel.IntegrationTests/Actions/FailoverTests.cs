@@ -153,6 +153,45 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(0, FailoverCalls());
     }
 
+    private bool DrSentinelsLedgerOnTheDb() => _sandbox.State(r => r.DbInstances[Db].Tags.ContainsKey("drsentinel.io/failed-over"));
+
+    /// <summary>
+    /// AWS starts its own failover of the primary just before DrSentinel would call: DrSentinel waits it out and reports
+    /// it as AWS's. One move, to the standby's healthy zone, and no ledger of DrSentinel's on the instance.
+    /// </summary>
+    [Fact]
+    public async Task AwsFailsOverJustBeforeDrSentinelsCall_OneMove_TheLedgerSaysItWasAws()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        await FailGrayAsync(host);
+        (await _control.PostAsync($"sandbox/databases/{Db}/aws-failover", null)).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone)));
+
+        await WithDecisions(host, () => host.ScrapeUntilAsync(s => s.Value("drsentinel_plans_total", ("playbook", "rds-failover"), ("reason", "done-by-aws")) == 1,
+            Deadline, "the move reported as AWS's"));
+        Assert.Equal(("eu-central-1b", 1, 0L, false), (DbZone(), FailoversStarted(), _sandbox.Calls("rds:RebootDBInstance"), DrSentinelsLedgerOnTheDb()));
+    }
+
+    /// <summary>
+    /// DrSentinel's call goes out first; AWS's own failover, asked for right after, does not start a second one (the
+    /// instance is failing over already). One move, and DrSentinel's ledger on the instance says it was DrSentinel's.
+    /// </summary>
+    [Fact]
+    public async Task AwsFailsOverJustAfterDrSentinelsCall_OneMove_TheLedgerSaysItWasDrSentinel()
+    {
+        var host = await StartAsync(Webhooks.NewStateDirectory());
+        await FailGrayAsync(host);
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(host, Webhooks.RdsAlert(Zone)));
+        await WithDecisions(host, () => Poll.UntilAsync(() => _sandbox.Calls("rds:RebootDBInstance") == 1, Deadline, "DrSentinel's failover call"));
+        using (var aws = await _control.PostAsync($"sandbox/databases/{Db}/aws-failover", null))
+            Assert.Equal(HttpStatusCode.Conflict, aws.StatusCode);
+
+        await Poll.UntilAsync(() => DbZone() != Zone, Deadline, "the primary moved");
+        Assert.Equal(("eu-central-1b", 1, 1L, true), (DbZone(), FailoversStarted(), _sandbox.Calls("rds:RebootDBInstance"), DrSentinelsLedgerOnTheDb()));
+    }
+
     [Fact]
     public async Task TestFailoverRefusedByAws_TheFallbackPromotesAReplicaInAHealthyZone()
     {
