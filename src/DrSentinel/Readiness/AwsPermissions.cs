@@ -30,9 +30,9 @@ public sealed partial class AwsPermissions(IIamReader iam, InventoryStore store,
         {
             principal = Principal(await iam.CallerArnAsync(cancel).ConfigureAwait(false));
         }
-        catch (AwsServiceException e)
+        catch (Exception e) when (e is AwsServiceException or FormatException)
         {
-            return new(Check, ReadinessVerdict.CouldNotCheck, $"STS GetCallerIdentity failed ({e.Code}: {e.Message})", "see the log: DrSentinel cannot reach AWS", []);
+            return new(Check, ReadinessVerdict.CouldNotCheck, $"STS GetCallerIdentity failed ({(e as AwsServiceException)?.Code ?? e.GetType().Name}: {e.Message})", "see the log: DrSentinel cannot reach AWS", []);
         }
         var problems = new List<string>();
         var evidence = new List<string> { $"as {principal}" };
@@ -51,6 +51,10 @@ public sealed partial class AwsPermissions(IIamReader iam, InventoryStore store,
             catch (AwsServiceException e)
             {
                 return new(Check, ReadinessVerdict.CouldNotCheck, $"iam:SimulatePrincipalPolicy failed ({e.Code}: {e.Message})", "see the log", [.. evidence]);
+            }
+            catch (FormatException e)
+            {
+                return new(Check, ReadinessVerdict.CouldNotCheck, $"IAM's answer could not be read ({e.Message})", "see the log", [.. evidence]);
             }
             var denied = results.Where(r => !r.Allowed).ToList();
             evidence.Add($"{question.What}: {results.Count - denied.Count} of {results.Count} allowed");

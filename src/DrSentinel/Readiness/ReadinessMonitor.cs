@@ -40,9 +40,10 @@ public sealed record ReadinessReport(DateTimeOffset At, ImmutableArray<Readiness
 /// and every <see cref="ReadinessOptions.Every"/>, and exports drsentinel_readiness{check} (1 ready, 0 not ready or not
 /// checked; no series where a check does not apply) and drsentinel_readiness_last_run_timestamp_seconds.
 /// </summary>
-public sealed class ReadinessMonitor(
+public sealed partial class ReadinessMonitor(
     InventoryStore store, IEnumerable<IInventorySource> sources, IServiceProvider services, IOptions<ActionOptions> actions, IOptions<ReceiverOptions> receiver,
-    IOptions<Inventory.InventoryOptions> inventory, IOptions<ReadinessOptions> options, IMetricFactory metrics, TimeProvider time) : BackgroundService
+    IOptions<Inventory.InventoryOptions> inventory, IOptions<ReadinessOptions> options, IMetricFactory metrics, TimeProvider time,
+    ILogger<ReadinessMonitor> logger) : BackgroundService
 {
     private readonly Gauge _ready = metrics.CreateGauge("drsentinel_readiness",
         "1 when the readiness check passes, 0 when it does not or could not be checked (GET /readiness says why); no series where a check does not apply.",
@@ -68,7 +69,15 @@ public sealed class ReadinessMonitor(
         using var timer = new PeriodicTimer(options.Value.Every, time);
         do
         {
-            Export(await RunAsync(stoppingToken).ConfigureAwait(false));
+            try
+            {
+                Export(await RunAsync(stoppingToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // A readiness run never stops DrSentinel: said, and tried again at the next tick.
+                LogRunFailed(logger, e, "every check");
+            }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
@@ -85,9 +94,13 @@ public sealed class ReadinessMonitor(
     /// </summary>
     public async Task<ReadinessReport> RunAsync(CancellationToken cancel, bool alertPath = true)
     {
-        var path = alertPath ? await _alertPath.AssessAsync(cancel).ConfigureAwait(false) : [];
-        var kubernetes = await _kubernetes.AssessAsync(cancel).ConfigureAwait(false);
-        var aws = await _aws.AssessAsync(cancel).ConfigureAwait(false);
+        var path = alertPath
+            ? await GuardAsync([AlertPathReadiness.RulesCheck, AlertPathReadiness.RoutesCheck, AlertPathReadiness.HeartbeatCheck],
+                () => _alertPath.AssessAsync(cancel), cancel).ConfigureAwait(false)
+            : [];
+        var kubernetes = await GuardAsync([KubernetesPermissions.Check], async () => [await _kubernetes.AssessAsync(cancel).ConfigureAwait(false)], cancel)
+            .ConfigureAwait(false);
+        var aws = await GuardAsync([AwsPermissions.Check], async () => [await _aws.AssessAsync(cancel).ConfigureAwait(false)], cancel).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var history = services.GetService<ActionHistory>();
         var used = history is null ? 0 : ActionBudget.TestFailoversLast24Hours(history.Snapshot(), now);
@@ -95,10 +108,28 @@ public sealed class ReadinessMonitor(
             .AddRange(SelfReadiness.Assess(actions.Value, receiver.Value, _killSwitch.Value))
             .Add(SelfReadiness.ClockSkew(services.GetRequiredService<ApiCallRecorder>().AwsClockSkew));
         if (receiver.Value.Enabled && services.GetService<Leadership.LeaseElector>() is { Enabled: true } elector) checks = checks.Add(SelfReadiness.Leader(elector));
-        var report = new ReadinessReport(now, checks.Add(kubernetes).Add(aws).AddRange(path));
+        var report = new ReadinessReport(now, checks.AddRange(kubernetes).AddRange(aws).AddRange(path));
         if (alertPath) _last = report; // the status page shows whole runs only
         return report;
     }
+
+    /// <summary>A check that fails in a way nobody foresaw is "could not check", with the exception in the log; never a crash.</summary>
+    private async Task<ImmutableArray<ReadinessCheck>> GuardAsync(string[] checks, Func<Task<ImmutableArray<ReadinessCheck>>> assess, CancellationToken cancel)
+    {
+        try
+        {
+            return await assess().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            LogRunFailed(logger, e, string.Join(", ", checks));
+            return [.. checks.Select(c => new ReadinessCheck(c, ReadinessVerdict.CouldNotCheck, $"the check failed unexpectedly ({e.GetType().Name}: {e.Message})",
+                "see DrSentinel's log (event 5034)", []))];
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.ReadinessCheckFailed, Level = LogLevel.Warning, Message = "Readiness: {Checks} failed unexpectedly; shown as could not check")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, string checks);
 
     private void Export(ReadinessReport report)
     {

@@ -60,6 +60,7 @@ internal static class EventIds
     public const int CapacityShort = 5031;
     public const int CapacityFollowUpFailed = 5032;
     public const int StepRefusedByAws = 5033;
+    public const int ReadinessCheckFailed = 5034;
 
     public const int IncidentOpened = 5101;
     public const int IncidentsUnreadable = 5102;
