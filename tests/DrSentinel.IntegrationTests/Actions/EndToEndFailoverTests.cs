@@ -83,8 +83,9 @@ public abstract class EndToEndFailoverScenario(ITestOutputHelper output) : IAsyn
         Assert.Equal(2, fired.Count); // it was the alerts, through Alertmanager, that moved them
 
         // One incident for the zone, written down as it happened: the first signal, the alerts, the decisions, the two
-        // failovers and both primaries writable again, in that order.
-        var (id, timeline) = await Webhooks.IncidentAsync(_host, Zone, t => t.Count(e => e.Kind == "PrimaryWritable") == 2, TimeSpan.FromSeconds(30),
+        // failovers and both primaries writable again, in that order. A moved primary is written down once DrSentinel's
+        // probe finds it writable and its next Describe places it in the new zone (the incident waits 2 min for it).
+        var (id, timeline) = await Webhooks.IncidentAsync(_host, Zone, t => t.Count(e => e.Kind == "PrimaryWritable") == 2, TimeSpan.FromSeconds(90),
             "the incident records both primaries writable again");
         output.WriteLine(string.Join('\n', timeline.Select(e => $"{e.Kind} {e.Outcome}: {e.Text}")));
         Assert.StartsWith($"{Zone}-", id, StringComparison.Ordinal);
