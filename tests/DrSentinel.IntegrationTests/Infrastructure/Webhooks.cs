@@ -36,6 +36,17 @@ public static class Webhooks
         ];
     }
 
+    /// <summary>GET /readiness with the operators' token: each check's verdict and reason, by name.</summary>
+    public static async Task<Dictionary<string, (string Verdict, string Reason)>> ReadinessAsync(DrSentinelHost host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "readiness");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OperatorToken);
+        using var response = await host.Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("check").GetString()!, c => (c.GetProperty("verdict").GetString()!, c.GetProperty("reason").GetString()!));
+    }
+
     /// <summary>GET /incidents or /incidents/{id} with the operators' token.</summary>
     public static async Task<System.Text.Json.JsonElement> IncidentsAsync(DrSentinelHost host, string? id = null)
     {

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using DrSentinel.IntegrationTests.Alerts;
 using DrSentinel.IntegrationTests.Infrastructure;
 using DrSentinel.Sandbox;
@@ -52,18 +50,9 @@ public sealed class AlertPathTests : IAsyncLifetime
         return host;
     }
 
-    private static async Task<Dictionary<string, (string Verdict, string Reason)>> ReadinessAsync(DrSentinelHost host)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "readiness");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Webhooks.OperatorToken);
-        using var response = await host.Http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray()
-            .ToDictionary(c => c.GetProperty("check").GetString()!, c => (c.GetProperty("verdict").GetString()!, c.GetProperty("reason").GetString()!));
-    }
 
     private static Task<Dictionary<string, (string Verdict, string Reason)>> UntilAsync(DrSentinelHost host, Func<Dictionary<string, (string Verdict, string Reason)>, bool> done,
-        string what) => Poll.UntilAsync(() => ReadinessAsync(host), done, TimeSpan.FromSeconds(90), what);
+        string what) => Poll.UntilAsync(() => Webhooks.ReadinessAsync(host), done, TimeSpan.FromSeconds(90), what);
 
     /// <summary>No check but the named ones is anything other than ready (the path's, and DrSentinel's own).</summary>
     private static void OthersReady(Dictionary<string, (string Verdict, string Reason)> checks, params string[] except) =>

@@ -155,7 +155,7 @@ public sealed class DoctorTests : IAsyncLifetime
         Assert.True(skewed.Named("drsentinel_api_calls_total").Where(s => s["system"] == "aws" && s["outcome"] == "error").Sum(s => s.Value) > 0,
             "AWS refused the requests signed 10 minutes off its clock");
         // AWS refuses everything signed off its clock: other checks may not be able to check, but none is "not ready".
-        var verdicts = await ReadinessAsync(host);
+        var verdicts = await Webhooks.ReadinessAsync(host);
         Assert.Equal("not-ready", verdicts["clock-skew"].Verdict);
         Assert.Single(verdicts, c => c.Value.Verdict == "not-ready");
 
@@ -208,7 +208,7 @@ public sealed class DoctorTests : IAsyncLifetime
         await PutPolicyAsync(action => action != "rds:RebootDBInstance");
 
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_readiness", ("check", "aws-permissions")) == 0, TimeSpan.FromSeconds(60), "the AWS permissions not ready");
-        var readiness = await ReadinessAsync(host);
+        var readiness = await Webhooks.ReadinessAsync(host);
         Assert.Contains("may not rds:RebootDBInstance on DB instance pyairtable-primary (implicitDeny)", readiness["aws-permissions"].Reason, StringComparison.Ordinal);
         Assert.Equal("not-ready", readiness["aws-permissions"].Verdict);
         Assert.All(readiness.Where(c => c.Key is not ("aws-permissions" or "prometheus-rules" or "alertmanager-routes" or "heartbeat")),
@@ -216,20 +216,11 @@ public sealed class DoctorTests : IAsyncLifetime
 
         await PutPolicyAsync(action => action != "iam:SimulatePrincipalPolicy");
 
-        await Poll.UntilAsync(() => ReadinessAsync(host), r => r["aws-permissions"].Verdict == "could-not-check", TimeSpan.FromSeconds(30), "could not check");
+        await Poll.UntilAsync(() => Webhooks.ReadinessAsync(host), r => r["aws-permissions"].Verdict == "could-not-check", TimeSpan.FromSeconds(30), "could not check");
 
         (await control.DeleteAsync("sandbox/iam/policy")).EnsureSuccessStatusCode();
 
-        await Poll.UntilAsync(() => ReadinessAsync(host), r => r["aws-permissions"].Verdict == "ready", TimeSpan.FromSeconds(30), "ready again");
+        await Poll.UntilAsync(() => Webhooks.ReadinessAsync(host), r => r["aws-permissions"].Verdict == "ready", TimeSpan.FromSeconds(30), "ready again");
     }
 
-    private static async Task<Dictionary<string, (string Verdict, string Reason)>> ReadinessAsync(DrSentinelHost host)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "readiness");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Webhooks.OperatorToken);
-        using var response = await host.Http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").EnumerateArray()
-            .ToDictionary(c => c.GetProperty("check").GetString()!, c => (c.GetProperty("verdict").GetString()!, c.GetProperty("reason").GetString()!));
-    }
 }
