@@ -36,21 +36,6 @@ public sealed class ActionEngineTests : IAsyncLifetime
     private KillSwitch _killSwitch = null!;
     private int _fingerprints;
 
-    /// <summary>A fake clock that counts the timers started on it: a wait before a recheck is one.</summary>
-    private sealed class CountingTime() : FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 3, 0, 0, TimeSpan.Zero))
-    {
-        private int _timers;
-
-        public int Timers => Volatile.Read(ref _timers);
-
-        public override System.Threading.ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            // Counted once registered: a test that sees the count may advance the clock past it.
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            Interlocked.Increment(ref _timers);
-            return timer;
-        }
-    }
 
     /// <summary>A playbook of the test's own: a zone alert and a database alert, each planned by a function the test sets.</summary>
     private sealed class TestPlaybook : IPlaybook

@@ -15,21 +15,6 @@ public sealed class StepExecutorTests
     private static readonly PlanStep Step = new UpdateGroup("ng-b", new GroupSettings(0, 3, [], []), new GroupSettings(0, 5, [], []));
     private readonly CountingTime _time = new();
 
-    /// <summary>A fake clock that counts the timers started on it: a backoff is one, so the test knows when one waits.</summary>
-    private sealed class CountingTime() : FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 3, 0, 0, TimeSpan.Zero))
-    {
-        private int _timers;
-
-        public int Timers => Volatile.Read(ref _timers);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            // Counted once registered: a test that sees the count may advance the clock past it.
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            Interlocked.Increment(ref _timers);
-            return timer;
-        }
-    }
 
     /// <summary>A handler that answers each attempt from a script: an exception is thrown, a result returned.</summary>
     private sealed class ScriptedHandler(params object[] answers) : IStepHandler

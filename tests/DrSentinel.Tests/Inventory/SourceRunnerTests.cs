@@ -8,7 +8,7 @@ namespace DrSentinel.Tests.Inventory;
 public sealed class SourceRunnerTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero));
+    private readonly CountingTime _time = new(new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero));
     private readonly InventoryStore _store = new(Options.Create(new InventoryOptions()));
 
     /// <summary>A source that does what the test queues for each refresh, and counts its refreshes.</summary>
@@ -91,14 +91,16 @@ public sealed class SourceRunnerTests
         source.Script.Enqueue(Sets("db-1"));
         source.Script.Enqueue(Sets("db-2"));
         using var runner = await StartAsync(source);
-        await PollAsync(() => _store.Current.Sources.TryGetValue("scripted", out var s) && !s.Up, "first failure reported");
+        // Each refresh starts two timers (its timeout, then the wait for the next): the clock moves only once the runner waits.
+        await PollAsync(() => _time.Timers == 2, "first failure, then a wait");
+        Assert.False(_store.Current.Sources["scripted"].Up);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        await PollAsync(() => source.Refreshes == 2, "retried after 1 s");
+        await PollAsync(() => source.Refreshes == 2 && _time.Timers == 4, "retried after 1 s, then a wait");
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(2, source.Refreshes);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await PollAsync(() => _store.Current.Sources["scripted"].Up, "retried after 2 s more, and up");
+        await PollAsync(() => _store.Current.Sources["scripted"].Up && _time.Timers == 6, "retried after 2 s more, and up, then a wait");
         _time.Advance(source.Interval - TimeSpan.FromSeconds(1));
         Assert.Equal(3, source.Refreshes);
         _time.Advance(TimeSpan.FromSeconds(1));
