@@ -32,6 +32,9 @@ public sealed record InventorySnapshot
     /// once AWS or DrSentinel moved its primaries out and fewer than two members are left there to probe.
     /// </summary>
     public ImmutableHashSet<string> UnreachableZones { get; init; } = ImmutableHashSet<string>.Empty;
+
+    /// <summary>The kubelets' heartbeats per zone, read only while a zone is cut off (empty otherwise).</summary>
+    public ImmutableArray<ZoneKubelets> Kubelets { get; init; } = [];
 }
 
 /// <summary>How one source is doing: its values in the snapshot are from <see cref="LastSuccess"/>, whatever <see cref="Up"/> says.</summary>

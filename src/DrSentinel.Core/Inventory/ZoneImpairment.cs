@@ -31,6 +31,13 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
     /// <summary>The probed members in the zone whose probe fails now (DB instances, cache clusters), by name.</summary>
     public IReadOnlyList<string> FailingMembers { get; init; } = [];
 
+    /// <summary>
+    /// Why AWS can see the zone down, in words — its nodes not Ready, or every kubelet there silent — or may (whether it
+    /// does could not be read); null when AWS's control plane sees the zone healthy: its kubelets heartbeat and its nodes
+    /// are Ready, the gray failure AWS does not fail over by itself.
+    /// </summary>
+    public string? AwsSees { get; init; }
+
     public static ZoneImpairment Assess(InventorySnapshot snapshot, string zone)
     {
         var health = snapshot.Zones.FirstOrDefault(z => z.Zone == zone);
@@ -42,10 +49,18 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
         var unreachable = cutOff && (here.Count >= 2 || snapshot.UnreachableZones.Contains(zone));
         var nodes = health is null ? "no nodes known" : $"{health.ReadyNodes}/{health.Nodes} nodes Ready ({health.Status.ToString().ToLowerInvariant()})";
         var probed = here.Count == 0 ? "no probes" : $"{here.Count(p => !p.Up)}/{here.Count} probes failing";
-        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}")
+        var kubelets = snapshot.Sources.GetValueOrDefault(ZoneKubelets.SourceName) is { Up: true }
+            ? snapshot.Kubelets.FirstOrDefault(k => k.Zone == zone)
+            : null;
+        var heartbeats = kubelets is null ? "" : $", kubelets {kubelets.Behind.TotalSeconds:F0} s behind the other zones'";
+        return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}{heartbeats}")
         {
             CutOff = cutOff,
             FailingMembers = [.. here.Where(p => !p.Up).Select(p => p.Name)],
+            AwsSees = unavailable ? $"{zone}'s nodes are not Ready, which AWS sees too"
+                : kubelets is null ? $"whether AWS sees {zone} down is not known: its kubelets' heartbeats (node Leases) were not read"
+                : kubelets.Silent ? $"every kubelet in {zone} has missed its heartbeats ({kubelets.Behind.TotalSeconds:F0} s behind the other zones'): its hosts are down, which AWS sees too"
+                : null,
         };
     }
 

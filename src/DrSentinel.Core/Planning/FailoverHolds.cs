@@ -23,19 +23,22 @@ public static class FailoverHolds
                 $"DrSentinel failed {what} over for another alert {(request.Now - earlier.At).TotalMinutes:F1} min ago (cooldown {policy.FailoverCooldown.TotalMinutes:F0} min): a human decides");
         return AwsGrace(request) is { } remaining
             ? refuse(RefusalCodes.GracePeriod,
-                $"giving AWS its chance to fail {what} over by itself: {request.Route.Zone}'s nodes are down, which AWS sees too; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
+                $"giving AWS its chance to fail {what} over by itself: {AwsSees(request)}; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
                 with { WaitsForZone = true, RecheckAfter = remaining }
             : null;
     }
 
     /// <summary>
     /// What is left of AWS's grace period, only where AWS can see the failure: AWS fails a Multi-AZ instance or a
-    /// replication group over by itself on the loss of its zone or host, which the cluster sees too (its nodes there not
-    /// Ready: the zone unavailable). A zone only unreachable — every probe into it failing while its nodes stay Ready — is
-    /// a failure AWS's control plane does not see, and waiting for it would only add the grace to the outage: null.
+    /// replication group over by itself on the loss of its zone or host, which the cluster sees too — every kubelet there
+    /// silent, then its nodes not Ready — or where that could not be read. A zone only unreachable — every probe into it
+    /// failing while its kubelets heartbeat — is a failure AWS's control plane does not see, and waiting for it would only
+    /// add the grace to the outage: null.
     /// </summary>
-    public static TimeSpan? AwsGrace(PlanRequest request) =>
-        Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).Unavailable ? Grace(request) : null;
+    public static TimeSpan? AwsGrace(PlanRequest request) => AwsSees(request) is null ? null : Grace(request);
+
+    /// <summary>Why AWS can see the zone down (or may); null where it sees the zone healthy.</summary>
+    public static string? AwsSees(PlanRequest request) => Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).AwsSees;
 
     /// <summary>Whether DrSentinel's ledger shows it moved a primary out of <paramref name="zone"/> already (any database).</summary>
     public static bool FailedOverFrom(Inventory.InventorySnapshot snapshot, string zone) =>
@@ -43,9 +46,9 @@ public static class FailoverHolds
             .Any(tags => FailoverLedger.From(tags) is { } ledger && ledger.FromZone == zone);
 
     /// <summary>Why acting now is not racing AWS, in the plan's words.</summary>
-    public static string WhyNow(PlanRequest request) => Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).Unavailable
+    public static string WhyNow(PlanRequest request) => AwsSees(request) is not null
         ? "still there after the grace period"
-        : $"still there, and AWS's control plane sees {request.Route.Zone} healthy (its nodes Ready): AWS will not fail it over, so no grace is given";
+        : $"still there, and AWS's control plane sees {request.Route.Zone} healthy (its kubelets heartbeat, its nodes are Ready): AWS will not fail it over, so no grace is given";
 
     /// <summary>What is left of the grace period, counted from the alert's start; null once it is over.</summary>
     public static TimeSpan? Grace(PlanRequest request)

@@ -19,6 +19,7 @@ public static class InventoryServiceCollectionExtensions
         services.AddSingleton<InventoryStore>();
         services.AddSingleton<NodeInformer>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeInformer>());
+        services.AddSource<NodeLeaseSource>();
         services.AddSource<ScalingGroupSource>();
         services.AddSource<RdsSource>();
         services.AddSource<ElastiCacheSource>();

@@ -24,7 +24,11 @@ public sealed class KubernetesPermissions(
     {
         get
         {
-            List<(string, string, string, string?, string)> needed = [("list", "", "nodes", null, "the node watch"), ("watch", "", "nodes", null, "the node watch")];
+            List<(string, string, string, string?, string)> needed =
+            [
+                ("list", "", "nodes", null, "the node watch"), ("watch", "", "nodes", null, "the node watch"),
+                ("list", "coordination.k8s.io", "leases", Inventory.Kubernetes.NodeLeaseSource.Namespace, "the kubelets' heartbeats, which tell a zone's lost hosts from a gray failure"),
+            ];
             if (receiver.Value.Enabled || options.Value.ForDoctor)
             {
                 needed.Add(("patch", "", "nodes", null, "cordoning a lost zone's nodes"));

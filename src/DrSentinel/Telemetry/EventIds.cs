@@ -16,6 +16,7 @@ internal static class EventIds
     public const int NodesListed = 2001;
     public const int NodeWatchGone = 2002;
     public const int NodeWatchFailed = 2003;
+    public const int KubeletHeartbeats = 2004;
 
     public const int SourceRefreshFailed = 3001;
     public const int PostgresProbeFailed = 3002;

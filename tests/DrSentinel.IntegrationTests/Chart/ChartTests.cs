@@ -102,7 +102,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public async Task Rbac_LeastPrivilege_NodesEventsAndLeasesInItsNamespaceOnly()
+    public async Task Rbac_LeastPrivilege_NodesEventsLeasesInItsNamespaceAndListingTheKubeletsLeases()
     {
         var docs = await RenderAsync();
 
@@ -111,9 +111,15 @@ public sealed partial class ChartTests
             $"{string.Join(",", r.GetProperty("resources").EnumerateArray().Select(g => g.GetString()))}:" +
             string.Join(",", r.GetProperty("verbs").EnumerateArray().Select(g => g.GetString()))));
         Assert.Equal("/nodes:get,list,watch,patch; /events:create; authorization.k8s.io/selfsubjectaccessreviews:create", Rules(Single(docs, "ClusterRole")));
-        var role = Single(docs, "Role");
-        Assert.Equal("coordination.k8s.io/leases:get,create,update", Rules(role));
-        Assert.Equal("drsentinel", role.GetProperty("metadata").GetProperty("namespace").GetString());
+        var roles = docs.Where(d => d.GetProperty("kind").GetString() == "Role")
+            .ToDictionary(r => r.GetProperty("metadata").GetProperty("namespace").GetString()!, Rules);
+        Assert.Equal(2, roles.Count);
+        Assert.Equal("coordination.k8s.io/leases:get,create,update", roles["drsentinel"]);
+        Assert.Equal("coordination.k8s.io/leases:list", roles["kube-node-lease"]);
+        var bindings = docs.Where(d => d.GetProperty("kind").GetString() == "RoleBinding").Select(b =>
+            (b.GetProperty("metadata").GetProperty("namespace").GetString(), b.GetProperty("roleRef").GetProperty("name").GetString(),
+                b.GetProperty("subjects")[0].GetProperty("namespace").GetString()));
+        Assert.Contains(("kube-node-lease", "drsentinel-node-leases", "drsentinel"), bindings);
     }
 
     [Fact]

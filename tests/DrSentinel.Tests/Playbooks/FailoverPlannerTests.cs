@@ -33,7 +33,10 @@ public sealed class FailoverPlannerTests
         ])
         { Arn = $"arn:aws:elasticache:eu-central-1:123456789012:replicationgroup:{Cache}", Tags = tags ?? ImmutableDictionary<string, string>.Empty };
 
-    /// <summary>The cluster with <paramref name="impaired"/> zones unreachable: every probe there fails, the others answer.</summary>
+    /// <summary>
+    /// The cluster with <paramref name="impaired"/> zones unreachable: every probe there fails, the others answer; every
+    /// zone's kubelets heartbeat (the gray failure AWS does not see).
+    /// </summary>
     private static InventorySnapshot Snapshot(DbInstanceState? db = null, ReplicationGroupState? cache = null, params string[] impaired)
     {
         var snapshot = PerZone();
@@ -43,8 +46,16 @@ public sealed class FailoverPlannerTests
             ReplicationGroups = [cache ?? Group()],
             PostgresProbes = [.. Zones.SelectMany(z => Enumerable.Range(0, 2).Select(i =>
                 new PostgresProbeResult($"db-{z}-{i}", z, !impaired.Contains(z), false, 1, null, null, [], TimeSpan.Zero)))],
+            Kubelets = [.. Zones.Select(z => new ZoneKubelets(z, 3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15)))],
+            Sources = snapshot.Sources.SetItem(ZoneKubelets.SourceName, new SourceStatus(true, Start, TimeSpan.Zero, null)),
         };
     }
+
+    /// <summary>Every kubelet in the zone silent for 25 s while the others heartbeat: its hosts are down, nodes still Ready.</summary>
+    private static InventorySnapshot KubeletsSilent(InventorySnapshot snapshot, string zone) => snapshot with
+    {
+        Kubelets = [.. snapshot.Kubelets.Select(k => k.Zone == zone ? k with { Behind = TimeSpan.FromSeconds(25) } : k)],
+    };
 
     private static PlanRequest Rds(InventorySnapshot snapshot, DateTimeOffset now, bool firing = true, string zone = "eu-central-1a", ActionPolicy? policy = null) =>
         new(new AlertRoute(firing ? PlanIntent.Failover : PlanIntent.Restore, zone, RdsFailoverPlaybook.PlaybookName, null) { Resource = Db },
@@ -74,7 +85,33 @@ public sealed class FailoverPlannerTests
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
         Assert.Equal(TimeSpan.FromSeconds(60), plan.RecheckAfter);
-        Assert.Contains("nodes are down, which AWS sees too", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("eu-central-1a's nodes are not Ready, which AWS sees too", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_KubeletsSilentBeforeTheNodesTurnNotReady_WaitsForAws()
+    {
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(KubeletsSilent(Snapshot(impaired: "eu-central-1a"), "eu-central-1a"), Start.AddSeconds(5)));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod, true), (plan.Verdict, plan.ReasonCode, plan.WaitsForZone));
+        Assert.Contains("every kubelet in eu-central-1a has missed its heartbeats (25 s behind the other zones'): its hosts are down, which AWS sees too",
+            plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_HeartbeatsNotRead_GivesAwsItsGrace_RacingItIsWorseThanWaiting()
+    {
+        var unread = Snapshot(impaired: "eu-central-1a");
+        var down = unread with
+        {
+            Sources = unread.Sources.SetItem(ZoneKubelets.SourceName, new SourceStatus(false, Start, TimeSpan.Zero, "HttpOperationException")),
+        };
+
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(down, Start.AddSeconds(5)));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod), (plan.Verdict, plan.ReasonCode));
+        Assert.Contains("whether AWS sees eu-central-1a down is not known", plan.Reason, StringComparison.Ordinal);
+        Assert.Equal(PlanVerdict.Act, RdsFailoverPlanner.PlanRdsFailover(Rds(down, AfterGrace)).Verdict);
     }
 
     [Fact]
@@ -84,7 +121,8 @@ public sealed class FailoverPlannerTests
 
         Assert.Equal(PlanVerdict.Act, plan.Verdict);
         Assert.IsType<FailoverDbInstance>(Assert.Single(plan.Steps));
-        Assert.Contains("AWS's control plane sees eu-central-1a healthy (its nodes Ready): AWS will not fail it over, so no grace is given", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("AWS's control plane sees eu-central-1a healthy (its kubelets heartbeat, its nodes are Ready): AWS will not fail it over, so no grace is given",
+            plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -247,6 +285,15 @@ public sealed class FailoverPlannerTests
         var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(NodesDown(Snapshot(impaired: "eu-central-1a"), "eu-central-1a"), Start.AddSeconds(10)));
 
         Assert.Equal((RefusalCodes.GracePeriod, true), (plan.ReasonCode, plan.WaitsForZone));
+    }
+
+    [Fact]
+    public void PlanCacheFailover_KubeletsSilentBeforeTheNodesTurnNotReady_Waits()
+    {
+        var plan = CacheFailoverPlanner.PlanCacheFailover(Redis(KubeletsSilent(Snapshot(impaired: "eu-central-1a"), "eu-central-1a"), Start.AddSeconds(10)));
+
+        Assert.Equal((RefusalCodes.GracePeriod, true), (plan.ReasonCode, plan.WaitsForZone));
+        Assert.Contains("every kubelet in eu-central-1a has missed its heartbeats", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

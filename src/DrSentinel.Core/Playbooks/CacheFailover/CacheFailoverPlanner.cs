@@ -44,7 +44,7 @@ public static class CacheFailoverPlanner
                 : $"no replica of {id} outside {zone} is in a healthy zone and answers its probe: a human decides");
         if (AwsGrace(request) is { } remaining)
             return Refuse(RefusalCodes.GracePeriod,
-                $"giving ElastiCache's automatic failover its chance on {id}: {zone}'s nodes are down, which AWS sees too; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
+                $"giving ElastiCache's automatic failover its chance on {id}: {AwsSees(request)}; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
                 with { WaitsForZone = true, RecheckAfter = remaining };
         if (group.Status != "available")
             return Refuse(RefusalCodes.ResourceBusy, $"{id} is {group.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
