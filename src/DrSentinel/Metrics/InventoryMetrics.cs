@@ -18,6 +18,10 @@ public sealed partial class InventoryMetrics(InventoryStore store, IOptions<Prob
     private static readonly GaugeFamily ZoneStatusFamily = new("drsentinel_az_status",
         "Derived zone health: 1 on the current status (healthy, degraded, unavailable), 0 on the others; thresholds on the Ready share are configured.", "az", "status");
 
+    private static readonly GaugeFamily KubeletHeartbeatBehind = new("drsentinel_kubelet_heartbeat_behind_seconds",
+        "How far the newest kubelet heartbeat (node Lease renewal) in the zone lags the newest in the other zones, read only while a zone is cut off (no series otherwise): over one and a half renewal intervals (15 s at the kubelet's 40 s Lease) the zone's hosts are down, which AWS sees too." + Cached,
+        "az");
+
     private static readonly GaugeFamily SourceUp = new("drsentinel_source_up",
         "1 when the source's last refresh succeeded, else 0 (its series then keep their last values).", "source");
     private static readonly GaugeFamily SourceLastSuccess = new("drsentinel_source_last_success_timestamp_seconds",
@@ -60,5 +64,6 @@ public sealed partial class InventoryMetrics(InventoryStore store, IOptions<Prob
         w.Write(ZoneRatio, s.Zones.Select(z => (new[] { z.Zone }, z.ReadyRatio)));
         w.Write(ZoneStatusFamily, s.Zones.SelectMany(z => Enum.GetValues<ZoneStatus>()
             .Select(status => (new[] { z.Zone, status.ToString().ToLowerInvariant() }, z.Status == status ? 1.0 : 0.0))));
+        w.Write(KubeletHeartbeatBehind, s.Kubelets.Select(k => (new[] { k.Zone }, k.Behind.TotalSeconds)));
     }
 }

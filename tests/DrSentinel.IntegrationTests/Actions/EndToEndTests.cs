@@ -145,7 +145,7 @@ public sealed class EndToEndSpanningGrayFailureTests(ITestOutputHelper output) :
 
     [Fact]
     public Task GrayZoneFailure_AlertFires_WebhookCordonsAndRaisesTheSpanningGroups_RecoveryRestores() =>
-        RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromMinutes(1), ["primary", "critical"]);
+        RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromSeconds(30), ["primary", "critical"]);
 }
 
 /// <summary>Gray failure, one Auto Scaling group per zone: the probes see it, the siblings take the capacity.</summary>
@@ -158,7 +158,7 @@ public sealed class EndToEndPerZoneGrayFailureTests(ITestOutputHelper output) : 
 
     [Fact]
     public Task GrayZoneFailure_AlertFires_WebhookCordonsAndRaisesSiblings_RecoveryRestores() =>
-        RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromMinutes(1), ["workers"]);
+        RunAsync("gray", "DrSentinelAzUnreachable", TimeSpan.FromSeconds(30), ["workers"]);
 }
 
 /// <summary>Hard failure, groups spanning the zones: subnets out, AZRebalance held, desired up.</summary>

@@ -52,7 +52,9 @@ public sealed class FailoverTests : IAsyncLifetime
     private async Task FailGrayAsync(DrSentinelHost host)
     {
         (await _control.PostAsync($"sandbox/zones/{Zone}/fail?mode=gray", null)).EnsureSuccessStatusCode();
-        await host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_probe_up", ("db_instance", Db)) == 0, Deadline, "the primary unreachable in DrSentinel");
+        // As when the alert comes, 30 s on: DrSentinel has read the zone's kubelets' heartbeats, so it knows AWS sees nothing.
+        await host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_probe_up", ("db_instance", Db)) == 0
+            && s.Value("drsentinel_kubelet_heartbeat_behind_seconds", ("az", Zone)) is not null, Deadline, "the primary unreachable in DrSentinel, the kubelets read");
     }
 
     private static async Task<HttpStatusCode> PostAsync(DrSentinelHost host, params System.Text.Json.Nodes.JsonObject[] alerts)

@@ -141,8 +141,9 @@ public sealed class ZonalShiftTests : IAsyncLifetime
     {
         var host = await StartAsync();
         var before = Webhooks.ChangeableState(_sandbox);
-        (await _control.PostAsync($"sandbox/zonal-shifts?resource={_loadBalancer.Name}&zone=eu-central-1b&type=PRACTICE_RUN&minutes=600", null)).EnsureSuccessStatusCode();
-        (await _control.PostAsync($"sandbox/zonal-shifts?resource={_cluster.Name}&zone={Zone}&type=ZONAL_AUTOSHIFT", null)).EnsureSuccessStatusCode();
+        // Both last 100 hours of the region's clock (6 min at its speed), beyond the test: only DrSentinel and the test end them.
+        (await _control.PostAsync($"sandbox/zonal-shifts?resource={_loadBalancer.Name}&zone=eu-central-1b&type=PRACTICE_RUN&minutes=6000", null)).EnsureSuccessStatusCode();
+        (await _control.PostAsync($"sandbox/zonal-shifts?resource={_cluster.Name}&zone={Zone}&type=ZONAL_AUTOSHIFT&minutes=6000", null)).EnsureSuccessStatusCode();
         // A practice run does not start while a customer's shift is active; this one is AWS's, so nothing stops it here.
         await host.ScrapeUntilAsync(s => s.Value("drsentinel_zonal_shift_weight", ("resource", _loadBalancer.Name), ("az", "eu-central-1b")) == 0,
             Deadline, "the practice run seen by DrSentinel");

@@ -119,7 +119,7 @@ public sealed partial class ChartTests
         var bindings = docs.Where(d => d.GetProperty("kind").GetString() == "RoleBinding").Select(b =>
             (b.GetProperty("metadata").GetProperty("namespace").GetString(), b.GetProperty("roleRef").GetProperty("name").GetString(),
                 b.GetProperty("subjects")[0].GetProperty("namespace").GetString()));
-        Assert.Contains(("kube-node-lease", "drsentinel-node-leases", "drsentinel"), bindings);
+        Assert.Contains(("kube-node-lease", "dr-drsentinel-node-leases", "drsentinel"), bindings);
     }
 
     [Fact]

@@ -68,6 +68,11 @@ public sealed class InventoryMetricsTests
                 new RedisProbeResult("cache", "cache-002", "eu-central-1b", false, null, null, null, null, TimeSpan.FromMilliseconds(500),
                     ProbeFailure.Timeout),
             ],
+            Kubelets =
+            [
+                new ZoneKubelets("eu-central-1a", 3, TimeSpan.Zero, TimeSpan.FromSeconds(15)),
+                new ZoneKubelets("eu-central-1b", 3, TimeSpan.FromSeconds(27.5), TimeSpan.FromSeconds(15)),
+            ],
             Sources = ImmutableDictionary<string, SourceStatus>.Empty
                 .Add("aws_rds", new SourceStatus(true, at, TimeSpan.FromMilliseconds(40), null))
                 .Add("kubernetes_nodes", new SourceStatus(false, at.AddMinutes(-3), TimeSpan.FromMilliseconds(7), "HttpRequestException")),
