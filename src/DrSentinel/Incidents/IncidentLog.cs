@@ -217,6 +217,9 @@ public sealed partial class IncidentLog
             foreach (var (zone, id) in _openByZone)
             {
                 if (!_awaitingPrimary.TryGetValue(id, out var awaiting)) _awaitingPrimary[id] = awaiting = PrimariesIn(snapshot, zone);
+                // A database DrSentinel failed over in the incident is awaited even if the first look came after it moved
+                // (the watcher's tick late under load, the failover quicker than a second).
+                awaiting.UnionWith(FailedOverNotYetWritable(id, snapshot));
                 foreach (var (database, where) in WritablePrimaries(snapshot).Where(p => awaiting.Contains(p.Database) && p.Zone != zone).ToList())
                 {
                     awaiting.Remove(database);
@@ -252,6 +255,15 @@ public sealed partial class IncidentLog
         return impairment.Unreachable
             ? $"every probe into {zone} fails while the other zones answer (drsentinel_postgres_probe_up, drsentinel_redis_probe_up 0 for {string.Join(", ", impairment.FailingMembers)})"
             : null;
+    }
+
+    /// <summary>Under the gate: databases with a successful action in the incident and no writable primary recorded yet.</summary>
+    private IEnumerable<string> FailedOverNotYetWritable(string id, InventorySnapshot snapshot)
+    {
+        var databases = snapshot.DbInstances.Select(d => d.Id).Concat(snapshot.ReplicationGroups.Select(g => g.Id)).ToHashSet(StringComparer.Ordinal);
+        var entries = _entries.Where(e => e.Incident == id).ToList();
+        return entries.Where(e => e is { Kind: TimelineKind.Action, Outcome: "success", Subject: { } db } && databases.Contains(db)).Select(e => e.Subject!)
+            .Except(entries.Where(e => e.Kind == TimelineKind.PrimaryWritable).Select(e => e.Subject!), StringComparer.Ordinal);
     }
 
     private static HashSet<string> PrimariesIn(InventorySnapshot snapshot, string zone) =>

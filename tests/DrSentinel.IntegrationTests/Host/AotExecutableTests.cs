@@ -22,7 +22,7 @@ public sealed class AotExecutableTests : IAsyncLifetime
         await using var host = await DrSentinelHost.StartExecutableAsync(await RepoPaths.AotExecutableAsync(), _sandbox,
             "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true", $"--Inventory:ZonalShiftResources:0={cluster.Arn}");
 
-        var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 8
+        var samples = await host.ScrapeUntilAsync(s => s.Named("drsentinel_source_up").Count(x => x.Value == 1) == 9
                                                        && s.Named("drsentinel_redis_probe_up").Count(x => x.Value == 1) == 3
                                                        && s.Named("drsentinel_postgres_probe_up").Count(x => x.Value == 1) == 2,
             Deadline, "every source up and every database answering");
@@ -35,9 +35,11 @@ public sealed class AotExecutableTests : IAsyncLifetime
         using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
         (await control.PostAsync("sandbox/zones/eu-central-1a/fail?mode=hard", null)).EnsureSuccessStatusCode();
 
+        // The node Leases, listed once the zone is cut off, parsed by the trimmed build too.
         samples = await host.ScrapeUntilAsync(s => s.Value("drsentinel_az_status", ("az", "eu-central-1a"), ("status", "unavailable")) == 1
-                                                   && s.Value("drsentinel_redis_probe_up", ("cache_cluster", "pyairtable-redis-001")) == 0,
-            Deadline, "the zone unavailable through the watch, its members unreachable through the probes");
+                                                   && s.Value("drsentinel_redis_probe_up", ("cache_cluster", "pyairtable-redis-001")) == 0
+                                                   && s.Value("drsentinel_kubelet_heartbeat_behind_seconds", ("az", "eu-central-1a")) > 0,
+            Deadline, "the zone unavailable through the watch, its members unreachable through the probes, its kubelets silent");
         Assert.Equal(1, samples.Value("drsentinel_api_calls_total", ("system", "kubernetes"), ("operation", "list_nodes"), ("outcome", "success")));
     }
 

@@ -170,6 +170,26 @@ public sealed class IncidentLogTests : IDisposable
         Assert.Contains("orders not seen writable within 2 min", given.Timeline[^1].Text, StringComparison.Ordinal);
     }
 
+    /// <summary>Under load the watcher's first look at an open incident can come after DrSentinel's failover moved the primary.</summary>
+    [Fact]
+    public void FailoverQuickerThanTheFirstLook_TheMovedPrimaryIsStillRecordedWritable()
+    {
+        var log = Open();
+        var primary = Alert("DrSentinelRdsPrimaryInImpairedAz", "1a2b3c4d5e6f7081", firing: true, new DateTimeOffset(2026, 12, 3, 10, 0, 10, TimeSpan.Zero), "orders");
+        log.AlertTaken(Delivered(primary), RouteOf(primary));
+        var failover = new Plan(RdsFailoverPlaybook.PlaybookName, PlanIntent.Failover, Zone, PlanVerdict.Act, "gray",
+            [new FailoverDbInstance("orders", "arn:aws:rds:eu-central-1:123456789012:db:orders", Zone, "eu-central-1b", primary.Episode)], [], 0, 0) { Resource = "orders" };
+        log.Acted(failover, failover.Steps[0], "success", "sent");
+        _time.Advance(TimeSpan.FromSeconds(3));
+
+        log.Observe(Snapshot(zoneAnswers: false, primaryZone: "eu-central-1b"));
+        log.Observe(Snapshot(zoneAnswers: false, primaryZone: "eu-central-1b"));
+
+        var incident = Assert.Single(log.All());
+        Assert.Equal(["orders"], incident.PrimaryWritable.Keys);
+        Assert.Single(incident.Timeline, e => e.Kind == TimelineKind.PrimaryWritable); // once
+    }
+
     [Fact]
     public void Restart_KeepsTheIncident_AndAnOpenOneStaysOpen()
     {
