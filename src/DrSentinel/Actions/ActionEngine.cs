@@ -174,16 +174,8 @@ public sealed partial class ActionEngine(
     /// <summary>Nothing is planned from an empty inventory: the first refresh of every source comes first.</summary>
     private async Task WaitForInventoryAsync(CancellationToken stop)
     {
-        var started = time.GetTimestamp();
-        while (store.NotYetRefreshed(sources).Count > 0)
-        {
-            if (time.GetElapsedTime(started) > actionOptions.Value.InventoryWait)
-            {
-                LogInventoryLate(logger, actionOptions.Value.InventoryWait.TotalSeconds);
-                return;
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(200), time, stop).ConfigureAwait(false);
-        }
+        if ((await store.WaitForFirstRefreshAsync(sources, actionOptions.Value.InventoryWait, time, stop).ConfigureAwait(false)).Count > 0)
+            LogInventoryLate(logger, actionOptions.Value.InventoryWait.TotalSeconds);
     }
 
     /// <summary>

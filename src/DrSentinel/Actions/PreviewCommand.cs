@@ -19,17 +19,9 @@ public static class PreviewCommand
     /// <summary>Waits for every source's first refresh; false, said on stderr, when it does not come within a minute.</summary>
     public static async Task<bool> WaitForInventoryAsync(InventoryStore store, IReadOnlyList<IInventorySource> sources, TimeProvider time)
     {
-        var started = time.GetTimestamp();
-        while (store.NotYetRefreshed(sources) is { Count: > 0 } missing)
-        {
-            if (time.GetElapsedTime(started) > InventoryWait)
-            {
-                await Console.Error.WriteLineAsync($"drsentinel: no complete inventory after {InventoryWait.TotalSeconds:F0} s (waiting for {string.Join(", ", missing)})");
-                return false;
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(100), time);
-        }
-        return true;
+        if (await store.WaitForFirstRefreshAsync(sources, InventoryWait, time) is not { Count: > 0 } missing) return true;
+        await Console.Error.WriteLineAsync($"drsentinel: no complete inventory after {InventoryWait.TotalSeconds:F0} s (waiting for {string.Join(", ", missing)})");
+        return false;
     }
 
     public static async Task<int> RunAsync(WebApplication app, TextWriter output)

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using DrSentinel.Clients;
 using DrSentinel.Inventory;
 using DrSentinel.Leadership;
 using DrSentinel.Planning;
@@ -212,13 +212,7 @@ public sealed partial class AlertmanagerReconciler : BackgroundService
         var names = string.Join('|', _playbooks.AlertNames.Order(StringComparer.Ordinal));
         var url = new Uri(baseUrl, "api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true&filter="
             + Uri.EscapeDataString($"alertname=~\"{names}\""));
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (_options.AlertmanagerTokenFile is { } tokenFile)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile, stop).ConfigureAwait(false)).Trim());
-        using var response = await _http.SendAsync(request, stop).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{url} answered {(int)response.StatusCode}");
-        await using var body = await response.Content.ReadAsStreamAsync(stop).ConfigureAwait(false);
-        using var document = await JsonDocument.ParseAsync(body, cancellationToken: stop).ConfigureAwait(false);
+        using var document = await HttpJson.GetAsync(_http, url, _options.AlertmanagerTokenFile, stop).ConfigureAwait(false);
         if (document.RootElement.ValueKind != JsonValueKind.Array) throw new FormatException($"{url} did not answer a JSON array of alerts");
         List<(ReceivedAlert, bool)> alerts = [];
         foreach (var item in document.RootElement.EnumerateArray())

@@ -31,6 +31,22 @@ public sealed class InventoryStore(IOptions<InventoryOptions> options)
             .Where(name => snapshot.Sources.GetValueOrDefault(name)?.LastSuccess is null)];
     }
 
+    /// <summary>
+    /// Waits for every source's first successful refresh (nothing is judged from an empty inventory), up to
+    /// <paramref name="within"/>; returns the sources still missing then, empty once the inventory is complete.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitForFirstRefreshAsync(IEnumerable<IInventorySource> sources, TimeSpan within, TimeProvider time,
+        CancellationToken cancel = default)
+    {
+        var started = time.GetTimestamp();
+        while (NotYetRefreshed(sources) is { Count: > 0 } missing)
+        {
+            if (time.GetElapsedTime(started) > within) return missing;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancel).ConfigureAwait(false);
+        }
+        return [];
+    }
+
     public InventorySnapshot Report(string source, SourceStatus status) =>
         Update(s => s with { Sources = s.Sources.SetItem(source, status) });
 

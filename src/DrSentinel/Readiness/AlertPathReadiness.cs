@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using DrSentinel.Alerting;
+using DrSentinel.Clients;
 using DrSentinel.Inventory;
 using DrSentinel.Planning;
 using Microsoft.Extensions.Options;
@@ -42,7 +42,7 @@ public sealed class AlertPathReadiness(
     }
 
     /// <summary>The alerts the path must carry: every one a playbook answers, and the heartbeat.</summary>
-    private ImmutableArray<string> Required => [.. playbooks.AlertNames.Order(StringComparer.Ordinal), Heartbeat.AlertName];
+    private readonly ImmutableArray<string> _required = [.. playbooks.AlertNames.Order(StringComparer.Ordinal), Heartbeat.AlertName];
 
     private async Task<(ReadinessCheck Check, Dictionary<string, IReadOnlyDictionary<string, string>> Labels)> RulesAsync(CancellationToken cancel)
     {
@@ -53,7 +53,7 @@ public sealed class AlertPathReadiness(
         JsonElement groups;
         try
         {
-            using var document = await GetJsonAsync(new Uri(prometheus, "api/v1/rules?type=alert"), null, cancel).ConfigureAwait(false);
+            using var document = await HttpJson.GetAsync(_http, new Uri(prometheus, "api/v1/rules?type=alert"), null, cancel).ConfigureAwait(false);
             groups = document.RootElement.GetProperty("data").GetProperty("groups").Clone();
         }
         catch (Exception e) when (Unreachable(e, cancel))
@@ -69,7 +69,7 @@ public sealed class AlertPathReadiness(
             foreach (var rule in group.GetProperty("rules").EnumerateArray())
             {
                 var name = rule.GetProperty("name").GetString() ?? "";
-                if (!Required.Contains(name)) continue;
+                if (!_required.Contains(name)) continue;
                 ours++;
                 var ruleLabels = rule.TryGetProperty("labels", out var l) ? l.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal) : [];
                 labels.TryAdd(name, ruleLabels);
@@ -78,9 +78,9 @@ public sealed class AlertPathReadiness(
             }
             if (ours > 0) evidence.Add($"group {group.GetProperty("name").GetString()} ({group.GetProperty("file").GetString()}): {ours} of DrSentinel's rules");
         }
-        problems.InsertRange(0, Required.Where(name => !labels.ContainsKey(name)).Select(name => $"{name} is not loaded"));
+        problems.InsertRange(0, _required.Where(name => !labels.ContainsKey(name)).Select(name => $"{name} is not loaded"));
         return (ReadinessCheck.From(RulesCheck, problems, evidence,
-            $"the {Required.Length} rules DrSentinel acts on (heartbeat included) are loaded in {prometheus} and evaluating without errors",
+            $"the {_required.Length} rules DrSentinel acts on (heartbeat included) are loaded in {prometheus} and evaluating without errors",
             "load alerts/drsentinel.rules.yml into Prometheus (the chart's prometheusRule.enabled), then see its /rules page for errors"), labels);
     }
 
@@ -99,7 +99,7 @@ public sealed class AlertPathReadiness(
             AlertmanagerRouting routing;
             try
             {
-                using var document = await GetJsonAsync(new Uri(peer, "api/v2/status"), receiver.Value.AlertmanagerTokenFile, cancel).ConfigureAwait(false);
+                using var document = await HttpJson.GetAsync(_http, new Uri(peer, "api/v2/status"), receiver.Value.AlertmanagerTokenFile, cancel).ConfigureAwait(false);
                 routing = AlertmanagerRouting.Parse(document.RootElement.GetProperty("config").GetProperty("original").GetString() ?? "");
             }
             catch (Exception e) when (Unreachable(e, cancel))
@@ -107,7 +107,7 @@ public sealed class AlertPathReadiness(
                 unread.Add($"{peer} ({e.GetType().Name}: {e.Message})");
                 continue;
             }
-            foreach (var alert in Required)
+            foreach (var alert in _required)
             {
                 var labels = Labels(alert, ruleLabels);
                 var destinations = routing.Match(labels);
@@ -147,7 +147,7 @@ public sealed class AlertPathReadiness(
             var query = $"max(drsentinel_heartbeat_last_received_timestamp_seconds{(cluster.Length > 0 ? $"{{cluster=\"{cluster}\"}}" : "")})";
             try
             {
-                using var document = await GetJsonAsync(new Uri(prometheus, "api/v1/query?query=" + Uri.EscapeDataString(query)), null, cancel).ConfigureAwait(false);
+                using var document = await HttpJson.GetAsync(_http, new Uri(prometheus, "api/v1/query?query=" + Uri.EscapeDataString(query)), null, cancel).ConfigureAwait(false);
                 var result = document.RootElement.GetProperty("data").GetProperty("result");
                 if (result.GetArrayLength() > 0
                     && double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture) is var seconds and > 0)
@@ -205,16 +205,6 @@ public sealed class AlertPathReadiness(
         return options.Value.WebhookUrl is { } expected
             ? Uri.Compare(uri, expected, UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
             : uri.AbsolutePath.TrimEnd('/') == receiver.Value.Path.TrimEnd('/');
-    }
-
-    private async Task<JsonDocument> GetJsonAsync(Uri url, string? tokenFile, CancellationToken cancel)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (tokenFile is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile, cancel).ConfigureAwait(false)).Trim());
-        using var response = await _http.SendAsync(request, cancel).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{url} answered {(int)response.StatusCode}");
-        await using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
-        return await JsonDocument.ParseAsync(body, cancellationToken: cancel).ConfigureAwait(false);
     }
 
     private static bool Unreachable(Exception e, CancellationToken cancel) =>

@@ -63,9 +63,7 @@ public sealed partial class ReadinessMonitor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = time.GetTimestamp();
-        while (store.NotYetRefreshed(sources).Count > 0 && time.GetElapsedTime(started) < TimeSpan.FromMinutes(2))
-            await Task.Delay(TimeSpan.FromMilliseconds(200), time, stoppingToken).ConfigureAwait(false);
+        await store.WaitForFirstRefreshAsync(sources, TimeSpan.FromMinutes(2), time, stoppingToken).ConfigureAwait(false);
         using var timer = new PeriodicTimer(options.Value.Every, time);
         do
         {
