@@ -38,6 +38,12 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
     /// </summary>
     public string? AwsSees { get; init; }
 
+    /// <summary>
+    /// Whether AWS sees the zone is not known yet, and soon will be: its nodes Ready, and its kubelets' heartbeats not yet
+    /// read since it was cut off (the source up, no verdict for the zone). Not when the read fails: that may last.
+    /// </summary>
+    public bool KubeletsNotReadYet { get; init; }
+
     public static ZoneImpairment Assess(InventorySnapshot snapshot, string zone)
     {
         var health = snapshot.Zones.FirstOrDefault(z => z.Zone == zone);
@@ -49,14 +55,14 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
         var unreachable = cutOff && (here.Count >= 2 || snapshot.UnreachableZones.Contains(zone));
         var nodes = health is null ? "no nodes known" : $"{health.ReadyNodes}/{health.Nodes} nodes Ready ({health.Status.ToString().ToLowerInvariant()})";
         var probed = here.Count == 0 ? "no probes" : $"{here.Count(p => !p.Up)}/{here.Count} probes failing";
-        var kubelets = snapshot.Sources.GetValueOrDefault(ZoneKubelets.SourceName) is { Up: true }
-            ? snapshot.Kubelets.FirstOrDefault(k => k.Zone == zone)
-            : null;
+        var heartbeatsRead = snapshot.Sources.GetValueOrDefault(ZoneKubelets.SourceName) is { Up: true };
+        var kubelets = heartbeatsRead ? snapshot.Kubelets.FirstOrDefault(k => k.Zone == zone) : null;
         var heartbeats = kubelets is null ? "" : $", kubelets {kubelets.Behind.TotalSeconds:F0} s behind the other zones'";
         return new ZoneImpairment(zone, unavailable, unreachable, $"{zone}: {nodes}, {probed}{heartbeats}")
         {
             CutOff = cutOff,
             FailingMembers = [.. here.Where(p => !p.Up).Select(p => p.Name)],
+            KubeletsNotReadYet = !unavailable && heartbeatsRead && kubelets is null,
             AwsSees = unavailable ? $"{zone}'s nodes are not Ready, which AWS sees too"
                 : kubelets is null ? $"whether AWS sees {zone} down is not known: its kubelets' heartbeats (node Leases) were not read"
                 : kubelets.Silent ? $"every kubelet in {zone} has missed its heartbeats ({kubelets.Behind.TotalSeconds:F0} s behind the other zones'): its hosts are down, which AWS sees too"

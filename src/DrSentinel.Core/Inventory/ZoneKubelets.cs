@@ -14,6 +14,12 @@ public sealed record ZoneKubelets(string Zone, int Nodes, TimeSpan Behind, TimeS
     /// <summary>The source that reads the node Leases, and only while a zone is cut off.</summary>
     public const string SourceName = "kubernetes_node_leases";
 
+    /// <summary>
+    /// How often the Leases are read while a zone is cut off: half a kubelet's renewal interval (10 s), so a verdict is
+    /// never more than 5 s old, and a decision that came before the first read is made again this soon.
+    /// </summary>
+    public static readonly TimeSpan ReadEvery = TimeSpan.FromSeconds(5);
+
     /// <summary>A kubelet renews its Lease every quarter of its duration (the kubelet's renew-interval fraction).</summary>
     private const double RenewFraction = 0.25;
 

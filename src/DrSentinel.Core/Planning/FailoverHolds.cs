@@ -24,9 +24,18 @@ public static class FailoverHolds
         return AwsGrace(request) is { } remaining
             ? refuse(RefusalCodes.GracePeriod,
                 $"giving AWS its chance to fail {what} over by itself: {AwsSees(request)}; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
-                with { WaitsForZone = true, RecheckAfter = remaining }
+                with { WaitsForZone = true, RecheckAfter = RecheckAfter(request, remaining) }
             : null;
     }
+
+    /// <summary>
+    /// When to decide again during the grace: at its end, or, where the alert came before the zone's kubelets' heartbeats
+    /// were read, as soon as they are: a gray failure is then failed over at once.
+    /// </summary>
+    public static TimeSpan RecheckAfter(PlanRequest request, TimeSpan remaining) =>
+        Inventory.ZoneImpairment.Assess(request.Snapshot, request.Route.Zone!).KubeletsNotReadYet && remaining > Inventory.ZoneKubelets.ReadEvery
+            ? Inventory.ZoneKubelets.ReadEvery
+            : remaining;
 
     /// <summary>
     /// What is left of AWS's grace period, only where AWS can see the failure: AWS fails a Multi-AZ instance or a

@@ -111,7 +111,20 @@ public sealed class FailoverPlannerTests
 
         Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod), (plan.Verdict, plan.ReasonCode));
         Assert.Contains("whether AWS sees eu-central-1a down is not known", plan.Reason, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(85), plan.RecheckAfter); // a failing read may last: at the grace's end
         Assert.Equal(PlanVerdict.Act, RdsFailoverPlanner.PlanRdsFailover(Rds(down, AfterGrace)).Verdict);
+    }
+
+    [Fact]
+    public void PlanRdsFailover_AlertBeforeTheHeartbeatsAreFirstRead_WaitsOnlyUntilTheyAre_ThenActsOnAGrayZone()
+    {
+        var notYet = Snapshot(impaired: "eu-central-1a") with { Kubelets = [] };
+
+        var plan = RdsFailoverPlanner.PlanRdsFailover(Rds(notYet, Start.AddSeconds(5)));
+
+        Assert.Equal((PlanVerdict.Refused, RefusalCodes.GracePeriod), (plan.Verdict, plan.ReasonCode));
+        Assert.Equal(ZoneKubelets.ReadEvery, plan.RecheckAfter);
+        Assert.Equal(PlanVerdict.Act, RdsFailoverPlanner.PlanRdsFailover(Rds(Snapshot(impaired: "eu-central-1a"), Start.AddSeconds(10))).Verdict);
     }
 
     [Fact]

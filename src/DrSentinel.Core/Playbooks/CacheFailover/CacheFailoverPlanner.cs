@@ -45,7 +45,7 @@ public static class CacheFailoverPlanner
         if (AwsGrace(request) is { } remaining)
             return Refuse(RefusalCodes.GracePeriod,
                 $"giving ElastiCache's automatic failover its chance on {id}: {AwsSees(request)}; {remaining.TotalSeconds:F0} s of the {policy.FailoverGrace.TotalSeconds:F0} s grace period left (Actions:FailoverGrace)")
-                with { WaitsForZone = true, RecheckAfter = remaining };
+                with { WaitsForZone = true, RecheckAfter = RecheckAfter(request, remaining) };
         if (group.Status != "available")
             return Refuse(RefusalCodes.ResourceBusy, $"{id} is {group.Status}, not available: it cannot fail over now (AWS may be failing it over itself)") with { WaitsForZone = true };
         if (group.Arn is null) return Refuse(RefusalCodes.UnknownResource, $"ElastiCache reported no ARN for {id}: its ledger tag cannot be written");

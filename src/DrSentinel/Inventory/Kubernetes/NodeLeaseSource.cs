@@ -17,8 +17,7 @@ public sealed partial class NodeLeaseSource(k8s.Kubernetes client, ApiCallRecord
 
     public string Name => ZoneKubelets.SourceName;
 
-    /// <summary>Half a kubelet's renewal interval (10 s), so a verdict is never more than 5 s old when the planner reads it.</summary>
-    public TimeSpan Interval => TimeSpan.FromSeconds(5);
+    public TimeSpan Interval => ZoneKubelets.ReadEvery;
 
     public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
     {
