@@ -64,7 +64,8 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
             FailingMembers = [.. here.Where(p => !p.Up).Select(p => p.Name)],
             KubeletsNotReadYet = !unavailable && heartbeatsRead && kubelets is null,
             AwsSees = unavailable ? $"{zone}'s nodes are not Ready, which AWS sees too"
-                : kubelets is null ? $"whether AWS sees {zone} down is not known: its kubelets' heartbeats (node Leases) were not read"
+                : kubelets is null && heartbeatsRead ? $"whether AWS sees {zone} down is not known yet: its kubelets' heartbeats (node Leases) are read within {ZoneKubelets.ReadEvery.TotalSeconds:F0} s of a cut"
+                : kubelets is null ? $"whether AWS sees {zone} down is not known: its kubelets' heartbeats (node Leases) could not be read (source {ZoneKubelets.SourceName} down)"
                 : kubelets.Silent ? $"every kubelet in {zone} has missed its heartbeats ({kubelets.Behind.TotalSeconds:F0} s behind the other zones'): its hosts are down, which AWS sees too"
                 : null,
         };
