@@ -44,6 +44,11 @@ public sealed record ZoneImpairment(string Zone, bool Unavailable, bool Unreacha
     /// </summary>
     public bool KubeletsNotReadYet { get; init; }
 
+    /// <summary>Every zone the snapshot knows of: by its nodes and groups (the zone verdicts), or by a probed member there.</summary>
+    public static IEnumerable<string> KnownZones(InventorySnapshot snapshot) =>
+        snapshot.Zones.Select(z => z.Zone).Concat(snapshot.PostgresProbes.Select(p => p.Zone)).Concat(snapshot.RedisProbes.Select(p => p.Zone))
+            .OfType<string>().Distinct(StringComparer.Ordinal);
+
     public static ZoneImpairment Assess(InventorySnapshot snapshot, string zone)
     {
         var health = snapshot.Zones.FirstOrDefault(z => z.Zone == zone);

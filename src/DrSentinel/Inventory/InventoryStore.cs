@@ -54,8 +54,6 @@ public sealed class InventoryStore(IOptions<InventoryOptions> options)
     {
         var zoned = snapshot with { Zones = ZoneHealth.Assess(snapshot, options.Value.ZoneDegradedBelowReadyRatio, options.Value.ZoneUnavailableBelowReadyRatio) };
         // Judged with the last update's verdicts carried in: a zone unreachable stays so while every member left there fails.
-        var zones = zoned.Zones.Select(z => z.Zone).Concat(zoned.PostgresProbes.Select(p => p.Zone)).Concat(zoned.RedisProbes.Select(p => p.Zone))
-            .OfType<string>().Distinct(StringComparer.Ordinal);
-        return zoned with { UnreachableZones = [.. zones.Where(z => ZoneImpairment.Assess(zoned, z).Unreachable)] };
+        return zoned with { UnreachableZones = [.. ZoneImpairment.KnownZones(zoned).Where(z => ZoneImpairment.Assess(zoned, z).Unreachable)] };
     }
 }

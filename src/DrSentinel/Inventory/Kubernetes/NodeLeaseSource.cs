@@ -21,8 +21,7 @@ public sealed partial class NodeLeaseSource(k8s.Kubernetes client, ApiCallRecord
 
     public async Task<Func<InventorySnapshot, InventorySnapshot>> RefreshAsync(InventorySnapshot current, CancellationToken cancel)
     {
-        var probed = current.PostgresProbes.Select(p => p.Zone).Concat(current.RedisProbes.Select(p => p.Zone)).OfType<string>().Distinct(StringComparer.Ordinal);
-        if (!probed.Any(zone => ZoneImpairment.Assess(current, zone).CutOff))
+        if (!ZoneImpairment.KnownZones(current).Any(zone => ZoneImpairment.Assess(current, zone).CutOff))
         {
             _silent = ImmutableHashSet<string>.Empty;
             return snapshot => snapshot.Kubelets.IsEmpty ? snapshot : snapshot with { Kubelets = [] };
