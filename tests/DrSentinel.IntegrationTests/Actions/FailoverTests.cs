@@ -35,9 +35,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
     private async Task<DrSentinelHost> StartAsync(string state, bool dryRun = false, string grace = "00:00:02", params string[] more)
     {
-        var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(state, dryRun), "--Probes:Postgres:Enabled=true",
-            "--Probes:Redis:Enabled=true", "--Probes:Interval=00:00:01", "--Probes:Timeout=00:00:00.500", $"--Actions:AllowedDatabases:0={Db}",
-            $"--Actions:AllowedDatabases:1={Cache}", $"--Actions:FailoverGrace={grace}", "--Actions:RecheckEvery=00:00:01", .. more]);
+        var host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.FailoverSettings(state, dryRun, grace, Db, Cache), .. more]);
         _hosts.Add(host);
         return host;
     }

@@ -29,9 +29,7 @@ public sealed class HardLossGraceTests : IAsyncLifetime
     [Fact]
     public async Task HostsLost_KubeletsSilent_NodesStillReady_DrSentinelGivesAwsItsGrace_NoFailoverCall()
     {
-        _host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), false),
-            "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true", "--Probes:Interval=00:00:01", "--Probes:Timeout=00:00:00.500",
-            $"--Actions:AllowedDatabases:0={Db}", $"--Actions:AllowedDatabases:1={Cache}", "--Actions:FailoverGrace=00:10:00", "--Actions:RecheckEvery=00:00:01"]);
+        _host = await DrSentinelHost.StartAsync(_sandbox, Webhooks.FailoverSettings(Webhooks.NewStateDirectory(), dryRun: false, grace: "00:10:00", Db, Cache));
         await _host.ScrapeUntilAsync(s => s.Value("drsentinel_postgres_probe_up", ("db_instance", Db)) == 1, TimeSpan.FromSeconds(60), "the primary probed");
         using var control = new HttpClient { BaseAddress = _sandbox.Endpoint };
         (await control.PostAsync($"sandbox/zones/{Zone}/fail?mode=hard", null)).EnsureSuccessStatusCode();

@@ -40,10 +40,8 @@ public sealed class ReplicaPromotionTests : IAsyncLifetime
 
     private async Task<DrSentinelHost> StartAsync(string rpo = "00:15:00", bool dryRun = false)
     {
-        _host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.ReceiverSettings(Webhooks.NewStateDirectory(), dryRun), "--Probes:Postgres:Enabled=true",
-            "--Probes:Redis:Enabled=true", "--Probes:Interval=00:00:01", "--Probes:Timeout=00:00:00.500", $"--Actions:AllowedDatabases:0={Db}",
-            $"--Actions:PromotableReplicas:0={Replica}", $"--Actions:ReplicaPromotionRpo={rpo}", "--Actions:FailoverGrace=00:00:02",
-            "--Actions:RecheckEvery=00:00:01"]);
+        _host = await DrSentinelHost.StartAsync(_sandbox, [.. Webhooks.FailoverSettings(Webhooks.NewStateDirectory(), dryRun, grace: "00:00:02", Db),
+            $"--Actions:PromotableReplicas:0={Replica}", $"--Actions:ReplicaPromotionRpo={rpo}"]);
         return _host;
     }
 

@@ -36,6 +36,17 @@ public static class Webhooks
         ];
     }
 
+    /// <summary>
+    /// The receiver acting live on the databases it may fail over, with both data-plane probes on (every 1 s, as every test
+    /// host), <paramref name="grace"/> for AWS and a waiting plan looked at again every second.
+    /// </summary>
+    public static string[] FailoverSettings(string stateDirectory, bool dryRun, string grace, params string[] databases) =>
+    [
+        .. ReceiverSettings(stateDirectory, dryRun), "--Probes:Postgres:Enabled=true", "--Probes:Redis:Enabled=true",
+        $"--Actions:FailoverGrace={grace}", "--Actions:RecheckEvery=00:00:01",
+        .. databases.Select((d, i) => $"--Actions:AllowedDatabases:{i}={d}"),
+    ];
+
     /// <summary>GET /readiness with the operators' token: each check's verdict and reason, by name.</summary>
     public static async Task<Dictionary<string, (string Verdict, string Reason)>> ReadinessAsync(DrSentinelHost host)
     {
