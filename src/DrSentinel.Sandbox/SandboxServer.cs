@@ -36,6 +36,7 @@ public sealed class SandboxServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private readonly Task _ticker;
 
     private SandboxServer(WebApplication app, SandboxRegion region, Uri endpoint, SandboxOptions options, RegionDataPlane? dataPlane, string dataPlaneStatus)
@@ -128,8 +129,10 @@ public sealed class SandboxServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the region, its data plane and its server; a second call does nothing, as the dispose pattern asks.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync();
         await _ticker;
         Region.Write(r => r.Cluster.DropWatches());

@@ -93,6 +93,8 @@ public sealed class PostgresNode(string name, string zone, string binDirectory, 
 
     private string Config(int? upstreamPort)
     {
+        // Dynamic shared memory in the data directory (pg_dynshmem), which goes with it, not in /dev/shm, where a killed
+        // server leaves its segments behind.
         var lines = $"""
 
             listen_addresses = '127.0.0.1'
@@ -105,6 +107,7 @@ public sealed class PostgresNode(string name, string zone, string binDirectory, 
             fsync = off
             wal_receiver_timeout = '60s'
             wal_sender_timeout = '60s'
+            dynamic_shared_memory_type = mmap
             """;
         // Through the link proxy, so a zone failure cuts replication as it cuts the network.
         if (upstreamPort is { } upstream)
@@ -132,12 +135,33 @@ public sealed class PostgresNode(string name, string zone, string binDirectory, 
         }
     }
 
-    /// <summary>Kills the server and all its processes at once, as a host that loses power.</summary>
+    /// <summary>Kills the server and all its processes at once, as a host that loses power: its shared memory goes too.</summary>
     public async Task StopAsync()
     {
         if (_server is null) return;
         await _server.DisposeAsync();
         _server = null;
+        await ReleaseSharedMemoryAsync();
+    }
+
+    /// <summary>
+    /// The System V segment a killed postmaster leaves behind (its key and id on postmaster.pid's seventh line). Left, they
+    /// pile up to the kernel's limit (kernel.shmmni, 4096) over many runs, and then no PostgreSQL starts on the machine.
+    /// </summary>
+    private async Task ReleaseSharedMemoryAsync()
+    {
+        var pidFile = Path.Combine(Data, "postmaster.pid");
+        if (!File.Exists(pidFile)) return;
+        var lines = await File.ReadAllLinesAsync(pidFile);
+        if (lines.Length < 7 || lines[6].Split(' ', StringSplitOptions.RemoveEmptyEntries) is not [_, var id]) return;
+        try
+        {
+            await ServerProcess.RunAsync("ipcrm", ["-m", id], CommandTimeout, CancellationToken.None, asPostgres: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already removed (a restart on this data reclaims it too)
+        }
     }
 
     private Task OwnAsync(CancellationToken cancel) => ServerProcess.IsRoot

@@ -208,6 +208,31 @@ public sealed class DataPlaneTests : IAsyncLifetime
         Assert.Equal("", await RedisAsync(members["pyairtable-redis-001"], "GET", "during"));
     }
 
+    /// <summary>The System V shared memory segments that exist now, by id (/proc/sysvipc/shm).</summary>
+    private static HashSet<string> SharedMemorySegments() =>
+        [.. File.ReadLines("/proc/sysvipc/shm").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])];
+
+    /// <summary>
+    /// Every server is killed at the end, as a host losing power; what PostgreSQL keeps outside its data must go with it,
+    /// or after enough runs the kernel's segment limit is reached and no PostgreSQL starts on the machine.
+    /// </summary>
+    [Fact]
+    public async Task Disposed_ThePostgresServersLeaveNoSharedMemory()
+    {
+        var ids = new List<string>();
+        foreach (var server in _sandbox.DataPlane!.Servers().Where(s => s.Engine == "postgres"))
+        {
+            var data = await QueryAsync<string>(server.Port, "SHOW data_directory");
+            ids.Add((await File.ReadAllLinesAsync(Path.Combine(data!, "postmaster.pid")))[6].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        Assert.NotEmpty(ids);
+        Assert.Subset(SharedMemorySegments(), ids.ToHashSet());
+
+        await _sandbox.DisposeAsync();
+
+        Assert.Empty(ids.Intersect(SharedMemorySegments()));
+    }
+
     [Fact]
     public async Task KilledServer_IsStartedAgain_AndRejoinsItsReplicationGroup()
     {
