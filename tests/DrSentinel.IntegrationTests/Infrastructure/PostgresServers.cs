@@ -26,31 +26,39 @@ public sealed class PostgresServers : IAsyncDisposable
     public static async Task<PostgresServers> StartAsync()
     {
         var servers = new PostgresServers(Directory.CreateTempSubdirectory("drsentinel-pg-").FullName);
-        if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", servers._directory);
-        servers.PrimaryPort = FreePort.Next();
-        await AsServerUserAsync("initdb", "-D", servers.PrimaryData, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8");
-        await AppendConfigAsync(servers.PrimaryData, $"""
-            listen_addresses = '127.0.0.1'
-            port = {servers.PrimaryPort}
-            unix_socket_directories = '{servers._directory}'
-            wal_level = replica
-            max_wal_senders = 5
-            fsync = off
-            """);
-        await AsServerUserAsync("pg_ctl", "-D", servers.PrimaryData, "-l", Path.Combine(servers._directory, "primary.log"), "-w", "start");
+        try
+        {
+            if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", servers._directory);
+            servers.PrimaryPort = FreePort.Next();
+            await AsServerUserAsync("initdb", "-D", servers.PrimaryData, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8");
+            await AppendConfigAsync(servers.PrimaryData, $"""
+                listen_addresses = '127.0.0.1'
+                port = {servers.PrimaryPort}
+                unix_socket_directories = '{servers._directory}'
+                wal_level = replica
+                max_wal_senders = 5
+                fsync = off
+                """);
+            await AsServerUserAsync("pg_ctl", "-D", servers.PrimaryData, "-l", Path.Combine(servers._directory, "primary.log"), "-w", "start");
 
-        servers.StandbyPort = FreePort.Next();
-        await AsServerUserAsync("pg_basebackup", "-h", "127.0.0.1", "-p", servers.PrimaryPort.ToString(CultureInfo.InvariantCulture),
-            "-U", "postgres", "-D", servers.StandbyData, "-X", "stream", "--no-sync");
-        await AppendConfigAsync(servers.StandbyData, $"""
-            port = {servers.StandbyPort}
-            hot_standby = on
-            primary_conninfo = 'host=127.0.0.1 port={servers.PrimaryPort} user=postgres application_name={StandbyName}'
-            """);
-        await AsServerUserAsync("touch", Path.Combine(servers.StandbyData, "standby.signal"));
-        await AsServerUserAsync("pg_ctl", "-D", servers.StandbyData, "-l", Path.Combine(servers._directory, "standby.log"), "-w", "start");
-        await Poll.UntilAsync(async () => await servers.StreamingStandbysAsync(), n => n == 1, TimeSpan.FromSeconds(30), "standby streaming");
-        return servers;
+            servers.StandbyPort = FreePort.Next();
+            await AsServerUserAsync("pg_basebackup", "-h", "127.0.0.1", "-p", servers.PrimaryPort.ToString(CultureInfo.InvariantCulture),
+                "-U", "postgres", "-D", servers.StandbyData, "-X", "stream", "--no-sync");
+            await AppendConfigAsync(servers.StandbyData, $"""
+                port = {servers.StandbyPort}
+                hot_standby = on
+                primary_conninfo = 'host=127.0.0.1 port={servers.PrimaryPort} user=postgres application_name={StandbyName}'
+                """);
+            await AsServerUserAsync("touch", Path.Combine(servers.StandbyData, "standby.signal"));
+            await AsServerUserAsync("pg_ctl", "-D", servers.StandbyData, "-l", Path.Combine(servers._directory, "standby.log"), "-w", "start");
+            await Poll.UntilAsync(async () => await servers.StreamingStandbysAsync(), n => n == 1, TimeSpan.FromSeconds(30), "standby streaming");
+            return servers;
+        }
+        catch
+        {
+            await servers.DisposeAsync(); // a primary started before the standby failed must not outlive the test
+            throw;
+        }
     }
 
     private async Task<long> StreamingStandbysAsync()
@@ -116,7 +124,7 @@ public sealed class PostgresServers : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await ResumeWalReceiverAsync();
-        foreach (var data in new[] { StandbyData, PrimaryData }.Where(Directory.Exists))
+        foreach (var data in new[] { StandbyData, PrimaryData }.Where(d => File.Exists(Path.Combine(d, "postmaster.pid"))))
             await ExternalProcess.RunAsync(Environment.UserName == "root" ? "runuser" : Path.Combine(Bin, "pg_ctl"),
                 Environment.UserName == "root" ? ["-u", "postgres", "--", Path.Combine(Bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"] : ["-D", data, "-m", "immediate", "stop"],
                 CommandDeadline);

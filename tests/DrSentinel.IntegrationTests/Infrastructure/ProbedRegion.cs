@@ -17,13 +17,27 @@ public sealed class ProbedRegion : IAsyncDisposable
 
     public static async Task<ProbedRegion> StartAsync()
     {
-        var sandbox = await Sandboxes.StartAsync();
-        var redis = await RedisServers.StartAsync(replicas: 2);
-        var postgres = await PostgresServers.StartAsync();
-        var host = await DrSentinelHost.StartAsync(sandbox, [.. RedisSettings(redis), .. PostgresSettings(postgres)]);
-        await host.ScrapeUntilAsync(s => s.Named("drsentinel_redis_replication_lag_bytes").Any() && s.Named("drsentinel_postgres_replica_lag_bytes").Any(),
-            TimeSpan.FromSeconds(10), "probe series present");
-        return new ProbedRegion(sandbox, redis, postgres, host);
+        List<IAsyncDisposable> started = [];
+        try
+        {
+            var sandbox = await Sandboxes.StartAsync();
+            started.Add(sandbox);
+            var redis = await RedisServers.StartAsync(replicas: 2);
+            started.Add(redis);
+            var postgres = await PostgresServers.StartAsync();
+            started.Add(postgres);
+            var host = await DrSentinelHost.StartAsync(sandbox, [.. RedisSettings(redis), .. PostgresSettings(postgres)]);
+            started.Add(host);
+            await host.ScrapeUntilAsync(s => s.Named("drsentinel_redis_replication_lag_bytes").Any() && s.Named("drsentinel_postgres_replica_lag_bytes").Any(),
+                TimeSpan.FromSeconds(10), "probe series present");
+            return new ProbedRegion(sandbox, redis, postgres, host);
+        }
+        catch
+        {
+            // What started before the failure must not outlive the test.
+            foreach (var server in Enumerable.Reverse(started)) await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Redis probes on, the default topology's three members mapped to the real servers.</summary>
